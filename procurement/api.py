@@ -1,0 +1,65 @@
+"""The API's one error shape: ``{"detail": "...", "errors": {...}}``.
+
+``errors`` maps a field name (or ``non_field_errors``) to a list of messages; it is
+``{}`` when the error concerns the request as a whole. Messages follow the request's
+language (Accept-Language; Simplified Chinese by default).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request is too large."
+    default_code = "too_large"
+
+
+def _flatten(detail) -> dict | list | str:
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(v) for v in detail]
+    return str(detail)
+
+
+def django_validation_error_to_drf(error: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError({k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()})
+    return exceptions.ValidationError({"non_field_errors": error.messages})
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = django_validation_error_to_drf(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        if not isinstance(errors, dict):
+            errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
+        fields = ", ".join(errors)
+        body = {"detail": _("Invalid input in: %(fields)s.") % {"fields": fields}, "errors": errors}
+    else:
+        detail = exc.detail if hasattr(exc, "detail") else str(exc)
+        body = {"detail": str(_flatten(detail)) if not isinstance(detail, dict) else _("Request failed."),
+                "errors": _flatten(detail) if isinstance(detail, dict) else {}}
+    return Response(body, status=response.status_code, headers=dict(response.headers.items()))

@@ -1,0 +1,7 @@
+"""Every /api/v1/ route, gathered from the apps (the composition root may import all)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("customers.urls")),
+]

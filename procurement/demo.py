@@ -1,0 +1,13 @@
+"""Demo accounts created by `manage.py seed_demo` and printed by `make run`.
+
+Only for the local demo: `seed_demo` refuses to create them when DEBUG is off unless
+asked with --force.
+"""
+
+DEMO_LOGINS = [
+    # (username, password, who)
+    ("admin", "admin-demo-2026", "superuser / 超级管理员"),
+    ("finance", "finance-demo-2026", "finance staff / 财务"),
+    ("presales", "presales-demo-2026", "presales engineer / 售前"),
+    ("acme-admin", "portal-demo-2026", "customer portal user, ACME admin / 客户管理员"),
+]
