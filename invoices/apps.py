@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InvoicesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'invoices'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "invoices"
+    verbose_name = _("VAT invoices")

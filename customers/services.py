@@ -1,0 +1,248 @@
+"""Writes for customers, contracts, projects, keys, portal users and API tokens.
+
+Each service is keyword-only, runs in one transaction and raises
+``django.core.exceptions.ValidationError`` keyed by field name for bad input; the API
+turns that into a 400 naming the field, the admin into form errors.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import (
+    ApiKey,
+    ApiToken,
+    Contract,
+    Customer,
+    InvoiceTitle,
+    PortalUser,
+    Project,
+    secret_digest,
+)
+from customers.selectors import contracts_overlapping_active
+from customers.validators import check_tax_id
+
+User = get_user_model()
+
+FINANCE_GROUP = "finance"
+PRESALES_GROUP = "presales"
+GATEWAY_GROUP = "gateway"
+
+CUSTOMER_FIELDS = ("name", "tax_id", "address", "phone", "bank_name", "bank_account", "email", "billing_cc")
+
+
+def _clean_tax_id(value: str, *, override: bool, field: str = "tax_id") -> str:
+    result = check_tax_id(value)
+    if not result.valid and not override:
+        raise ValidationError({field: [result.message]})
+    return result.normalized
+
+
+def _full_clean(obj, *, exclude: list[str] | None = None) -> None:
+    obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=False)
+
+
+@transaction.atomic
+def customer_create(*, code: str, name: str, tax_id: str = "", tax_id_override: bool = False, by=None, **fields: Any) -> Customer:
+    code = code.strip().upper()
+    if Customer.objects.filter(code=code).exists():
+        raise ValidationError({"code": [_("A customer with the code %(code)s already exists.") % {"code": code}]})
+    customer = Customer(
+        code=code,
+        name=name.strip(),
+        tax_id=_clean_tax_id(tax_id, override=tax_id_override),
+        tax_id_override=tax_id_override and not check_tax_id(tax_id).valid,
+        tax_id_override_by=by if tax_id_override else None,
+        **{k: v for k, v in fields.items() if k in CUSTOMER_FIELDS},
+    )
+    _full_clean(customer)
+    customer.save()
+    InvoiceTitle.objects.create(
+        customer=customer,
+        name=customer.name,
+        tax_id=customer.tax_id,
+        tax_id_override=customer.tax_id_override,
+        address=customer.address,
+        phone=customer.phone,
+        bank_name=customer.bank_name,
+        bank_account=customer.bank_account,
+        email=customer.email,
+        is_default=True,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by=None, tax_id_override: bool | None = None, **fields: Any) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    for key, value in fields.items():
+        if key in CUSTOMER_FIELDS:
+            setattr(customer, key, value)
+    if tax_id_override is not None:
+        customer.tax_id_override = tax_id_override
+        customer.tax_id_override_by = by if tax_id_override else None
+    if "tax_id" in fields or tax_id_override is not None:
+        customer.tax_id = _clean_tax_id(customer.tax_id, override=customer.tax_id_override)
+    _full_clean(customer)
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def contract_create(*, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, **terms: Any) -> Contract:
+    # Lock the customer so two concurrent creations cannot both pass the overlap check.
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    number = number.strip()
+    if Contract.objects.filter(number=number).exists():
+        raise ValidationError({"number": [_("A contract with the number %(number)s already exists.") % {"number": number}]})
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": [_("The contract cannot end before it starts.")]})
+    if terms.get("minimum_monthly_commitment") is None:
+        terms.pop("minimum_monthly_commitment", None)
+    if terms.get("vat_rate") is None:
+        terms.pop("vat_rate", None)
+    contract = Contract(customer=customer, number=number, starts_on=starts_on, ends_on=ends_on, **terms)
+    _full_clean(contract, exclude=["customer"])
+    if contract.status == Contract.Status.ACTIVE:
+        clash = contracts_overlapping_active(customer, starts_on, ends_on).first()
+        if clash is not None:
+            raise ValidationError(
+                {
+                    "starts_on": [
+                        _("These dates overlap the active contract %(number)s (%(start)s – %(end)s).")
+                        % {"number": clash.number, "start": clash.starts_on, "end": clash.ends_on or "…"}
+                    ]
+                }
+            )
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError as exc:
+        if "contract_active_no_overlap" in str(exc):
+            raise ValidationError({"starts_on": [_("These dates overlap another active contract.")]}) from exc
+        raise
+    return contract
+
+
+@transaction.atomic
+def contract_set_status(*, contract: Contract, status: str) -> Contract:
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if status == Contract.Status.ACTIVE and contract.status != status:
+        clash = contracts_overlapping_active(contract.customer, contract.starts_on, contract.ends_on, exclude_pk=contract.pk).first()
+        if clash is not None:
+            raise ValidationError({"status": [_("Cannot activate: the dates overlap the active contract %(number)s.") % {"number": clash.number}]})
+    contract.status = status
+    contract.save(update_fields=["status", "updated_at"])
+    return contract
+
+
+@transaction.atomic
+def project_create(*, customer: Customer, code: str, name: str) -> Project:
+    code = code.strip()
+    if Project.objects.filter(customer=customer, code=code).exists():
+        raise ValidationError({"code": [_("This customer already has a project with the code %(code)s.") % {"code": code}]})
+    project = Project(customer=customer, code=code, name=name.strip())
+    _full_clean(project, exclude=["customer"])
+    project.save()
+    return project
+
+
+def _new_key_id() -> str:
+    return "ak_" + secrets.token_hex(10)
+
+
+@transaction.atomic
+def api_key_create(*, project: Project, name: str, by=None) -> tuple[ApiKey, str]:
+    """Create a key; returns it with its secret, which is never available again."""
+    if not project.is_active:
+        raise ValidationError({"project": [_("The project is archived; keys cannot be added to it.")]})
+    secret = "sk_" + secrets.token_urlsafe(32)
+    key = ApiKey(
+        customer_id=project.customer_id,
+        project=project,
+        name=name.strip(),
+        key_id=_new_key_id(),
+        secret_digest=secret_digest(secret),
+        secret_hint=secret[-4:],
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    _full_clean(key, exclude=["customer", "project"])
+    key.save()
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, by=None) -> ApiKey:
+    """Revoke a key. Revoking twice keeps the first time stamp: a revoked key stays revoked."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.revoked_by = by if getattr(by, "pk", None) else None
+        key.save(update_fields=["revoked_at", "revoked_by"])
+    return key
+
+
+def api_key_authenticate(*, key_id: str, secret: str) -> ApiKey | None:
+    """The active key for (key_id, secret), or None. Constant-time secret comparison."""
+    key = ApiKey.objects.filter(key_id=key_id).select_related("customer", "project").first()
+    if key is None:
+        secret_digest(secret)  # spend the same time whether or not the key exists
+        return None
+    if not key.check_secret(secret) or key.revoked_at is not None:
+        return None
+    return key
+
+
+@transaction.atomic
+def portal_user_create(*, customer: Customer, username: str, email: str, password: str, role: str) -> PortalUser:
+    from django.contrib.auth.password_validation import validate_password
+
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": [_("The username %(username)s is taken.") % {"username": username}]})
+    if role not in PortalUser.Role.values:
+        raise ValidationError({"role": [_("Role must be one of: %(roles)s.") % {"roles": ", ".join(PortalUser.Role.values)}]})
+    user = User(username=username, email=email)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return PortalUser.objects.create(user=user, customer=customer, role=role)
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """Create an API token for ``user``; returns it with the token string, shown once."""
+    token_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, token_id=token_id, secret_digest=secret_digest(secret))
+    return token, f"pc_{token_id}_{secret}"
+
+
+@transaction.atomic
+def gateway_identity_create(*, name: str) -> tuple[ApiToken, str]:
+    """A gateway identity: a user in group ``gateway`` that cannot log in, with a new token."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [_("A gateway needs a name.")]})
+    username = name if name.startswith("gateway-") else f"gateway-{name}"
+    user, created = User.objects.get_or_create(username=username, defaults={"is_active": True})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    elif not user.groups.filter(name=GATEWAY_GROUP).exists():
+        raise ValidationError({"name": [_("The user %(username)s exists and is not a gateway.") % {"username": username}]})
+    user.groups.add(Group.objects.get(name=GATEWAY_GROUP))
+    return api_token_create(user=user, name=f"gateway {name}")

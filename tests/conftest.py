@@ -1,0 +1,102 @@
+"""Shared fixtures. Authorization tests use three people, after healthchecks:
+alice (admin of customer ACME), bob (developer at ACME), charlie (admin of another customer),
+plus a finance clerk and the gateway."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from customers import services
+from customers.models import PortalUser
+from tests.factories import ContractFactory, CustomerFactory, ProjectFactory, UserFactory
+
+
+def client_for(user) -> APIClient:
+    _token, value = services.api_token_create(user=user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
+    return client
+
+
+@pytest.fixture
+def acme(db):
+    customer = CustomerFactory(code="ACME", name="上海阿克米信息技术有限公司")
+    ContractFactory(customer=customer, number="HT-ACME-1")
+    return customer
+
+
+@pytest.fixture
+def other_customer(db):
+    customer = CustomerFactory(code="OTHER", name="别家公司")
+    ContractFactory(customer=customer, number="HT-OTHER-1")
+    return customer
+
+
+@pytest.fixture
+def acme_project(acme):
+    return ProjectFactory(customer=acme, code="chatbot", name="智能客服")
+
+
+@pytest.fixture
+def other_project(other_customer):
+    return ProjectFactory(customer=other_customer, code="main", name="主项目")
+
+
+def _portal_user(username, customer, role):
+    user = UserFactory(username=username)
+    PortalUser.objects.create(user=user, customer=customer, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(acme):
+    return _portal_user("alice", acme, PortalUser.Role.ADMIN)
+
+
+@pytest.fixture
+def bob(acme):
+    return _portal_user("bob", acme, PortalUser.Role.DEVELOPER)
+
+
+@pytest.fixture
+def charlie(other_customer):
+    return _portal_user("charlie", other_customer, PortalUser.Role.ADMIN)
+
+
+@pytest.fixture
+def finance_user(db):
+    return UserFactory(username="fiona", is_staff=True, groups=["finance"])
+
+
+@pytest.fixture
+def presales_user(db):
+    return UserFactory(username="pete", is_staff=True, groups=["presales"])
+
+
+@pytest.fixture
+def finance_client(finance_user):
+    return client_for(finance_user)
+
+
+@pytest.fixture
+def alice_client(alice):
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return client_for(bob)
+
+
+@pytest.fixture
+def charlie_client(charlie):
+    return client_for(charlie)
+
+
+@pytest.fixture
+def gateway_client(db):
+    token, value = services.gateway_identity_create(name="test-gw")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
+    return client
