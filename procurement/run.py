@@ -86,9 +86,14 @@ def _child_setup() -> None:
 
 
 class Child:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], prefix: bool = True):
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], prefix: bool = True, ready_when: bytes = b""):
         self.name = name
         self.argv = argv
+        # Set once a line containing ready_when has been printed (at once without one).
+        self.ready_when = ready_when
+        self.ready = threading.Event()
+        if not ready_when:
+            self.ready.set()
         self.proc = subprocess.Popen(
             argv,
             cwd=BASE_DIR,
@@ -107,11 +112,17 @@ class Child:
         label = f"{self.name:>6} | ".encode()
         out = sys.stdout.buffer
         for line in iter(self.proc.stdout.readline, b""):
+            if self.ready_when and self.ready_when in line:
+                self.ready.set()
             out.write(label + line if line.endswith(b"\n") else label + line + b"\n")
             out.flush()
 
     def poll(self) -> int | None:
         return self.proc.poll()
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(sig)
 
     def signal_group(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -126,8 +137,9 @@ def stop_children(children: list[Child]) -> None:
     running = [c for c in children if c.poll() is None]
     if running:
         say("stopping " + ", ".join(c.name for c in running) + " …")
+    # SIGTERM to the child itself: a Celery worker then stops its own pool processes.
     for child in running:
-        child.signal_group(signal.SIGTERM)
+        child.signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT
     while any(c.poll() is None for c in running) and time.monotonic() < deadline and not _force:
         time.sleep(0.1)
@@ -299,6 +311,7 @@ def main() -> int:
                 [PYTHON, "-m", "celery", "-A", "procurement", "worker", "-Q", QUEUES]
                 + ["--loglevel=INFO", "--concurrency=2", "--hostname=procurement@%h"],
                 env,
+                ready_when=b" ready.",
             )
         )
         children.append(
@@ -312,6 +325,14 @@ def main() -> int:
         )
         if not wait_for_port(host, port, web):
             raise ChildFailed("the web server did not start")
+        # Print the banner after the worker's start-up lines, so that it stays visible.
+        deadline = time.monotonic() + 30
+        while not all(c.ready.is_set() for c in children) and time.monotonic() < deadline:
+            for child in children:
+                if child.poll() is not None:
+                    raise ChildFailed(f"{child.name} exited during start-up (exit status {child.poll()})")
+            time.sleep(0.1)
+        time.sleep(0.3)
         print(banner(host, port, database, broker, seeded), flush=True)
 
         while True:

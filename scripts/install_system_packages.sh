@@ -44,7 +44,10 @@ apt_install() {
 if ! apt-get update -qq -o DPkg::Lock::Timeout=300; then
     echo "WARNING: apt-get update failed; trying the install with the lists as they are" >&2
 fi
-apt_install "${missing[@]}" || true
+if ! apt_install "${missing[@]}"; then
+    # One unknown package (chromium is a snap stub on Ubuntu, say) must not keep the others out.
+    for pkg in "${missing[@]}"; do apt_install "$pkg" || true; done
+fi
 
 # A failed install is a loud warning, not a failure: `make run` needs none of these to
 # start, and the tests that need one fail with their own message.
