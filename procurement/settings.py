@@ -211,13 +211,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 if not CELERY_BROKER_URL:
     _queue_dir = BASE_DIR / "var" / "celery"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
         "data_folder_processed": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
@@ -254,7 +255,11 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # ?format= is ours (usage-summary CSV), not DRF's content negotiation.
+    "URL_FORMAT_OVERRIDE": None,
 }
+# The gateway posts up to 10 MB per batch; the ingestion view enforces the limit (413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Procurement Center API",
     "DESCRIPTION": (

@@ -1,0 +1,464 @@
+"""Bulk usage ingestion: validate, resolve, price and store a batch exactly once.
+
+The path, per batch (see README, "Metering"):
+
+1. Validate each record in Python; collect per-record field errors. The first valid
+   record with a ``request_id`` counts; later ones in the batch are duplicates (same
+   content) or conflicts (different content).
+2. Resolve ``key_id`` → (customer, project, key) and ``(provider, model)`` → price
+   versions with one query each; price every record (money rule 2, unrounded Decimal).
+3. In ONE transaction: shared advisory lock per customer (month close takes it
+   exclusively, so a record's bill period is decided consistently), COPY the batch into a
+   temporary staging table, claim its ``request_id``s in the ledger with
+   ``INSERT … ON CONFLICT DO NOTHING`` in ``request_id`` order (concurrent batches wait
+   for each other instead of double counting, and cannot deadlock), insert the claimed
+   records into the partitioned usage table, upsert the daily rollups in key order, and
+   keep rejected records in quarantine. A failure anywhere rolls the whole batch back.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import ClosedPeriod, ModelAlias, PriceVersion, QuarantinedRecord
+from billing.partitions import ensure_partitions
+from billing.periods import billing_tz, next_period
+from customers.models import ApiKey
+
+logger = logging.getLogger(__name__)
+
+MAX_RECORDS = 10_000
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_TOKENS = 10**12
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+MILLION = Decimal(1_000_000)
+USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. month close"
+
+
+@dataclass
+class ValidRecord:
+    index: int
+    request_id: str
+    key_id: str
+    provider: str  # as sent ("" when absent)
+    model: str  # as sent
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    occurred_at: datetime
+    digest: bytes
+    # filled by resolution
+    api_key: ApiKey | None = None
+    resolved_provider: str = ""
+    resolved_model: str = ""
+    price: PriceVersion | None = None
+    cost: Decimal | None = None
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    unpriced: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    customer_ids: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "unpriced": self.unpriced,
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+        }
+
+
+# --- Validation -----------------------------------------------------------------------
+
+
+def _int_field(record: dict, name: str, errors: dict, *, required: bool = True) -> int:
+    if name not in record or record[name] is None:
+        if required:
+            errors[name] = [_("This field is required.")]
+        return 0
+    value = record[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = [_("Must be a whole number of tokens.")]
+        return 0
+    if value < 0:
+        errors[name] = [_("Must not be negative.")]
+        return 0
+    if value >= MAX_TOKENS:
+        errors[name] = [_("Too large to be a token count.")]
+        return 0
+    return value
+
+
+def _str_field(record: dict, name: str, errors: dict, *, max_length: int, required: bool = True) -> str:
+    value = record.get(name)
+    if value is None or value == "":
+        if required:
+            errors[name] = [_("This field is required.")]
+        return ""
+    if not isinstance(value, str):
+        errors[name] = [_("Must be a string.")]
+        return ""
+    if len(value) > max_length:
+        errors[name] = [_("At most %(n)d characters.") % {"n": max_length}]
+        return ""
+    return value
+
+
+def _parse_time(value: Any, errors: dict, now: datetime) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        errors["occurred_at"] = [_("Required: an RFC 3339 time with an offset, e.g. 2026-11-28T09:30:00+08:00.")]
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors["occurred_at"] = [_("Not an RFC 3339 time: %(value)s.") % {"value": value[:40]}]
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        errors["occurred_at"] = [_("The time has no offset; add Z or +08:00 so it is unambiguous.")]
+        return None
+    if moment > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = [_("More than 5 minutes in the future.")]
+        return None
+    if moment < EARLIEST:
+        errors["occurred_at"] = [_("Before 2020; this cannot be a real call.")]
+        return None
+    return moment
+
+
+def _digest(*parts: Any) -> bytes:
+    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).digest()
+
+
+def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
+    """Check one record; return it normalised, or the field errors."""
+    if not isinstance(record, dict):
+        return None, {"non_field_errors": [_("Each record must be a JSON object.")]}
+    errors: dict[str, list[str]] = {}
+    request_id = _str_field(record, "request_id", errors, max_length=128)
+    key_id = _str_field(record, "key_id", errors, max_length=40)
+    model = _str_field(record, "model", errors, max_length=100)
+    provider = _str_field(record, "provider", errors, max_length=40, required=False)
+    input_tokens = _int_field(record, "input_tokens", errors)
+    output_tokens = _int_field(record, "output_tokens", errors)
+    if "cache_read_input_tokens" in record or "cache_creation_input_tokens" in record:
+        # Anthropic's convention: input_tokens excludes cache reads and cache writes.
+        # Normalise to ours (input includes cached); cache writes are charged as input.
+        cache_read = _int_field(record, "cache_read_input_tokens", errors, required=False)
+        cache_write = _int_field(record, "cache_creation_input_tokens", errors, required=False)
+        input_tokens += cache_read + cache_write
+        cached = cache_read
+    else:
+        cached = _int_field(record, "cached_input_tokens", errors, required=False)
+        if "cached_input_tokens" not in errors and "input_tokens" not in errors and cached > input_tokens:
+            errors["cached_input_tokens"] = [_("Cannot exceed input_tokens (cached tokens are part of the input).")]
+    occurred_at = _parse_time(record.get("occurred_at"), errors, now)
+    if errors:
+        return None, errors
+    assert occurred_at is not None
+    utc = occurred_at.astimezone(UTC)
+    digest = _digest(request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc.isoformat())
+    return (
+        ValidRecord(index, request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, digest),
+        {},
+    )
+
+
+# --- Resolution and pricing -----------------------------------------------------------
+
+
+def record_cost(price: PriceVersion, input_tokens: int, cached: int, output: int) -> Decimal:
+    """Money rule 2, in the price currency, unrounded."""
+    cached_price = price.input_per_mtok if price.cached_input_per_mtok is None else price.cached_input_per_mtok
+    return (
+        Decimal(input_tokens - cached) * price.input_per_mtok
+        + Decimal(cached) * cached_price
+        + Decimal(output) * price.output_per_mtok
+    ) / MILLION
+
+
+class PriceIndex:
+    """Price versions and aliases for a set of model names, searchable by time."""
+
+    def __init__(self, model_names: set[str]):
+        aliases = ModelAlias.objects.filter(alias__in=model_names).values_list("provider", "alias", "model")
+        self.alias: dict[tuple[str, str], str] = {(p, a): m for p, a, m in aliases}
+        canonical = set(model_names) | {m for _p, _a, m in aliases}
+        self.versions: dict[tuple[str, str], list[PriceVersion]] = defaultdict(list)
+        for version in PriceVersion.objects.filter(model__in=canonical).order_by("effective_from"):
+            self.versions[(version.provider, version.model)].append(version)
+        self.starts = {k: [v.effective_from for v in vs] for k, vs in self.versions.items()}
+        self.providers_of: dict[str, set[str]] = defaultdict(set)
+        for provider, model in self.versions:
+            self.providers_of[model].add(provider)
+        for (provider, alias), model in self.alias.items():
+            if (provider, model) in self.versions:
+                self.providers_of[alias].add(provider)
+
+    def resolve(self, provider: str, model: str) -> tuple[str, str] | None:
+        """(provider, canonical model), or None when several providers sell ``model``."""
+        if provider:
+            return provider, self.alias.get((provider, model), model)
+        candidates = self.providers_of.get(model, set())
+        if len(candidates) > 1:
+            return None
+        if not candidates:
+            return "", model
+        (only,) = candidates
+        return only, self.alias.get((only, model), model)
+
+    def price_at(self, provider: str, model: str, moment: datetime) -> PriceVersion | None:
+        """Money rule 1: the version with the latest effective_from ≤ moment."""
+        starts = self.starts.get((provider, model))
+        if not starts:
+            return None
+        position = bisect.bisect_right(starts, moment)
+        return self.versions[(provider, model)][position - 1] if position else None
+
+
+# --- The batch ------------------------------------------------------------------------
+
+STAGING_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS usage_staging (
+    idx integer NOT NULL,
+    request_id varchar(128) NOT NULL,
+    content_hash bytea NOT NULL,
+    customer_id bigint NOT NULL,
+    project_id bigint NOT NULL,
+    api_key_id bigint NOT NULL,
+    provider varchar(40) NOT NULL,
+    model varchar(100) NOT NULL,
+    input_tokens bigint NOT NULL,
+    cached_input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    day date NOT NULL,
+    period date NOT NULL,
+    bill_period date NOT NULL,
+    price_version_id bigint,
+    currency varchar(3),
+    cost numeric(38, 16),
+    accepted boolean NOT NULL DEFAULT false
+) ON COMMIT DELETE ROWS
+"""
+STAGING_COLUMNS = (
+    "idx", "request_id", "content_hash", "customer_id", "project_id", "api_key_id", "provider", "model",
+    "input_tokens", "cached_input_tokens", "output_tokens", "occurred_at", "day", "period", "bill_period",
+    "price_version_id", "currency", "cost",
+)
+
+CLAIM_SQL = """
+WITH claimed AS (
+    INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
+    SELECT request_id, content_hash, %s FROM usage_staging ORDER BY request_id
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING request_id
+)
+UPDATE usage_staging s SET accepted = true FROM claimed WHERE s.request_id = claimed.request_id
+"""
+
+RECORDS_SQL = """
+INSERT INTO billing_usagerecord (
+    request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens,
+    output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, received_at)
+SELECT request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens,
+    output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, %s
+FROM usage_staging WHERE accepted
+"""
+
+ROLLUP_SQL = """
+INSERT INTO billing_usagerollup AS r (
+    customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period,
+    requests, input_tokens, cached_input_tokens, output_tokens, cost)
+SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, coalesce(currency, ''), day,
+    period, bill_period, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens),
+    coalesce(sum(cost), 0)
+FROM usage_staging WHERE accepted
+GROUP BY customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period
+ORDER BY customer_id, project_id, api_key_id, provider, model, price_version_id, day, bill_period
+ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
+    requests = r.requests + EXCLUDED.requests,
+    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
+    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
+    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
+    cost = r.cost + EXCLUDED.cost
+"""
+
+
+def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int, date], date]:
+    """For each (customer, period): the period whose bill carries that usage."""
+    closed = set(
+        ClosedPeriod.objects.filter(customer_id__in=customer_ids, period__gte=min(periods)).values_list(
+            "customer_id", "period"
+        )
+    )
+    result = {}
+    for customer_id in customer_ids:
+        for period in periods:
+            target = period
+            while (customer_id, target) in closed:
+                target = next_period(target)
+            result[(customer_id, period)] = target
+    return result
+
+
+def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None = None) -> BatchResult:
+    """Validate, price and store a batch; see the module docstring. Retries are idempotent."""
+    now = now or timezone.now()
+    result = BatchResult()
+    rejected: list[tuple[int, Any, dict]] = []
+    first_by_id: dict[str, ValidRecord] = {}
+    valid: list[ValidRecord] = []
+
+    for index, raw in enumerate(records):
+        record, errors = validate_record(raw, index, now)
+        if record is None:
+            rejected.append((index, raw, errors))
+            continue
+        first = first_by_id.get(record.request_id)
+        if first is None:
+            first_by_id[record.request_id] = record
+            valid.append(record)
+        elif first.digest == record.digest:
+            result.duplicates += 1
+        else:
+            result.conflicts.append({"index": index, "request_id": record.request_id})
+
+    keys = {
+        k.key_id: k
+        for k in ApiKey.objects.filter(key_id__in={r.key_id for r in valid}).only(
+            "id", "key_id", "customer_id", "project_id"
+        )
+    }
+    prices = PriceIndex({r.model for r in valid})
+    tz = billing_tz()
+    priced: list[ValidRecord] = []
+    for record in valid:
+        key = keys.get(record.key_id)
+        if key is None:
+            rejected.append((record.index, records[record.index], {"key_id": [_("No API key has this key_id.")]}))
+            continue
+        resolved = prices.resolve(record.provider, record.model)
+        if resolved is None:
+            providers = ", ".join(sorted(prices.providers_of[record.model]))
+            message = _("Several providers sell this model (%(providers)s); send provider.") % {"providers": providers}
+            rejected.append((record.index, records[record.index], {"provider": [message]}))
+            continue
+        record.api_key = key
+        record.resolved_provider, record.resolved_model = resolved
+        record.price = prices.price_at(*resolved, record.occurred_at)
+        if record.price is not None:
+            record.cost = record_cost(
+                record.price, record.input_tokens, record.cached_input_tokens, record.output_tokens
+            )
+        priced.append(record)
+
+    rejected.sort(key=lambda item: item[0])
+    result.rejected = [
+        {"index": i, "request_id": raw.get("request_id") if isinstance(raw, dict) else None, "errors": errs}
+        for i, raw, errs in rejected
+    ]
+    days = {r.index: r.occurred_at.astimezone(tz).date() for r in priced}
+    periods = {d.replace(day=1) for d in days.values()}
+    if periods:
+        ensure_partitions(periods)
+
+    for attempt in range(3):
+        try:
+            _write_batch(records, priced, days, periods, rejected, result, source, now)
+            break
+        except OperationalError as exc:  # deadlock or serialization failure: the batch is rolled back
+            if attempt == 2 or "deadlock" not in str(exc).lower():
+                raise
+            logger.warning("usage batch retried after deadlock", extra={"attempt": attempt + 1})
+    return result
+
+
+def _write_batch(records, priced, days, periods, rejected, result: BatchResult, source, now) -> None:
+    result.accepted = 0
+    result.unpriced = 0
+    duplicates_in_batch = result.duplicates
+    conflicts_in_batch = list(result.conflicts)
+    with transaction.atomic():
+        customer_ids = sorted({r.api_key.customer_id for r in priced})
+        with connection.cursor() as cursor:
+            for customer_id in customer_ids:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [USAGE_LOCK_NAMESPACE, customer_id])
+            bill_period = _bill_periods(set(customer_ids), periods) if priced else {}
+            cursor.execute(STAGING_DDL)
+            # Empty already (ON COMMIT DELETE ROWS) unless an outer transaction is still open.
+            cursor.execute("DELETE FROM usage_staging")
+            with cursor.cursor.copy(f"COPY usage_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
+                for r in priced:
+                    day = days[r.index]
+                    period = day.replace(day=1)
+                    price = r.price
+                    copy.write_row(
+                        (
+                            r.index, r.request_id, r.digest, r.api_key.customer_id, r.api_key.project_id,
+                            r.api_key.id, r.resolved_provider, r.resolved_model, r.input_tokens,
+                            r.cached_input_tokens, r.output_tokens, r.occurred_at, day, period,
+                            bill_period[(r.api_key.customer_id, period)],
+                            price.id if price else None, price.currency if price else None, r.cost,
+                        )
+                    )
+            cursor.execute(CLAIM_SQL, [now])
+            cursor.execute(RECORDS_SQL, [now])
+            cursor.execute(ROLLUP_SQL)
+            cursor.execute(
+                "SELECT count(*), count(*) FILTER (WHERE price_version_id IS NULL) FROM usage_staging WHERE accepted"
+            )
+            result.accepted, result.unpriced = cursor.fetchone()
+            cursor.execute(
+                """
+                SELECT s.idx, s.request_id, s.content_hash = l.content_hash
+                FROM usage_staging s JOIN billing_usagerequest l USING (request_id)
+                WHERE NOT s.accepted ORDER BY s.idx
+                """
+            )
+            repeats = cursor.fetchall()
+        result.duplicates = duplicates_in_batch + sum(1 for _i, _r, same in repeats if same)
+        result.conflicts = sorted(
+            conflicts_in_batch + [{"index": i, "request_id": rid} for i, rid, same in repeats if not same],
+            key=lambda c: c["index"],
+        )
+        result.customer_ids = set(customer_ids)
+        quarantine = [
+            QuarantinedRecord(
+                source=source if getattr(source, "pk", None) else None,
+                batch_index=i,
+                request_id=str(raw.get("request_id", ""))[:200] if isinstance(raw, dict) else "",
+                payload=raw if isinstance(raw, dict) else {"value": raw},
+                errors=errs,
+            )
+            for i, raw, errs in rejected
+        ]
+        quarantine += [
+            QuarantinedRecord(
+                source=source if getattr(source, "pk", None) else None,
+                batch_index=c["index"],
+                request_id=c["request_id"],
+                payload=records[c["index"]],
+                errors={"request_id": [str(_("Already recorded with different content; nothing was changed."))]},
+            )
+            for c in result.conflicts
+        ]
+        if quarantine:
+            QuarantinedRecord.objects.bulk_create(quarantine)

@@ -1,0 +1,39 @@
+from datetime import datetime, time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from billing.periods import billing_tz
+from billing.pricebook import DEFAULT_PROVIDERS, prices_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Load provider list prices (USD per 1M tokens) from the bundled genai-prices data as new price "
+        "versions. Never edits a version already in the book (manual overrides and versions used by bills stay)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--at", help="Only prices in force at this date/time (default: now).")
+        parser.add_argument(
+            "--provider", action="append", help=f"Provider id (repeatable; default: {', '.join(DEFAULT_PROVIDERS)})."
+        )
+
+    def handle(self, *args, at: str | None, provider: list[str] | None, **options):
+        moment = timezone.now()
+        if at:
+            moment = parse_datetime(at) or None
+            if moment is None:
+                day = parse_date(at)
+                if day is None:
+                    raise CommandError(f"--at {at!r}: write a date (YYYY-MM-DD) or an RFC 3339 time.")
+                moment = datetime.combine(day, time.max, tzinfo=billing_tz())
+            elif moment.tzinfo is None:
+                moment = moment.replace(tzinfo=billing_tz())
+        report = prices_import(at=moment, providers=tuple(provider or DEFAULT_PROVIDERS))
+        self.stdout.write(
+            f"price versions: {report.created} created, {report.unchanged} unchanged, "
+            f"{report.kept_manual} kept (differ from list price); aliases: {report.aliases} created; "
+            f"{report.skipped_models} models without token prices skipped"
+        )

@@ -1,0 +1,66 @@
+"""Billing periods: calendar months in BILLING_TIME_ZONE. Everyone computes them here.
+
+A period is represented by the date of its first day (``date(2026, 11, 1)``) and written
+``YYYY-MM`` in the API.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@cache
+def billing_tz() -> ZoneInfo:
+    return ZoneInfo(settings.BILLING_TIME_ZONE)
+
+
+def business_day(moment: datetime) -> date:
+    """The calendar day of an aware datetime in the billing time zone."""
+    return moment.astimezone(billing_tz()).date()
+
+
+def period_of(moment: datetime | date) -> date:
+    day = business_day(moment) if isinstance(moment, datetime) else moment
+    return day.replace(day=1)
+
+
+def next_period(period: date, months: int = 1) -> date:
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_start(period: date) -> datetime:
+    """The first instant of ``period`` (aware, billing time zone)."""
+    return datetime.combine(period, time.min, tzinfo=billing_tz())
+
+
+def period_bounds(period: date) -> tuple[datetime, datetime]:
+    return period_start(period), period_start(next_period(period))
+
+
+def parse_period(value: str) -> date:
+    match = _PERIOD_RE.match(value or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{value!r} is not a period; write it as YYYY-MM.")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def format_period(period: date) -> str:
+    return f"{period.year:04d}-{period.month:02d}"
+
+
+def current_period(now: datetime | None = None) -> date:
+    from django.utils import timezone
+
+    return period_of(now or timezone.now())
+
+
+def previous_period(now: datetime | None = None) -> date:
+    return next_period(current_period(now), -1)

@@ -1,0 +1,131 @@
+"""Reads of usage, prices and rates shared by the API, admin, portal and month close.
+
+Every usage read goes through the rollups, never the raw records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, QuerySet, Sum
+
+from billing.models import ExchangeRate, UsageRollup
+from billing.periods import format_period, next_period
+from customers.models import Contract, Customer
+
+CENT = Decimal("0.01")
+
+
+def quantize_money(value: Decimal) -> Decimal:
+    """The one rounding of money: half up to the fen (0.01)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def contract_for_period(customer: Customer, period: date) -> Contract | None:
+    """The active contract in force during ``period`` (the latest-starting one if the month
+    spans a change of contract)."""
+    last_day = next_period(period).toordinal() - 1
+    return (
+        Contract.objects.filter(customer=customer, status=Contract.Status.ACTIVE, starts_on__lte=date.fromordinal(last_day))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period))
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def exchange_rate_for(currency: str, period: date, *, contract: Contract | None, exact: bool) -> Decimal | None:
+    """Money rule 4. ``exact``: the rate of that period only (closing); otherwise the latest
+    rate entered up to that period (open periods: summaries, budgets)."""
+    if currency == "CNY":
+        return Decimal(1)
+    if contract is not None and contract.fixed_exchange_rate is not None:
+        return contract.fixed_exchange_rate
+    rates = ExchangeRate.objects.filter(currency=currency)
+    rate = rates.filter(period=period) if exact else rates.filter(period__lte=period).order_by("-period")
+    found = rate.values_list("rate", flat=True).first()
+    return found
+
+
+GROUPINGS = {
+    "model": ("provider", "model"),
+    "project": ("project__code",),
+    "api_key": ("api_key__key_id",),
+    "day": ("day",),
+}
+
+
+@dataclass
+class SummaryRow:
+    key: str
+    requests: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    unpriced_requests: int = 0
+    provider: str | None = None
+    cost_by_currency: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    cost: Decimal | None = None
+
+
+@dataclass
+class UsageSummary:
+    customer: Customer
+    period: date
+    group_by: str
+    rows: list[SummaryRow]
+    missing_rates: list[str]
+    discount_percent: Decimal
+
+    @property
+    def period_label(self) -> str:
+        return format_period(self.period)
+
+
+def rollups_for(customer: Customer, period: date) -> QuerySet[UsageRollup]:
+    return UsageRollup.objects.filter(customer=customer, period=period)
+
+
+def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSummary:
+    """Usage of ``period`` grouped by model, project, API key or day, with CNY cost computed
+    as a bill line would be (money rule 5) — discount and rate applied, rounded to 0.01."""
+    columns = GROUPINGS[group_by]
+    contract = contract_for_period(customer, period)
+    discount = contract.discount_percent if contract else Decimal(0)
+    aggregated = (
+        rollups_for(customer, period)
+        .values(*columns, "currency", "price_version_id")
+        .annotate(
+            r=Sum("requests"), i=Sum("input_tokens"), c=Sum("cached_input_tokens"), o=Sum("output_tokens"), cost=Sum("cost")
+        )
+        .order_by(*columns)
+    )
+    rows: dict[str, SummaryRow] = {}
+    for item in aggregated:
+        key_value = item[columns[-1]]
+        key = key_value.isoformat() if isinstance(key_value, date) else str(key_value)
+        row = rows.setdefault(key, SummaryRow(key=key, provider=item.get("provider") if group_by == "model" else None))
+        row.requests += item["r"]
+        row.input_tokens += item["i"]
+        row.cached_input_tokens += item["c"]
+        row.output_tokens += item["o"]
+        if item["price_version_id"] is None:
+            row.unpriced_requests += item["r"]
+        else:
+            row.cost_by_currency[item["currency"]] += item["cost"]
+    missing: set[str] = set()
+    factor = (Decimal(100) - discount) / Decimal(100)
+    for row in rows.values():
+        total = Decimal(0)
+        complete = True
+        for currency, cost in row.cost_by_currency.items():
+            rate = exchange_rate_for(currency, period, contract=contract, exact=False)
+            if rate is None:
+                missing.add(currency)
+                complete = False
+                continue
+            total += cost * factor * rate
+        row.cost = quantize_money(total) if complete else None
+    return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)
