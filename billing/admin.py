@@ -1,3 +1,1 @@
-from django.contrib import admin
-
-# Register your models here.
+"""Admin for the price book, exchange rates, usage and quarantine."""

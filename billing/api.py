@@ -103,8 +103,18 @@ class PriceSerializer(serializers.ModelSerializer):
     class Meta:
         model = PriceVersion
         fields = [
-            "id", "provider", "model", "effective_from", "currency", "input_per_mtok", "cached_input_per_mtok",
-            "output_per_mtok", "source", "note", "editable", "created_at",
+            "id",
+            "provider",
+            "model",
+            "effective_from",
+            "currency",
+            "input_per_mtok",
+            "cached_input_per_mtok",
+            "output_per_mtok",
+            "source",
+            "note",
+            "editable",
+            "created_at",
         ]
         read_only_fields = ["id", "source", "created_at"]
         validators = []
@@ -147,8 +157,13 @@ class PriceListCreate(APIView):
             OpenApiExample(
                 "GPT-4o list price",
                 value={
-                    "provider": "openai", "model": "gpt-4o", "effective_from": "2026-11-01", "currency": "USD",
-                    "input_per_mtok": "2.50", "cached_input_per_mtok": "1.25", "output_per_mtok": "10.00",
+                    "provider": "openai",
+                    "model": "gpt-4o",
+                    "effective_from": "2026-11-01",
+                    "currency": "USD",
+                    "input_per_mtok": "2.50",
+                    "cached_input_per_mtok": "1.25",
+                    "output_per_mtok": "10.00",
                 },
                 request_only=True,
             )
@@ -160,7 +175,9 @@ class PriceListCreate(APIView):
         version, created = services.price_version_set(
             **serializer.validated_data, source=PriceVersion.Source.API, by=request.user
         )
-        return Response(PriceSerializer(version).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            PriceSerializer(version).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 # --- Exchange rates -------------------------------------------------------------------
@@ -197,13 +214,19 @@ class ExchangeRateListCreate(APIView):
     @extend_schema(
         request=ExchangeRateSerializer,
         responses={201: ExchangeRateSerializer, 200: ExchangeRateSerializer},
-        examples=[OpenApiExample("USD, Nov 2026", value={"currency": "USD", "period": "2026-11", "rate": "7.1234"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "USD, Nov 2026", value={"currency": "USD", "period": "2026-11", "rate": "7.1234"}, request_only=True
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         serializer = ExchangeRateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rate, created = services.exchange_rate_set(**serializer.validated_data, by=request.user)
-        return Response(ExchangeRateSerializer(rate).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            ExchangeRateSerializer(rate).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 # --- Usage summary --------------------------------------------------------------------

@@ -259,9 +259,24 @@ CREATE TEMP TABLE IF NOT EXISTS usage_staging (
 ) ON COMMIT DELETE ROWS
 """
 STAGING_COLUMNS = (
-    "idx", "request_id", "content_hash", "customer_id", "project_id", "api_key_id", "provider", "model",
-    "input_tokens", "cached_input_tokens", "output_tokens", "occurred_at", "day", "period", "bill_period",
-    "price_version_id", "currency", "cost",
+    "idx",
+    "request_id",
+    "content_hash",
+    "customer_id",
+    "project_id",
+    "api_key_id",
+    "provider",
+    "model",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "occurred_at",
+    "day",
+    "period",
+    "bill_period",
+    "price_version_id",
+    "currency",
+    "cost",
 )
 
 CLAIM_SQL = """
@@ -412,11 +427,24 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                     price = r.price
                     copy.write_row(
                         (
-                            r.index, r.request_id, r.digest, r.api_key.customer_id, r.api_key.project_id,
-                            r.api_key.id, r.resolved_provider, r.resolved_model, r.input_tokens,
-                            r.cached_input_tokens, r.output_tokens, r.occurred_at, day, period,
+                            r.index,
+                            r.request_id,
+                            r.digest,
+                            r.api_key.customer_id,
+                            r.api_key.project_id,
+                            r.api_key.id,
+                            r.resolved_provider,
+                            r.resolved_model,
+                            r.input_tokens,
+                            r.cached_input_tokens,
+                            r.output_tokens,
+                            r.occurred_at,
+                            day,
+                            period,
                             bill_period[(r.api_key.customer_id, period)],
-                            price.id if price else None, price.currency if price else None, r.cost,
+                            price.id if price else None,
+                            price.currency if price else None,
+                            r.cost,
                         )
                     )
             cursor.execute(CLAIM_SQL, [now])

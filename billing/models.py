@@ -57,12 +57,20 @@ class PriceVersion(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.ADMIN)
     note = models.CharField(_("note"), max_length=300, blank=True)
     locked_at = models.DateTimeField(
-        _("locked at"), null=True, blank=True, editable=False,
+        _("locked at"),
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("Set when an issued bill used this version; it can no longer change."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -106,12 +114,19 @@ class ExchangeRate(models.Model):
 
     currency = models.CharField(_("currency"), max_length=3, choices=[("USD", "USD")], default="USD")
     period = models.DateField(_("period"), help_text=_("First day of the month."))
-    rate = models.DecimalField(_("rate (CNY per unit)"), max_digits=14, decimal_places=6, validators=[MinValueValidator(0)])
+    rate = models.DecimalField(
+        _("rate (CNY per unit)"), max_digits=14, decimal_places=6, validators=[MinValueValidator(0)]
+    )
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -136,6 +151,9 @@ class UsageRequest(models.Model):
 
     class Meta:
         verbose_name = _("usage request id")
+
+    def __str__(self) -> str:
+        return self.request_id
 
 
 class UsageRecord(models.Model):
@@ -168,6 +186,9 @@ class UsageRecord(models.Model):
         db_table = "billing_usagerecord"
         verbose_name = _("usage record")
         verbose_name_plural = _("usage records")
+
+    def __str__(self) -> str:
+        return self.request_id
 
 
 class UsageRollup(models.Model):
@@ -210,6 +231,9 @@ class UsageRollup(models.Model):
             models.Index(fields=["period"], condition=Q(price_version__isnull=True), name="rollup_unpriced"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}/{self.model} {self.day}"
+
 
 class ClosedPeriod(models.Model):
     """A (customer, period) whose bill has been issued: later usage becomes an adjustment."""
@@ -222,6 +246,9 @@ class ClosedPeriod(models.Model):
         verbose_name = _("closed period")
         verbose_name_plural = _("closed periods")
         constraints = [models.UniqueConstraint(fields=["customer", "period"], name="closed_period_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.period:%Y-%m}"
 
 
 class QuarantinedRecord(models.Model):

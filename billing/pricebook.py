@@ -87,7 +87,9 @@ def prices_import(*, at: datetime, providers: tuple[str, ...] = DEFAULT_PROVIDER
                     )
                     report.created += 1
                 elif (existing.input_per_mtok, existing.cached_input_per_mtok, existing.output_per_mtok) == (
-                    input_price, cached, output_price
+                    input_price,
+                    cached,
+                    output_price,
                 ):
                     report.unchanged += 1
                 else:

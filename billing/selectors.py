@@ -29,7 +29,9 @@ def contract_for_period(customer: Customer, period: date) -> Contract | None:
     spans a change of contract)."""
     last_day = next_period(period).toordinal() - 1
     return (
-        Contract.objects.filter(customer=customer, status=Contract.Status.ACTIVE, starts_on__lte=date.fromordinal(last_day))
+        Contract.objects.filter(
+            customer=customer, status=Contract.Status.ACTIVE, starts_on__lte=date.fromordinal(last_day)
+        )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period))
         .order_by("-starts_on")
         .first()
@@ -98,7 +100,11 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
         rollups_for(customer, period)
         .values(*columns, "currency", "price_version_id")
         .annotate(
-            r=Sum("requests"), i=Sum("input_tokens"), c=Sum("cached_input_tokens"), o=Sum("output_tokens"), cost=Sum("cost")
+            r=Sum("requests"),
+            i=Sum("input_tokens"),
+            c=Sum("cached_input_tokens"),
+            o=Sum("output_tokens"),
+            cost=Sum("cost"),
         )
         .order_by(*columns)
     )

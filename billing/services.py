@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.ingest import USAGE_LOCK_NAMESPACE, record_cost
@@ -38,7 +37,9 @@ def price_version_set(
     unless an issued bill used it. Returns (version, created)."""
     provider, model = provider.strip(), model.strip()
     if cached_input_per_mtok is not None and cached_input_per_mtok > input_per_mtok:
-        raise ValidationError({"cached_input_per_mtok": [_("A cached-input price above the input price is almost certainly a typo.")]})
+        raise ValidationError(
+            {"cached_input_per_mtok": [_("A cached-input price above the input price is almost certainly a typo.")]}
+        )
     version = (
         PriceVersion.objects.select_for_update()
         .filter(provider=provider, model=model, effective_from=effective_from)
@@ -48,7 +49,9 @@ def price_version_set(
     if version is None:
         version = PriceVersion(provider=provider, model=model, effective_from=effective_from)
     elif version.locked_at is not None:
-        raise LockedError(_("This price version is used by an issued bill and cannot change; add a new version instead."))
+        raise LockedError(
+            _("This price version is used by an issued bill and cannot change; add a new version instead.")
+        )
     version.currency = currency
     version.input_per_mtok = input_per_mtok
     version.cached_input_per_mtok = cached_input_per_mtok
@@ -71,7 +74,9 @@ def exchange_rate_set(*, currency: str, period: date, rate: Decimal, by=None) ->
     existing = ExchangeRate.objects.select_for_update().filter(currency=currency, period=period).first()
     if existing is not None:
         if existing.locked_at is not None:
-            raise LockedError(_("An issued bill used this rate; it cannot change. Correct the bill by voiding and reissuing it."))
+            raise LockedError(
+                _("An issued bill used this rate; it cannot change. Correct the bill by voiding and reissuing it.")
+            )
         existing.rate = rate
         existing.updated_by = by if getattr(by, "pk", None) else None
         existing.save(update_fields=["rate", "updated_by", "updated_at"])
@@ -82,7 +87,9 @@ def exchange_rate_set(*, currency: str, period: date, rate: Decimal, by=None) ->
     return created, True
 
 
-_ROLLUP_KEY = "customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period"
+_ROLLUP_KEY = (
+    "customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period"
+)
 _ROLLUP_SUMS = (
     "count(*) AS requests, sum(input_tokens) AS input_tokens, sum(cached_input_tokens) AS cached_input_tokens, "
     "sum(output_tokens) AS output_tokens, coalesce(sum(cost), 0) AS cost"

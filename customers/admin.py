@@ -9,21 +9,35 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from customers import services
-from customers.selectors import contracts_overlapping_active
 from customers.models import ApiKey, ApiToken, Contract, Customer, InvoiceTitle, PortalUser, Project
+from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
 
 
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        exclude = ["tax_id_override_by"]
+        fields = [
+            "code",
+            "name",
+            "is_active",
+            "tax_id",
+            "tax_id_override",
+            "address",
+            "phone",
+            "bank_name",
+            "bank_account",
+            "email",
+            "billing_cc",
+        ]
 
     def clean(self):
         data = super().clean()
         result = check_tax_id(data.get("tax_id", ""))
         if not result.valid and not data.get("tax_id_override"):
-            self.add_error("tax_id", result.message + " " + str(_("Tick “tax id check overridden” to accept it anyway.")))
+            self.add_error(
+                "tax_id", result.message + " " + str(_("Tick “tax id check overridden” to accept it anyway."))
+            )
         elif result.valid:
             data["tax_id"] = result.normalized
         return data
@@ -90,7 +104,25 @@ class CustomerAdmin(admin.ModelAdmin):
 class ContractForm(forms.ModelForm):
     class Meta:
         model = Contract
-        fields = "__all__"
+        fields = [
+            "customer",
+            "number",
+            "status",
+            "starts_on",
+            "ends_on",
+            "signed_on",
+            "payment_terms_days",
+            "price_currency",
+            "discount_percent",
+            "fixed_exchange_rate",
+            "minimum_monthly_commitment",
+            "vat_rate",
+            "invoice_type",
+            "invoice_timing",
+            "requires_confirmation",
+            "bill_per_project",
+            "notes",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -109,8 +141,16 @@ class ContractForm(forms.ModelForm):
 class ContractAdmin(admin.ModelAdmin):
     form = ContractForm
     list_display = [
-        "number", "customer", "status", "starts_on", "ends_on", "price_currency", "discount_percent",
-        "minimum_monthly_commitment", "invoice_type", "bill_per_project",
+        "number",
+        "customer",
+        "status",
+        "starts_on",
+        "ends_on",
+        "price_currency",
+        "discount_percent",
+        "minimum_monthly_commitment",
+        "invoice_type",
+        "bill_per_project",
     ]
     list_filter = ["status", "price_currency", "invoice_type", "invoice_timing", "bill_per_project"]
     search_fields = ["number", "customer__code", "customer__name"]
@@ -133,6 +173,13 @@ class ApiKeyCreateForm(forms.ModelForm):
         model = ApiKey
         fields = ["project", "name"]
 
+    def clean_project(self):
+        # Checked here too so the admin shows a form error instead of "added successfully".
+        project = self.cleaned_data["project"]
+        if not project.is_active:
+            raise ValidationError(_("The project is archived; keys cannot be added to it."))
+        return project
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
@@ -151,7 +198,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["project", "name"]
-        return ["key_id", "name", "customer", "project", "secret_hint", "created_at", "created_by", "revoked_at", "revoked_by"]
+        return [
+            "key_id",
+            "name",
+            "customer",
+            "project",
+            "secret_hint",
+            "created_at",
+            "created_by",
+            "revoked_at",
+            "revoked_by",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
@@ -168,7 +225,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return
-        obj.pk = key.pk
+        # The admin logs and links the object it passed in: make it the created key.
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
         # The one and only time the secret is shown.
         self.message_user(
             request,

@@ -49,8 +49,19 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "code", "name", "tax_id", "tax_id_override", "tax_id_warning", "address", "phone",
-            "bank_name", "bank_account", "email", "billing_cc", "is_active", "created_at",
+            "code",
+            "name",
+            "tax_id",
+            "tax_id_override",
+            "tax_id_warning",
+            "address",
+            "phone",
+            "bank_name",
+            "bank_account",
+            "email",
+            "billing_cc",
+            "is_active",
+            "created_at",
         ]
         read_only_fields = ["is_active", "created_at"]
         extra_kwargs = {"code": {"validators": []}, "tax_id": {"required": False}}
@@ -82,9 +93,24 @@ class ContractSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contract
         fields = [
-            "number", "customer", "status", "starts_on", "ends_on", "signed_on", "payment_terms_days",
-            "price_currency", "discount_percent", "fixed_exchange_rate", "minimum_monthly_commitment", "currency",
-            "vat_rate", "invoice_type", "invoice_timing", "requires_confirmation", "bill_per_project", "notes",
+            "number",
+            "customer",
+            "status",
+            "starts_on",
+            "ends_on",
+            "signed_on",
+            "payment_terms_days",
+            "price_currency",
+            "discount_percent",
+            "fixed_exchange_rate",
+            "minimum_monthly_commitment",
+            "currency",
+            "vat_rate",
+            "invoice_type",
+            "invoice_timing",
+            "requires_confirmation",
+            "bill_per_project",
+            "notes",
             "created_at",
         ]
         read_only_fields = ["created_at"]
@@ -154,9 +180,14 @@ class CustomerListCreate(generics.ListCreateAPIView):
             OpenApiExample(
                 "A customer",
                 value={
-                    "code": "ACME", "name": "上海阿克米信息技术有限公司", "tax_id": "91310000MA1FL8XQ30",
-                    "address": "上海市浦东新区世纪大道100号", "phone": "021-12345678",
-                    "bank_name": "招商银行上海分行", "bank_account": "121900000010001", "email": "ap@acme.example",
+                    "code": "ACME",
+                    "name": "上海阿克米信息技术有限公司",
+                    "tax_id": "91310000MA1FL8XQ30",
+                    "address": "上海市浦东新区世纪大道100号",
+                    "phone": "021-12345678",
+                    "bank_name": "招商银行上海分行",
+                    "bank_account": "121900000010001",
+                    "email": "ap@acme.example",
                 },
                 request_only=True,
             )
@@ -205,10 +236,17 @@ class ContractListCreate(APIView):
             OpenApiExample(
                 "USD list prices, 5 % off",
                 value={
-                    "number": "HT-2026-001", "starts_on": "2026-01-01", "ends_on": "2026-12-31",
-                    "payment_terms_days": 30, "price_currency": "USD", "discount_percent": "5.00",
-                    "fixed_exchange_rate": None, "minimum_monthly_commitment": "1000.00", "vat_rate": "0.06",
-                    "invoice_type": InvoiceType.SPECIAL, "bill_per_project": False,
+                    "number": "HT-2026-001",
+                    "starts_on": "2026-01-01",
+                    "ends_on": "2026-12-31",
+                    "payment_terms_days": 30,
+                    "price_currency": "USD",
+                    "discount_percent": "5.00",
+                    "fixed_exchange_rate": None,
+                    "minimum_monthly_commitment": "1000.00",
+                    "vat_rate": "0.06",
+                    "invoice_type": InvoiceType.SPECIAL,
+                    "bill_per_project": False,
                 },
                 request_only=True,
             )
@@ -288,7 +326,9 @@ class ApiKeyListCreate(APIView):
         project_obj = _project_for(request, code, project, roles=MANAGE_ROLES)
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, secret = services.api_key_create(project=project_obj, name=serializer.validated_data["name"], by=request.user)
+        key, secret = services.api_key_create(
+            project=project_obj, name=serializer.validated_data["name"], by=request.user
+        )
         return Response(ApiKeySerializer(key, context={"secret": secret}).data, status=status.HTTP_201_CREATED)
 
 
@@ -311,4 +351,3 @@ class ApiKeyRevoke(APIView):
         key = get_object_or_404(ApiKey, project=project_obj, key_id=key_id)
         key = services.api_key_revoke(key=key, by=request.user)
         return Response(ApiKeySerializer(key).data)
-

@@ -57,7 +57,12 @@ class Customer(models.Model):
         help_text=_("Staff confirmed a code that fails the check digit (e.g. a genuine non-standard code)."),
     )
     tax_id_override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("overridden by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("overridden by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     address = models.CharField(_("registered address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -65,7 +70,10 @@ class Customer(models.Model):
     bank_account = models.CharField(_("bank account"), max_length=64, blank=True)
     email = models.EmailField(_("billing e-mail"), blank=True)
     billing_cc = ArrayField(
-        models.EmailField(), verbose_name=_("more billing e-mails"), blank=True, default=list,
+        models.EmailField(),
+        verbose_name=_("more billing e-mails"),
+        blank=True,
+        default=list,
         help_text=_("Further addresses that receive bills and reminders."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -88,7 +96,9 @@ class Customer(models.Model):
 class InvoiceTitle(models.Model):
     """发票抬头: what the customer wants printed on its VAT invoices."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoice_titles")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoice_titles"
+    )
     name = models.CharField(_("buyer name"), max_length=200)
     tax_id = models.CharField(_("buyer tax id"), max_length=20, blank=True)
     tax_id_override = models.BooleanField(_("tax id check overridden"), default=False)
@@ -97,7 +107,9 @@ class InvoiceTitle(models.Model):
     bank_name = models.CharField(_("bank"), max_length=200, blank=True)
     bank_account = models.CharField(_("bank account"), max_length=64, blank=True)
     email = models.EmailField(_("invoice delivery e-mail"), blank=True)
-    invoice_type = models.CharField(_("invoice type"), max_length=10, choices=InvoiceType.choices, default=InvoiceType.SPECIAL)
+    invoice_type = models.CharField(
+        _("invoice type"), max_length=10, choices=InvoiceType.choices, default=InvoiceType.SPECIAL
+    )
     is_default = models.BooleanField(_("default"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -106,7 +118,9 @@ class InvoiceTitle(models.Model):
         verbose_name = _("invoice title")
         verbose_name_plural = _("invoice titles")
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=Q(is_default=True), name="one_default_invoice_title"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True), name="one_default_invoice_title"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,7 +149,9 @@ class Contract(models.Model):
         BEFORE_PAYMENT = "before_payment", _("Invoice before payment (先票后款)")
         AFTER_PAYMENT = "after_payment", _("Invoice after payment (先款后票)")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts"
+    )
     number = models.CharField(_("contract number"), max_length=64, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     starts_on = models.DateField(_("starts on"))
@@ -177,7 +193,9 @@ class Contract(models.Model):
         default=Decimal("0.06"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
-    invoice_type = models.CharField(_("invoice type"), max_length=10, choices=InvoiceType.choices, default=InvoiceType.SPECIAL)
+    invoice_type = models.CharField(
+        _("invoice type"), max_length=10, choices=InvoiceType.choices, default=InvoiceType.SPECIAL
+    )
     invoice_timing = models.CharField(
         _("invoice timing"), max_length=16, choices=InvoiceTiming.choices, default=InvoiceTiming.BEFORE_PAYMENT
     )
@@ -223,7 +241,9 @@ class Contract(models.Model):
 class Project(models.Model):
     """A department or application of a customer; usage and keys belong to one."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="projects")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="projects"
+    )
     code = models.CharField(_("code"), max_length=64, validators=[project_code_validator])
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
@@ -242,19 +262,33 @@ class Project(models.Model):
 class ApiKey(models.Model):
     """A customer's key for the LLM gateway. The secret is shown once; only its digest is kept."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="api_keys")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="api_keys"
+    )
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="api_keys")
     name = models.CharField(_("name"), max_length=100)
     key_id = models.CharField(_("key id"), max_length=40, unique=True, editable=False)
     secret_digest = models.CharField(max_length=64, editable=False)
-    secret_hint = models.CharField(_("secret hint"), max_length=12, editable=False, help_text=_("Last characters, to recognise a key."))
+    secret_hint = models.CharField(
+        _("secret hint"), max_length=12, editable=False, help_text=_("Last characters, to recognise a key.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -281,8 +315,12 @@ class PortalUser(models.Model):
         FINANCE = "finance", _("Finance")
         DEVELOPER = "developer", _("Developer")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="portal")
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="portal_users")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="portal"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="portal_users"
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.DEVELOPER)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -302,7 +340,9 @@ class ApiToken(models.Model):
     secret is compared with its digest in constant time.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     token_id = models.CharField(max_length=16, unique=True, editable=False)
     secret_digest = models.CharField(max_length=64, editable=False)

@@ -52,7 +52,9 @@ def _full_clean(obj, *, exclude: list[str] | None = None) -> None:
 
 
 @transaction.atomic
-def customer_create(*, code: str, name: str, tax_id: str = "", tax_id_override: bool = False, by=None, **fields: Any) -> Customer:
+def customer_create(
+    *, code: str, name: str, tax_id: str = "", tax_id_override: bool = False, by=None, **fields: Any
+) -> Customer:
     code = code.strip().upper()
     if Customer.objects.filter(code=code).exists():
         raise ValidationError({"code": [_("A customer with the code %(code)s already exists.") % {"code": code}]})
@@ -98,12 +100,16 @@ def customer_update(*, customer: Customer, by=None, tax_id_override: bool | None
 
 
 @transaction.atomic
-def contract_create(*, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, **terms: Any) -> Contract:
+def contract_create(
+    *, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, **terms: Any
+) -> Contract:
     # Lock the customer so two concurrent creations cannot both pass the overlap check.
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     number = number.strip()
     if Contract.objects.filter(number=number).exists():
-        raise ValidationError({"number": [_("A contract with the number %(number)s already exists.") % {"number": number}]})
+        raise ValidationError(
+            {"number": [_("A contract with the number %(number)s already exists.") % {"number": number}]}
+        )
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": [_("The contract cannot end before it starts.")]})
     if terms.get("minimum_monthly_commitment") is None:
@@ -137,9 +143,18 @@ def contract_create(*, customer: Customer, number: str, starts_on: date, ends_on
 def contract_set_status(*, contract: Contract, status: str) -> Contract:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if status == Contract.Status.ACTIVE and contract.status != status:
-        clash = contracts_overlapping_active(contract.customer, contract.starts_on, contract.ends_on, exclude_pk=contract.pk).first()
+        clash = contracts_overlapping_active(
+            contract.customer, contract.starts_on, contract.ends_on, exclude_pk=contract.pk
+        ).first()
         if clash is not None:
-            raise ValidationError({"status": [_("Cannot activate: the dates overlap the active contract %(number)s.") % {"number": clash.number}]})
+            raise ValidationError(
+                {
+                    "status": [
+                        _("Cannot activate: the dates overlap the active contract %(number)s.")
+                        % {"number": clash.number}
+                    ]
+                }
+            )
     contract.status = status
     contract.save(update_fields=["status", "updated_at"])
     return contract
@@ -149,7 +164,9 @@ def contract_set_status(*, contract: Contract, status: str) -> Contract:
 def project_create(*, customer: Customer, code: str, name: str) -> Project:
     code = code.strip()
     if Project.objects.filter(customer=customer, code=code).exists():
-        raise ValidationError({"code": [_("This customer already has a project with the code %(code)s.") % {"code": code}]})
+        raise ValidationError(
+            {"code": [_("This customer already has a project with the code %(code)s.") % {"code": code}]}
+        )
     project = Project(customer=customer, code=code, name=name.strip())
     _full_clean(project, exclude=["customer"])
     project.save()
@@ -210,7 +227,9 @@ def portal_user_create(*, customer: Customer, username: str, email: str, passwor
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [_("The username %(username)s is taken.") % {"username": username}]})
     if role not in PortalUser.Role.values:
-        raise ValidationError({"role": [_("Role must be one of: %(roles)s.") % {"roles": ", ".join(PortalUser.Role.values)}]})
+        raise ValidationError(
+            {"role": [_("Role must be one of: %(roles)s.") % {"roles": ", ".join(PortalUser.Role.values)}]}
+        )
     user = User(username=username, email=email)
     try:
         validate_password(password, user)
@@ -243,6 +262,8 @@ def gateway_identity_create(*, name: str) -> tuple[ApiToken, str]:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     elif not user.groups.filter(name=GATEWAY_GROUP).exists():
-        raise ValidationError({"name": [_("The user %(username)s exists and is not a gateway.") % {"username": username}]})
+        raise ValidationError(
+            {"name": [_("The user %(username)s exists and is not a gateway.") % {"username": username}]}
+        )
     user.groups.add(Group.objects.get(name=GATEWAY_GROUP))
     return api_token_create(user=user, name=f"gateway {name}")

@@ -42,24 +42,36 @@ def check_tax_id(value: str) -> TaxIdCheck:
         return TaxIdCheck(
             True,
             normalized,
-            warning=str(_("Legacy 15/20-character taxpayer number; please ask the customer for its 18-character code.")),
+            warning=str(
+                _("Legacy 15/20-character taxpayer number; please ask the customer for its 18-character code.")
+            ),
         )
     if len(normalized) != 18:
         return TaxIdCheck(
-            False, normalized, str(_("A unified social credit code has 18 characters; this one has %(n)d.") % {"n": len(normalized)})
+            False,
+            normalized,
+            str(_("A unified social credit code has 18 characters; this one has %(n)d.") % {"n": len(normalized)}),
         )
     bad = sorted({c for c in normalized if c not in USCC_ALPHABET})
     if bad:
         return TaxIdCheck(
             False,
             normalized,
-            str(_("Characters not allowed in a unified social credit code: %(chars)s (I, O, S, V and Z are never used).") % {"chars": " ".join(bad)}),
+            str(
+                _(
+                    "Characters not allowed in a unified social credit code: %(chars)s (I, O, S, V and Z are never used)."
+                )
+                % {"chars": " ".join(bad)}
+            ),
         )
     expected = uscc_check_character(normalized[:17])
     if normalized[17] != expected:
         return TaxIdCheck(
             False,
             normalized,
-            str(_("The check character is wrong (expected %(expected)s); please check the code for a typo.") % {"expected": expected}),
+            str(
+                _("The check character is wrong (expected %(expected)s); please check the code for a typo.")
+                % {"expected": expected}
+            ),
         )
     return TaxIdCheck(True, normalized)

@@ -60,6 +60,8 @@ def exception_handler(exc, context):
         body = {"detail": _("Invalid input in: %(fields)s.") % {"fields": fields}, "errors": errors}
     else:
         detail = exc.detail if hasattr(exc, "detail") else str(exc)
-        body = {"detail": str(_flatten(detail)) if not isinstance(detail, dict) else _("Request failed."),
-                "errors": _flatten(detail) if isinstance(detail, dict) else {}}
+        body = {
+            "detail": str(_flatten(detail)) if not isinstance(detail, dict) else _("Request failed."),
+            "errors": _flatten(detail) if isinstance(detail, dict) else {},
+        }
     return Response(body, status=response.status_code, headers=dict(response.headers.items()))

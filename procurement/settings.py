@@ -38,8 +38,7 @@ if not SECRET_KEY:
         SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
     else:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it in the environment (make run and make test "
-            "set a development key for you)."
+            "SECRET_KEY is not set. Set it in the environment (make run and make test set a development key for you)."
         )
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 if not ALLOWED_HOSTS and (DEBUG or TESTING or ENV == "run"):

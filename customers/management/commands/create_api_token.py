@@ -6,7 +6,9 @@ from customers.services import api_token_create
 
 
 class Command(BaseCommand):
-    help = "Create an API token for a staff user (finance / presales) or a portal user; prints it once, on the last line."
+    help = (
+        "Create an API token for a staff user (finance / presales) or a portal user; prints it once, on the last line."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")

@@ -93,7 +93,7 @@ DEMO_CUSTOMERS = [
     },
 ]
 
-PORTAL_PASSWORD = dict((u, p) for u, p, _w in DEMO_LOGINS).get("acme-admin", "portal-demo-2026")
+PORTAL_PASSWORD = {u: p for u, p, _w in DEMO_LOGINS}.get("acme-admin", "portal-demo-2026")
 
 
 class Command(BaseCommand):
