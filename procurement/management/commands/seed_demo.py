@@ -6,7 +6,8 @@ again changes nothing. Later features add their demo data here (usage, bills, in
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,9 +15,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from billing.ingest import usage_ingest_batch
+from billing.models import ExchangeRate
+from billing.periods import billing_tz, business_day, current_period, next_period
+from billing.pricebook import prices_import
+from billing.services import exchange_rate_set
 from customers import services
-from customers.models import Contract, Customer, Project
+from customers.models import ApiKey, Contract, Customer, Project
 from customers.validators import uscc_check_character
 from procurement.demo import DEMO_LOGINS
 
@@ -93,6 +100,50 @@ DEMO_CUSTOMERS = [
     },
 ]
 
+DEMO_USD_RATES = [Decimal("7.1180"), Decimal("7.1325"), Decimal("7.1302"), Decimal("7.1456")]  # this month, -1, -2, -3
+# (provider, model, share of calls, mean input tokens, mean output tokens, cache hit share)
+DEMO_MODEL_MIX = [
+    ("openai", "gpt-4o", 0.30, 5400, 900, 0.35),
+    ("openai", "gpt-4o-mini", 0.30, 3600, 600, 0.20),
+    ("anthropic", "claude-sonnet-4-5", 0.20, 7800, 1300, 0.50),
+    ("google", "gemini-2.5-flash", 0.15, 4500, 760, 0.10),
+    ("openai", "acme-finetune-v2", 0.05, 2700, 400, 0.0),  # not in the price book: stored unpriced
+]
+
+
+def _demo_day_records(key: ApiKey, day: date, tz, now: datetime) -> list[dict]:
+    rng = random.Random(f"{key.key_id}-{day.isoformat()}")
+    weekday_factor = 1.0 if day.weekday() < 5 else 0.35
+    calls = int(rng.gauss(110, 20) * weekday_factor * (1.4 if key.customer.code == "ACME" else 1.0))
+    records = []
+    for n in range(max(calls, 0)):
+        provider, model, _share, mean_in, mean_out, hit = rng.choices(
+            DEMO_MODEL_MIX, weights=[m[2] for m in DEMO_MODEL_MIX]
+        )[0]
+        # The unknown model shows up this month only, at ACME: its bill-to-be waits for a price.
+        if model == "acme-finetune-v2" and (key.customer.code != "ACME" or day < current_period()):
+            provider, model, mean_in, mean_out, hit = "openai", "gpt-4o-mini", 3600, 600, 0.2
+        moment = datetime.combine(day, time(9), tzinfo=tz) + timedelta(seconds=rng.randint(0, 12 * 3600))
+        if moment > now:
+            continue
+        input_tokens = max(1, int(rng.expovariate(1 / mean_in)))
+        records.append(
+            {
+                "request_id": f"demo-{key.key_id}-{day:%Y%m%d}-{n}",
+                "key_id": key.key_id,
+                "provider": provider,
+                "model": model,
+                "input_tokens": input_tokens,
+                "cached_input_tokens": int(input_tokens * hit * rng.random() * 2) if hit else 0,
+                "output_tokens": max(1, int(rng.expovariate(1 / mean_out))),
+                "occurred_at": moment.isoformat(),
+            }
+        )
+    for record in records:
+        record["cached_input_tokens"] = min(record["cached_input_tokens"], record["input_tokens"])
+    return records
+
+
 PORTAL_PASSWORD = {u: p for u, p, _w in DEMO_LOGINS}.get("acme-admin", "portal-demo-2026")
 
 
@@ -109,7 +160,38 @@ class Command(BaseCommand):
             self.seed_staff()
             for spec in DEMO_CUSTOMERS:
                 self.seed_customer(spec)
+        self.seed_prices_and_rates()
+        accepted = self.seed_usage()
+        self.stdout.write(f"usage: {accepted} new records")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def seed_prices_and_rates(self) -> None:
+        prices_import(at=timezone.now())
+        for months_back, rate in enumerate(DEMO_USD_RATES):
+            period = next_period(current_period(), -months_back)
+            if not ExchangeRate.objects.filter(currency="USD", period=period).exists():
+                exchange_rate_set(currency="USD", period=period, rate=rate)
+
+    def seed_usage(self) -> int:
+        """Three full months before this one plus this month to date, through the real
+        ingestion path. Deterministic per day, so a re-run only adds days not seen yet."""
+        now = timezone.now()
+        tz = billing_tz()
+        first_day = next_period(current_period(), -3)
+        keys = list(
+            ApiKey.objects.filter(customer__code__in=[c["code"] for c in DEMO_CUSTOMERS]).select_related("customer")
+        )
+        accepted = 0
+        day = first_day
+        today = business_day(now)
+        while day <= today:
+            records = []
+            for key in keys:
+                records.extend(_demo_day_records(key, day, tz, now))
+            for start in range(0, len(records), 5000):
+                accepted += usage_ingest_batch(records=records[start : start + 5000]).accepted
+            day += timedelta(days=1)
+        return accepted
 
     def seed_staff(self) -> None:
         passwords = {u: p for u, p, _w in DEMO_LOGINS}
