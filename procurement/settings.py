@@ -166,6 +166,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 # --- E-mail ---------------------------------------------------------------------------
 
 
+def _url_flag(query: dict[str, list[str]], name: str) -> bool | None:
+    """``?tls``, ``?tls=true`` → True; ``?tls=false`` (0, no, off) → False; absent → None."""
+    if name not in query:
+        return None
+    return query[name][-1].strip().lower() not in {"0", "false", "no", "off"}
+
+
 def _email_config(url: str) -> dict:
     """EMAIL_URL → Django e-mail settings: smtp://, smtps://, consolemail://, filemail://."""
     if not url:
@@ -186,15 +193,25 @@ def _email_config(url: str) -> dict:
     if scheme == "memorymail":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if scheme in {"smtp", "smtps", "submission"}:
-        query = parse_qs(parts.query)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        port = parts.port or (465 if scheme == "smtps" else 587 if scheme == "submission" else 25)
+        use_ssl, use_tls = _url_flag(query, "ssl"), _url_flag(query, "tls")
+        # Unless the URL says otherwise, the port decides: 465 is implicit TLS and 587
+        # (submission) is STARTTLS, where servers refuse AUTH on a clear connection.
+        if use_ssl is None:
+            use_ssl = scheme == "smtps" or (port == 465 and not use_tls)
+        if use_tls is None:
+            use_tls = not use_ssl and (scheme == "submission" or port == 587)
+        if use_ssl and use_tls:
+            raise ImproperlyConfigured("EMAIL_URL cannot ask for both ssl and tls.")
         return {
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": parts.hostname or "localhost",
-            "EMAIL_PORT": parts.port or (465 if scheme == "smtps" else 587 if scheme == "submission" else 25),
+            "EMAIL_PORT": port,
             "EMAIL_HOST_USER": unquote(parts.username or ""),
             "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-            "EMAIL_USE_SSL": scheme == "smtps" or "ssl" in query,
-            "EMAIL_USE_TLS": scheme == "submission" or "tls" in query,
+            "EMAIL_USE_SSL": use_ssl,
+            "EMAIL_USE_TLS": use_tls,
         }
     raise ImproperlyConfigured(f"EMAIL_URL scheme {scheme!r} is not supported.")
 
