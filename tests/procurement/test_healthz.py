@@ -1,0 +1,61 @@
+"""/healthz, the OpenAPI schema and its docs, and the staff groups."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import OperationalError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_answers_healthz_when_the_database_answers(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_it_answers_503_when_the_database_does_not(client):
+    with mock.patch("procurement.views.connection.cursor", side_effect=OperationalError("connection refused")):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+    assert "connection refused" in response.json()["database"]
+
+
+def test_it_serves_the_openapi_schema(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    for path in (
+        "/api/v1/customers/",
+        "/api/v1/customers/{code}/contracts/",
+        "/api/v1/customers/{code}/projects/",
+        "/api/v1/customers/{code}/users/",
+        "/api/v1/customers/{code}/projects/{project}/api-keys/",
+        "/api/v1/customers/{code}/projects/{project}/api-keys/{key_id}/revoke/",
+    ):
+        assert path in schema["paths"], path
+
+
+def test_it_serves_the_api_docs(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+    assert b"/api/schema/" in response.content
+
+
+def test_it_creates_the_staff_groups_in_a_migration():
+    assert set(Group.objects.filter(name__in=["finance", "presales", "gateway"]).values_list("name", flat=True)) == {
+        "finance",
+        "presales",
+        "gateway",
+    }
