@@ -1,0 +1,127 @@
+"""One error shape, {"detail", "errors"}, in the request's language (Chinese by default)."""
+
+from __future__ import annotations
+
+import pytest
+
+from customers.models import Contract, Customer
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers/"
+BAD_USCC = "9144030071526726X0"  # the check character should be G
+
+
+def assert_shape(response, status: int) -> dict:
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"detail", "errors"}
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["errors"], dict)
+    return body
+
+
+def test_it_answers_400_with_every_field_error(finance_client):
+    body = assert_shape(finance_client.post(URL, {"tax_id": BAD_USCC}, format="json", HTTP_ACCEPT_LANGUAGE="en"), 400)
+
+    assert sorted(body["errors"]) == ["code", "name"]
+    assert body["errors"]["code"] == ["This field is required."]
+    assert body["detail"] == "Invalid input in: code, name."
+
+
+def test_it_answers_400_for_a_service_error_naming_the_field(finance_client):
+    body = assert_shape(
+        finance_client.post(
+            URL, {"code": "X", "name": "x", "tax_id": BAD_USCC}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        ),
+        400,
+    )
+
+    assert body["errors"] == {
+        "tax_id": ["The check character is wrong (expected G); please check the code for a typo."]
+    }
+    assert body["detail"] == "Invalid input in: tax_id."
+
+
+def test_it_answers_401_403_and_404_in_the_same_shape(client, bob_client, charlie_client, acme):
+    anonymous = assert_shape(client.get(URL, HTTP_ACCEPT_LANGUAGE="en"), 401)
+    forbidden = assert_shape(bob_client.post(URL, {}, format="json", HTTP_ACCEPT_LANGUAGE="en"), 403)
+    missing = assert_shape(charlie_client.get(f"{URL}ACME/", HTTP_ACCEPT_LANGUAGE="en"), 404)
+
+    assert anonymous == {"detail": "Authentication credentials were not provided.", "errors": {}}
+    assert forbidden == {"detail": "You do not have permission to perform this action.", "errors": {}}
+    assert missing == {"detail": "Not found.", "errors": {}}
+
+
+def test_it_answers_401_for_a_bad_token_in_the_same_shape(db):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token pc_nope_nope")
+
+    assert assert_shape(client.get(URL, HTTP_ACCEPT_LANGUAGE="en"), 401)["detail"] == "Invalid or revoked token."
+    assert assert_shape(client.get(URL), 401)["detail"] == "令牌无效或已撤销。"
+
+
+def test_it_answers_in_chinese_without_an_accept_language_header(finance_client, acme):
+    bad_uscc = assert_shape(
+        finance_client.post(URL, {"code": "X", "name": "x", "tax_id": BAD_USCC}, format="json"), 400
+    )
+    duplicate = assert_shape(finance_client.post(URL, {"code": "ACME", "name": "x"}, format="json"), 400)
+    required = assert_shape(finance_client.post(URL, {}, format="json"), 400)
+
+    assert bad_uscc == {
+        "detail": "以下字段输入有误：tax_id。",
+        "errors": {"tax_id": ["校验码错误（应为 G）；请检查代码是否输入有误。"]},
+    }
+    assert duplicate["errors"] == {"code": ["编码为 ACME 的客户已存在。"]}
+    assert required["errors"]["code"] == ["该字段是必填项。"]
+
+
+def test_it_answers_401_403_404_in_chinese_by_default(client, bob_client, charlie_client, acme):
+    assert assert_shape(client.get(URL), 401)["detail"] == "身份认证信息未提供。"
+    assert assert_shape(bob_client.post(URL, {}, format="json"), 403)["detail"] == "您没有执行该操作的权限。"
+    assert assert_shape(charlie_client.get(f"{URL}ACME/"), 404)["detail"] == "未找到。"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("zh-CN,zh;q=0.9", "统一社会信用代码应为 18 位；此代码为 3 位。"),
+        ("en-US,en;q=0.9", "A unified social credit code has 18 characters; this one has 3."),
+        ("fr-FR", "统一社会信用代码应为 18 位；此代码为 3 位。"),  # unsupported: the default
+    ],
+)
+def test_it_follows_accept_language(finance_client, header, expected):
+    body = assert_shape(
+        finance_client.post(
+            URL, {"code": "X", "name": "x", "tax_id": "123"}, format="json", HTTP_ACCEPT_LANGUAGE=header
+        ),
+        400,
+    )
+
+    assert body["errors"]["tax_id"] == [expected]
+    assert not Customer.objects.exists()
+
+
+def test_it_explains_a_contract_overlap_in_either_language(finance_client, acme):
+    payload = {"number": "HT-2", "starts_on": "2026-03-01", "ends_on": "2026-03-31"}
+
+    chinese = assert_shape(finance_client.post(f"{URL}ACME/contracts/", payload, format="json"), 400)
+    english = assert_shape(
+        finance_client.post(f"{URL}ACME/contracts/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en"), 400
+    )
+
+    assert chinese["errors"] == {"starts_on": ["日期与生效中的合同 HT-ACME-1（2026-01-01 – …）重叠。"]}
+    assert english["errors"] == {"starts_on": ["These dates overlap the active contract HT-ACME-1 (2026-01-01 – …)."]}
+    assert Contract.objects.filter(customer=acme).count() == 1
+
+
+def test_it_explains_bad_terms_in_chinese(finance_client, acme):
+    payload = {"number": "HT-2", "starts_on": "2025-01-01", "ends_on": "2025-12-31", "discount_percent": "120"}
+
+    body = assert_shape(finance_client.post(f"{URL}ACME/contracts/", payload, format="json"), 400)
+
+    assert list(body["errors"]) == ["discount_percent"]
+    assert "100" in body["errors"]["discount_percent"][0]
+    assert "Ensure" not in body["errors"]["discount_percent"][0]  # DRF's own catalogue, in Chinese
