@@ -182,7 +182,7 @@ class CustomerListCreate(generics.ListCreateAPIView):
                 value={
                     "code": "ACME",
                     "name": "上海阿克米信息技术有限公司",
-                    "tax_id": "91310000MA1FL8XQ30",
+                    "tax_id": "91310000MA1FL8XQ37",
                     "address": "上海市浦东新区世纪大道100号",
                     "phone": "021-12345678",
                     "bank_name": "招商银行上海分行",

@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import OperationalError
 
+from customers.validators import check_tax_id
+
 pytestmark = pytest.mark.django_db
 
 
@@ -43,6 +45,22 @@ def test_it_serves_the_openapi_schema(client):
         "/api/v1/customers/{code}/projects/{project}/api-keys/{key_id}/revoke/",
     ):
         assert path in schema["paths"], path
+
+
+def test_it_documents_only_valid_tax_ids_in_the_examples(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    examples = [
+        example["value"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        for example in content.get("examples", {}).values()
+    ]
+
+    tax_ids = [value["tax_id"] for value in examples if isinstance(value, dict) and value.get("tax_id")]
+    assert tax_ids  # the customer example has one
+    for tax_id in tax_ids:
+        assert check_tax_id(tax_id).valid and not check_tax_id(tax_id).warning, tax_id
 
 
 def test_it_serves_the_api_docs(client):
