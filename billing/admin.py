@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from billing import services
-from billing.models import ExchangeRate, ModelAlias, PriceVersion, QuarantinedRecord, UsageRollup
+from billing.models import (
+    Bill,
+    BillEvent,
+    BillLine,
+    CreditEntry,
+    ExchangeRate,
+    ModelAlias,
+    Payment,
+    PriceVersion,
+    QuarantinedRecord,
+    SellerProfile,
+    UsageRollup,
+)
 from billing.periods import format_period
 from procurement.api import Conflict
 
@@ -183,3 +198,241 @@ class QuarantinedRecordAdmin(admin.ModelAdmin):
 
         updated = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, _("%(n)d records marked resolved.") % {"n": updated}, messages.SUCCESS)
+
+
+# --- Bills and payments -----------------------------------------------------------------
+
+
+class BillActionForm(ActionForm):
+    reason = forms.CharField(label=_("reason (void)"), required=False, max_length=500)
+
+
+class BillLineInline(admin.TabularInline):
+    model = BillLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "kind",
+        "period",
+        "project",
+        "provider",
+        "model",
+        "requests",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "discount_percent",
+        "exchange_rates",
+        "price_versions",
+        "amount",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class BillEventInline(admin.TabularInline):
+    model = BillEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "data"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ["received_on", "method", "amount", "applied", "reference", "payer_name", "payer_mismatch", "recorded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Bill)
+class BillAdmin(admin.ModelAdmin):
+    """Bills are written by the close only; the admin reads them and calls services."""
+
+    list_display = [
+        "__str__",
+        "customer",
+        "project",
+        "period_label",
+        "status",
+        "confirmation",
+        "total",
+        "amount_paid",
+        "due_on",
+        "has_pdf",
+        "held",
+    ]
+    list_filter = ["status", "confirmation", "period", "customer"]
+    search_fields = ["number", "customer__code", "customer__name", "hold_reason"]
+    date_hierarchy = "period"
+    list_select_related = ["customer", "project"]
+    inlines = [BillLineInline, PaymentInline, BillEventInline]
+    action_form = BillActionForm
+    actions = ["close_again", "render_pdf", "void_bills", "reissue_bills"]
+    exclude = ["pdf"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Bill._meta.fields if f.name != "pdf"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("period"), ordering="period")
+    def period_label(self, obj: Bill) -> str:
+        return format_period(obj.period)
+
+    @admin.display(boolean=True, description=_("PDF"))
+    def has_pdf(self, obj: Bill) -> bool:
+        return bool(obj.pdf)
+
+    @admin.display(description=_("why it is held"))
+    def held(self, obj: Bill) -> str:
+        return obj.hold_reason[:120]
+
+    @admin.action(description=_("Close again (rebuild drafts, issue when possible)"))
+    def close_again(self, request, queryset):
+        from billing.close import month_close_customer
+
+        for bill in queryset:
+            for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
+                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
+                self.message_user(request, outcome.line(), level)
+
+    @admin.action(description=_("Regenerate PDF"))
+    def render_pdf(self, request, queryset):
+        from billing.documents import bill_render_pdf
+
+        for bill in queryset:
+            if bill.status == Bill.Status.DRAFT:
+                self.message_user(request, _("%(bill)s: a draft has no PDF.") % {"bill": bill}, messages.WARNING)
+                continue
+            bill_render_pdf(bill_id=bill.pk)
+            self.message_user(request, _("%(bill)s: PDF rendered.") % {"bill": bill}, messages.SUCCESS)
+
+    @admin.action(description=_("Void (give the reason above)"))
+    def void_bills(self, request, queryset):
+        from billing.payments import bill_void
+
+        reason = request.POST.get("reason", "").strip()
+        for bill in queryset:
+            try:
+                bill_void(bill=bill, reason=reason, actor=request.user)
+            except (ValidationError, Conflict) as exc:
+                self.message_user(
+                    request,
+                    f"{bill}: {getattr(exc, 'detail', '; '.join(getattr(exc, 'messages', [str(exc)])))}",
+                    messages.ERROR,
+                )
+                continue
+            self.message_user(request, _("%(bill)s voided.") % {"bill": bill}, messages.SUCCESS)
+
+    @admin.action(description=_("Reissue voided bills (…-R1)"))
+    def reissue_bills(self, request, queryset):
+        from billing.payments import bill_reissue
+
+        for bill in queryset:
+            try:
+                outcomes = bill_reissue(bill=bill, actor=request.user)
+            except Conflict as exc:
+                self.message_user(request, f"{bill}: {exc.detail}", messages.ERROR)
+                continue
+            for outcome in outcomes:
+                self.message_user(request, outcome.line(), messages.SUCCESS)
+
+
+class PaymentForm(forms.ModelForm):
+    amount_value = forms.DecimalField(
+        label=_("amount (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["bill", "received_on", "reference", "payer_name", "note"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_on",
+        "customer",
+        "bill",
+        "method",
+        "amount",
+        "applied",
+        "reference",
+        "payer_name",
+        "payer_mismatch",
+    ]
+    list_filter = ["method", "payer_mismatch", "received_on"]
+    search_fields = ["reference", "payer_name", "customer__code", "bill__number"]
+    date_hierarchy = "received_on"
+    list_select_related = ["customer", "bill"]
+    autocomplete_fields = ["bill"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = PaymentForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [f.name for f in Payment._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        from billing.payments import payment_record
+
+        try:
+            payment, _created = payment_record(
+                bill=form.cleaned_data["bill"],
+                amount=form.cleaned_data["amount_value"],
+                received_on=form.cleaned_data["received_on"],
+                reference=form.cleaned_data.get("reference", ""),
+                payer_name=form.cleaned_data.get("payer_name", ""),
+                note=form.cleaned_data.get("note", ""),
+                actor=request.user,
+            )
+        except (ValidationError, Conflict) as exc:
+            self.message_user(request, str(getattr(exc, "detail", exc)), messages.ERROR)
+            return
+        obj.pk = payment.pk
+        if payment.payer_mismatch:
+            self.message_user(
+                request, _("The payer name differs from the customer (三流一致); please review."), messages.WARNING
+            )
+
+
+@admin.register(SellerProfile)
+class SellerProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "effective_from", "tax_id", "taxpayer_kind", "vat_rate", "bank_account"]
+    date_hierarchy = "effective_from"
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "amount", "payment", "bill"]
+    list_filter = ["customer"]
+    readonly_fields = ["customer", "amount", "payment", "bill", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

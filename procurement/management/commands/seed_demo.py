@@ -50,7 +50,7 @@ DEMO_CUSTOMERS = [
             "price_currency": "USD",
             "discount_percent": Decimal("8.00"),
             "payment_terms_days": 30,
-            "minimum_monthly_commitment": Decimal("5000.00"),
+            "minimum_monthly_commitment": Decimal("1000.00"),
             "invoice_type": "special",
         },
         "projects": [("chatbot", "智能客服"), ("search", "企业搜索"), ("ops", "运维助手")],

@@ -1,0 +1,375 @@
+"""Month close: build each customer's bill for a period from the rollups (money rules 4–10).
+
+``month_close_customer`` is the unit of work (one Celery task per customer, or one call of
+``close_month``). It is idempotent and safe to run twice or concurrently:
+
+* it takes the customer's usage lock exclusively (ingestion takes it shared), so the usage
+  it bills and the "closed" mark it leaves cannot interleave with a batch;
+* issued bills are never touched again; a draft (held) bill is rebuilt in place;
+* the unique constraint on live (customer, project, period) bills is the backstop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from billing.ingest import USAGE_LOCK_NAMESPACE
+from billing.models import (
+    Bill,
+    BillEvent,
+    BillLine,
+    ClosedPeriod,
+    CreditEntry,
+    ExchangeRate,
+    Payment,
+    PriceVersion,
+    SellerProfile,
+    UsageRollup,
+)
+from billing.periods import business_day, format_period
+from billing.selectors import contract_for_period, exchange_rate_for, quantize_money
+from customers.models import Contract, Customer, Project
+
+logger = logging.getLogger(__name__)
+ZERO = Decimal("0")
+
+
+@dataclass
+class CloseOutcome:
+    bill: Bill
+    action: str  # "issued", "held", "unchanged"
+
+    def line(self) -> str:
+        bill = self.bill
+        label = bill.number or f"draft #{bill.pk}"
+        text = (
+            f"{label}\t{bill.customer.code}\t{format_period(bill.period)}\t{bill.status}\t{bill.total.amount:.2f} CNY"
+        )
+        if self.action == "unchanged":
+            text += "\t(already issued; unchanged)"
+        if bill.status == Bill.Status.DRAFT:
+            text += f"\tHELD: {bill.hold_reason}"
+        return text
+
+
+@dataclass
+class LineDraft:
+    kind: str
+    period: date
+    project_id: int | None
+    provider: str = ""
+    model: str = ""
+    requests: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    costs: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    price_versions: set[int] = field(default_factory=set)
+    exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+    discount_percent: Decimal = ZERO
+    amount: Decimal = ZERO
+
+
+def bill_number(customer: Customer, period: date, project: Project | None, revision: int) -> str:
+    """Money rule 9: BILL-{CUSTOMER}-{YYYYMM}[-{PROJECT}][-R{n}]."""
+    number = f"BILL-{customer.code}-{period:%Y%m}"
+    if project is not None:
+        number += f"-{project.code.upper()}"
+    if revision:
+        number += f"-R{revision}"
+    return number
+
+
+def _usage_groups(customer: Customer, period: date):
+    """Rollups billed on ``period``'s bill, summed per (usage period, project, model, version)."""
+    return (
+        UsageRollup.objects.filter(customer=customer, bill_period=period, requests__gt=0)
+        .values("period", "project_id", "provider", "model", "price_version_id", "currency")
+        .annotate(
+            requests_sum=Sum("requests"),
+            input_sum=Sum("input_tokens"),
+            cached_sum=Sum("cached_input_tokens"),
+            output_sum=Sum("output_tokens"),
+            cost_sum=Sum("cost"),
+        )
+        .order_by("period", "project_id", "provider", "model")
+    )
+
+
+def build_lines(customer: Customer, period: date) -> tuple[list[LineDraft], list[str], set[tuple[str, date]]]:
+    """Usage and adjustment lines for the bill of ``period``, the reasons to hold it, and
+    the (currency, period) exchange rates used."""
+    holds: list[str] = []
+    rates_used: set[tuple[str, date]] = set()
+    lines: dict[tuple, LineDraft] = {}
+    unpriced: dict[str, int] = defaultdict(int)
+    contracts: dict[date, Contract | None] = {}
+    for row in _usage_groups(customer, period):
+        usage_period = row["period"]
+        key = (usage_period, row["project_id"], row["provider"], row["model"])
+        line = lines.get(key)
+        if line is None:
+            kind = BillLine.Kind.USAGE if usage_period == period else BillLine.Kind.ADJUSTMENT
+            line = lines[key] = LineDraft(kind, usage_period, row["project_id"], row["provider"], row["model"])
+        line.requests += row["requests_sum"]
+        line.input_tokens += row["input_sum"]
+        line.cached_input_tokens += row["cached_sum"]
+        line.output_tokens += row["output_sum"]
+        if row["price_version_id"] is None:
+            unpriced[row["model"]] += row["requests_sum"]
+            continue
+        line.costs[row["currency"]] += row["cost_sum"]
+        line.price_versions.add(row["price_version_id"])
+
+    for line in lines.values():
+        if line.period not in contracts:
+            contracts[line.period] = contract_for_period(customer, line.period)
+        contract = contracts[line.period]
+        line.discount_percent = contract.discount_percent if contract else ZERO
+        factor = (Decimal(100) - line.discount_percent) / Decimal(100)
+        total = ZERO
+        for currency, cost in sorted(line.costs.items()):
+            rate = exchange_rate_for(currency, line.period, contract=contract, exact=True)
+            if rate is None:
+                reason = _("No %(currency)s exchange rate for %(period)s.") % {
+                    "currency": currency,
+                    "period": format_period(line.period),
+                }
+                if reason not in holds:
+                    holds.append(reason)
+                continue
+            if currency != "CNY" and not (contract and contract.fixed_exchange_rate is not None):
+                rates_used.add((currency, line.period))
+            line.exchange_rates[currency] = rate
+            total += cost * factor * rate  # money rule 5: round once, per line
+        line.amount = quantize_money(total)
+
+    if unpriced:
+        detail = ", ".join(f"{model} ({count})" for model, count in sorted(unpriced.items()))
+        holds.insert(
+            0, _("Unpriced usage: %(detail)s. Add the price, run reprice_usage, then close again.") % {"detail": detail}
+        )
+    ordered = sorted(
+        lines.values(),
+        key=lambda ln: (ln.kind != BillLine.Kind.USAGE, ln.period, ln.project_id or 0, ln.provider, ln.model),
+    )
+    return ordered, holds, rates_used
+
+
+def _seller_snapshot(on: date) -> dict:
+    profile = SellerProfile.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+    return profile.snapshot() if profile else {}
+
+
+def _buyer_snapshot(customer: Customer) -> dict:
+    title = customer.invoice_titles.filter(is_default=True).first()
+    return {
+        "code": customer.code,
+        "name": customer.name,
+        "tax_id": customer.tax_id,
+        "address": customer.address,
+        "phone": customer.phone,
+        "bank_name": customer.bank_name,
+        "bank_account": customer.bank_account,
+        "email": customer.email,
+        "invoice_title": title.name if title else customer.name,
+    }
+
+
+def _event(bill: Bill, kind: str, actor=None, **data) -> None:
+    BillEvent.objects.create(bill=bill, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data)
+
+
+def _save_lines(bill: Bill, drafts: list[LineDraft]) -> None:
+    bill.lines.all().delete()
+    BillLine.objects.bulk_create(
+        BillLine(
+            bill=bill,
+            kind=d.kind,
+            period=d.period,
+            project_id=d.project_id,
+            provider=d.provider,
+            model=d.model,
+            requests=d.requests,
+            input_tokens=d.input_tokens,
+            cached_input_tokens=d.cached_input_tokens,
+            output_tokens=d.output_tokens,
+            costs={k: str(v) for k, v in d.costs.items()},
+            exchange_rates={k: str(v) for k, v in d.exchange_rates.items()},
+            discount_percent=d.discount_percent,
+            price_versions=sorted(d.price_versions),
+            amount=Money(d.amount, "CNY"),
+            position=i,
+        )
+        for i, d in enumerate(drafts)
+    )
+
+
+def _apply_totals(bill: Bill, drafts: list[LineDraft], vat_rate: Decimal) -> None:
+    subtotal = sum((d.amount for d in drafts), ZERO)
+    vat = quantize_money(subtotal * vat_rate)  # money rule 8
+    bill.vat_rate = vat_rate
+    bill.subtotal = Money(subtotal, "CNY")
+    bill.vat = Money(vat, "CNY")
+    bill.total = Money(subtotal + vat, "CNY")
+
+
+def _apply_credit(bill: Bill, actor=None) -> None:
+    """Use the customer's credit (earlier overpayments) on a newly issued bill."""
+    available = CreditEntry.objects.filter(customer=bill.customer).aggregate(s=Sum("amount"))["s"] or ZERO
+    use = min(available, bill.total.amount)
+    if use <= 0:
+        return
+    payment = Payment.objects.create(
+        customer=bill.customer,
+        bill=bill,
+        method=Payment.Method.CREDIT,
+        amount=Money(use, "CNY"),
+        applied=Money(use, "CNY"),
+        received_on=bill.issued_on,
+        note=_("Customer credit applied"),
+    )
+    CreditEntry.objects.create(customer=bill.customer, amount=Money(-use, "CNY"), payment=payment, bill=bill)
+    bill.amount_paid = Money(bill.amount_paid.amount + use, "CNY")
+    bill.status = Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID
+    _event(bill, "credit_applied", actor, amount=str(use))
+
+
+def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
+    bill.number = bill_number(bill.customer, bill.period, bill.project, bill.revision)
+    bill.status = Bill.Status.ISSUED
+    bill.hold_reason = ""
+    bill.issued_on = today
+    bill.due_on = today + timedelta(days=contract.payment_terms_days)
+    bill.seller = _seller_snapshot(today)
+    bill.buyer = _buyer_snapshot(bill.customer)
+    bill.save()
+    _event(bill, "issued", actor, number=bill.number, total=str(bill.total.amount))
+    _apply_credit(bill, actor)
+    bill.save()
+
+
+def _lock_inputs(drafts: list[LineDraft], rates_used: set[tuple[str, date]]) -> None:
+    """Price versions and rates used by an issued bill can no longer change."""
+    now = timezone.now()
+    versions = {v for d in drafts for v in d.price_versions}
+    if versions:
+        PriceVersion.objects.filter(id__in=versions, locked_at__isnull=True).update(locked_at=now)
+    for currency, period in rates_used:
+        ExchangeRate.objects.filter(currency=currency, period=period, locked_at__isnull=True).update(locked_at=now)
+
+
+def _own_period_rate(contract: Contract | None, period: date, drafts: list[LineDraft]) -> Decimal | None:
+    currencies = {c for d in drafts for c in d.costs if c != "CNY"} or (
+        {contract.price_currency} if contract else set()
+    )
+    currencies.discard("CNY")
+    if not currencies:
+        return None
+    return exchange_rate_for(sorted(currencies)[0], period, contract=contract, exact=True)
+
+
+def month_close_customer(
+    *, customer: Customer, period: date, actor=None, today: date | None = None
+) -> list[CloseOutcome]:
+    """Close ``period`` for one customer; returns one outcome per bill (none: nothing to bill)."""
+    today = today or business_day(timezone.now())
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [USAGE_LOCK_NAMESPACE, customer.pk])
+        contract = contract_for_period(customer, period)
+        drafts, holds, rates_used = build_lines(customer, period)
+        commitment = contract.minimum_monthly_commitment.amount if contract else ZERO
+        if not drafts and commitment <= 0:
+            return []  # money rule 10: no usage, no commitment, no bill
+        if contract is None:
+            holds.append(_("No active contract covers %(period)s.") % {"period": format_period(period)})
+        vat_rate = contract.vat_rate if contract else Decimal("0.06")
+
+        # Which bills: one per customer, or one per project (+ one for the commitment top-up).
+        groups: dict[int | None, list[LineDraft]] = defaultdict(list)
+        per_project = bool(contract and contract.bill_per_project)
+        for d in drafts:
+            groups[d.project_id if per_project else None].append(d)
+        usage_total = sum((d.amount for d in drafts), ZERO)
+        if commitment > usage_total:
+            top_up = LineDraft(
+                BillLine.Kind.MINIMUM_COMMITMENT, period, None, amount=quantize_money(commitment - usage_total)
+            )
+            groups[None].append(top_up)  # money rule 7: customer-wide; its own bill when per project
+
+        live = {
+            b.project_id: b
+            for b in Bill.objects.select_for_update(of=("self",))
+            .order_by()
+            .filter(customer=customer, period=period)
+            .exclude(status=Bill.Status.VOID)
+        }
+        outcomes: list[CloseOutcome] = []
+        for project_id, lines in sorted(groups.items(), key=lambda item: item[0] or 0):
+            bill = live.pop(project_id, None)
+            if bill is not None and bill.status != Bill.Status.DRAFT:
+                outcomes.append(CloseOutcome(bill, "unchanged"))
+                continue
+            if bill is None:
+                voided = Bill.objects.filter(
+                    customer=customer, project_id=project_id, period=period, status=Bill.Status.VOID
+                )
+                previous = voided.order_by("-revision").first()
+                bill = Bill(
+                    customer=customer,
+                    project_id=project_id,
+                    period=period,
+                    revision=previous.revision + 1 if previous else 0,
+                    replaces=previous,
+                )
+            bill.contract = contract
+            bill.discount_percent = contract.discount_percent if contract else ZERO
+            bill.exchange_rate = _own_period_rate(contract, period, lines)
+            _apply_totals(bill, lines, vat_rate)
+            bill.hold_reason = " ".join(holds)
+            bill.save()
+            _save_lines(bill, lines)
+            if holds:
+                _event(bill, "held", actor, reasons=holds)
+                outcomes.append(CloseOutcome(bill, "held"))
+                continue
+            _issue(bill, contract, today, actor)
+            outcomes.append(CloseOutcome(bill, "issued"))
+        for stale in live.values():  # drafts whose usage moved away (e.g. repriced into another project)
+            if stale.status == Bill.Status.DRAFT:
+                stale.delete()
+        if not holds:
+            ClosedPeriod.objects.get_or_create(customer=customer, period=period)
+            _lock_inputs(drafts, rates_used)
+            issued = [o.bill.pk for o in outcomes if o.action == "issued"]
+            if issued:
+                from billing import tasks
+
+                transaction.on_commit(lambda: [tasks.bill_render_and_send.delay(pk) for pk in issued])
+    return outcomes
+
+
+def customers_to_close(period: date) -> list[int]:
+    """Customers with usage billed on ``period`` or a contract with a minimum commitment in it."""
+    with_usage = set(
+        UsageRollup.objects.filter(bill_period=period, requests__gt=0).values_list("customer_id", flat=True).distinct()
+    )
+    committed = {
+        c.customer_id
+        for c in Contract.objects.filter(status=Contract.Status.ACTIVE, minimum_monthly_commitment__gt=0).only(
+            "customer_id"
+        )
+        if contract_for_period(c.customer, period) is not None
+    }
+    return sorted(with_usage | committed)
