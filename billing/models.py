@@ -561,6 +561,14 @@ class SellerProfile(models.Model):
     )
     item_name = models.CharField(_("invoice item name"), max_length=100, default="大模型API调用服务")
     issuing_clerk = models.CharField(_("issuing clerk (开票人)"), max_length=40)
+    invoice_amount_limit = models.DecimalField(
+        _("invoice amount limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Largest amount (excl. VAT) on one invoice; larger bills are split. Empty: no limit."),
+    )
 
     class Meta:
         verbose_name = _("seller profile")

@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("customers.urls")),
     path("", include("billing.urls")),
+    path("", include("invoices.urls")),
 ]

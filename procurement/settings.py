@@ -287,6 +287,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- VAT invoices -------------------------------------------------------------------
+# Optional: local (default), manual, or a provider backend (see invoices.backends).
+INVOICE_BACKEND = os.environ.get("INVOICE_BACKEND", "local")
+
 # --- Money ----------------------------------------------------------------------------
 
 CURRENCIES = ("CNY", "USD")

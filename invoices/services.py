@@ -1,0 +1,410 @@
+"""Issuing and reversing VAT invoices (fapiao.md is the rule book).
+
+* ``invoice_issue`` locks the bill, checks it may be invoiced (issued, contract timing,
+  statement confirmation, buyer tax id for a special invoice), invoices what remains of it
+  (Σ invoices of a bill never exceeds the bill), splits by the seller's amount limit,
+  freezes buyer and seller, and hands each invoice to the issuing backend.
+* ``invoice_red_letter`` files a red-letter confirmation form and issues the negative
+  invoice; the blue one is never edited beyond its reversal status.
+* ``invoice_number_next`` takes the counter row FOR UPDATE in the issuing transaction:
+  20 digits, gapless per seller and year; the unique constraint is the backstop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from billing.models import Bill, SellerProfile
+from billing.money import quantize_money
+from billing.periods import business_day, format_period
+from customers.models import Contract, InvoiceTitle, InvoiceType
+from invoices.models import (
+    PARTIAL_RED_REASONS,
+    Invoice,
+    InvoiceCounter,
+    InvoiceEvent,
+    InvoiceLine,
+    RedLetterForm,
+    RedReason,
+)
+from procurement.api import Conflict
+
+ZERO = Decimal("0")
+INVOICEABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID, Bill.Status.OVERDUE)
+
+
+def _event(invoice: Invoice, kind: str, actor=None, **data) -> None:
+    InvoiceEvent.objects.create(
+        invoice=invoice, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data
+    )
+
+
+def seller_in_force(on: date) -> SellerProfile:
+    profile = SellerProfile.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+    if profile is None:
+        raise Conflict(_("No seller profile is in force; enter our company details in the admin first."))
+    return profile
+
+
+def invoice_number_next(*, seller: SellerProfile, on: date, channel: str = "1") -> str:
+    """The next 20-digit number: YY + province + channel digit + 15-digit sequence."""
+    counter, _created = InvoiceCounter.objects.get_or_create(seller_tax_id=seller.tax_id, year=on.year)
+    counter = InvoiceCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last_sequence += 1
+    counter.save(update_fields=["last_sequence"])
+    return f"{on.year % 100:02d}{seller.province_code:0>2}{channel}{counter.last_sequence:015d}"
+
+
+@dataclass
+class Invoiced:
+    amount: Decimal
+    vat: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.vat
+
+
+def bill_invoiced(bill: Bill) -> Invoiced:
+    """Σ of the bill's invoices (blue positive, red negative), pending ones included."""
+    sums = bill.invoices.exclude(status=Invoice.Status.FAILED).aggregate(a=Sum("amount"), v=Sum("vat"))
+    return Invoiced(sums["a"] or ZERO, sums["v"] or ZERO)
+
+
+def bill_invoiceable(bill: Bill) -> Invoiced:
+    done = bill_invoiced(bill)
+    return Invoiced(bill.subtotal.amount - done.amount, bill.vat.amount - done.vat)
+
+
+def _buyer_snapshot(bill: Bill, title: InvoiceTitle | None) -> dict:
+    customer = bill.customer
+    source = title or customer
+    return {
+        "name": source.name,
+        "tax_id": source.tax_id,
+        "address": source.address,
+        "phone": source.phone,
+        "bank_name": source.bank_name,
+        "bank_account": source.bank_account,
+        "email": getattr(source, "email", "") or customer.email,
+    }
+
+
+def split_amounts(amount: Decimal, vat: Decimal, limit: Decimal | None) -> list[tuple[Decimal, Decimal]]:
+    """Split (amount, vat) into invoices whose amount stays within ``limit``; VAT is shared in
+    proportion, the last piece taking the remainder so the sums are exact."""
+    if limit is None or limit <= 0 or amount <= limit:
+        return [(amount, vat)]
+    pieces: list[tuple[Decimal, Decimal]] = []
+    left_amount, left_vat = amount, vat
+    while left_amount > limit:
+        piece_vat = quantize_money(vat * limit / amount)
+        pieces.append((limit, piece_vat))
+        left_amount -= limit
+        left_vat -= piece_vat
+    pieces.append((left_amount, left_vat))
+    return pieces
+
+
+def allocate_largest_remainder(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Share ``total`` (to the fen) across ``weights`` so the parts sum to it exactly."""
+    weight_sum = sum(weights, ZERO)
+    if weight_sum == 0:
+        return [total] + [ZERO] * (len(weights) - 1) if weights else []
+    cents = int((total * 100).to_integral_value())
+    raw = [Decimal(cents) * w / weight_sum for w in weights]
+    floors = [int(r) for r in raw]
+    left = cents - sum(floors)
+    order = sorted(range(len(raw)), key=lambda i: (raw[i] - floors[i], -i), reverse=True)
+    for i in order[:left]:
+        floors[i] += 1
+    return [Decimal(f) / 100 for f in floors]
+
+
+def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfile, per_model: bool) -> list[dict]:
+    base = {
+        "item_name": seller.item_name,
+        "tax_code": seller.tax_classification_code,
+        "tax_short_name": seller.tax_classification_name,
+        "tax_rate": bill.vat_rate,
+    }
+    period = format_period(bill.period)
+    if not per_model or amount != bill.subtotal.amount:
+        return [
+            base
+            | {
+                "spec": period,
+                "unit": _("month"),
+                "quantity": Decimal(1),
+                "unit_price": amount,
+                "amount": amount,
+                "tax": vat,
+            }
+        ]
+    by_model: dict[str, Decimal] = {}
+    for line in bill.lines.all():
+        by_model[line.model or _("minimum commitment")] = (
+            by_model.get(line.model or _("minimum commitment"), ZERO) + line.amount.amount
+        )
+    names = list(by_model)
+    taxes = allocate_largest_remainder(vat, [by_model[n] for n in names])
+    return [
+        base
+        | {
+            "spec": name,
+            "unit": _("month"),
+            "quantity": Decimal(1),
+            "unit_price": by_model[name],
+            "amount": by_model[name],
+            "tax": tax,
+        }
+        for name, tax in zip(names, taxes, strict=True)
+    ]
+
+
+def _check_invoiceable(bill: Bill, invoice_type: str, title: InvoiceTitle | None) -> None:
+    if bill.status not in INVOICEABLE:
+        raise Conflict(
+            _("Bill %(bill)s is %(status)s; only issued bills are invoiced.")
+            % {"bill": bill, "status": bill.get_status_display()}
+        )
+    contract: Contract | None = bill.contract
+    if contract is not None:
+        if contract.invoice_timing == Contract.InvoiceTiming.AFTER_PAYMENT and bill.status != Bill.Status.PAID:
+            raise Conflict(_("The contract invoices after payment; bill %(bill)s is not paid yet.") % {"bill": bill})
+        if contract.requires_confirmation and bill.confirmation != Bill.Confirmation.CONFIRMED:
+            raise Conflict(
+                _("The contract invoices after the customer confirms the statement; bill %(bill)s is not confirmed.")
+                % {"bill": bill}
+            )
+    tax_id = (title.tax_id if title else bill.customer.tax_id).strip()
+    if invoice_type == InvoiceType.SPECIAL and not tax_id:
+        raise ValidationError(
+            {"tax_id": [_("A special VAT invoice needs the buyer's tax id; add it to the customer's invoice title.")]}
+        )
+
+
+@transaction.atomic
+def invoice_issue(
+    *,
+    bill: Bill,
+    invoice_type: str | None = None,
+    per_model: bool = False,
+    title: InvoiceTitle | None = None,
+    remark: str = "",
+    actor=None,
+    backend=None,
+) -> list[Invoice]:
+    """Invoice what remains of ``bill``; returns the new invoice(s) (split by the amount limit)."""
+    from invoices.backends import get_backend
+
+    bill = Bill.objects.select_for_update(of=("self",)).select_related("customer", "contract").get(pk=bill.pk)
+    if invoice_type is None:
+        invoice_type = bill.contract.invoice_type if bill.contract else InvoiceType.SPECIAL
+    if invoice_type not in InvoiceType.values:
+        raise ValidationError({"invoice_type": [_("One of: special, ordinary.")]})
+    title = title or bill.customer.invoice_titles.filter(is_default=True).first()
+    _check_invoiceable(bill, invoice_type, title)
+    left = bill_invoiceable(bill)
+    if left.total <= 0:
+        raise Conflict(_("Bill %(bill)s is fully invoiced.") % {"bill": bill})
+    today = business_day(timezone.now())
+    seller = seller_in_force(today)
+    backend = backend or get_backend()
+    invoices = []
+    for amount, vat in split_amounts(left.amount, left.vat, seller.invoice_amount_limit):
+        invoice = Invoice.objects.create(
+            order_number=f"INV{today:%Y%m%d}{uuid.uuid4().hex[:12].upper()}",
+            bill=bill,
+            customer=bill.customer,
+            title=title,
+            color=Invoice.Color.BLUE,
+            invoice_type=invoice_type,
+            status=Invoice.Status.PENDING,
+            backend=backend.name,
+            vat_rate=bill.vat_rate,
+            amount=Money(amount, "CNY"),
+            vat=Money(vat, "CNY"),
+            total=Money(amount + vat, "CNY"),
+            buyer=_buyer_snapshot(bill, title),
+            seller=seller.snapshot(),
+            remark=(
+                remark
+                or _("Bill %(bill)s, period %(period)s") % {"bill": bill.number, "period": format_period(bill.period)}
+            )[:200],
+            issuer=seller.issuing_clerk,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoice,
+                position=i,
+                **{k: (Money(v, "CNY") if k in ("amount", "tax") else v) for k, v in line.items()},
+            )
+            for i, line in enumerate(_line_drafts(bill, amount, vat, seller, per_model))
+        )
+        _event(invoice, "created", actor, amount=str(amount), vat=str(vat))
+        backend.submit(invoice=invoice, seller=seller, on=today)
+        invoices.append(invoice)
+    _after_commit_render_and_send([i.pk for i in invoices if i.status == Invoice.Status.ISSUED])
+    return invoices
+
+
+def _after_commit_render_and_send(invoice_ids: list[int]) -> None:
+    if not invoice_ids:
+        return
+    from invoices import tasks
+
+    transaction.on_commit(lambda: [tasks.invoice_render_and_send.delay(pk) for pk in invoice_ids])
+
+
+def mark_issued(*, invoice: Invoice, number: str, issued_on: date, actor=None) -> Invoice:
+    """Called by a backend when the platform has issued the invoice (number and date)."""
+    if not (len(number) == 20 and number.isdigit()):
+        raise ValidationError({"number": [_("An invoice number has 20 digits.")]})
+    if Invoice.objects.filter(number=number).exclude(pk=invoice.pk).exists():
+        raise ValidationError({"number": [_("This invoice number is already recorded.")]})
+    invoice.number = number
+    invoice.issued_on = issued_on
+    invoice.status = Invoice.Status.ISSUED
+    invoice.save(update_fields=["number", "issued_on", "status", "updated_at"])
+    _event(invoice, "issued", actor, number=number)
+    if invoice.color == Invoice.Color.RED:
+        _settle_reversal(invoice)
+    return invoice
+
+
+def _reversed_so_far(blue: Invoice) -> Invoiced:
+    sums = blue.reversals.exclude(status=Invoice.Status.FAILED).aggregate(a=Sum("amount"), v=Sum("vat"))
+    return Invoiced(-(sums["a"] or ZERO), -(sums["v"] or ZERO))
+
+
+def _settle_reversal(red: Invoice) -> None:
+    blue = Invoice.objects.select_for_update().get(pk=red.original_id)
+    done = _reversed_so_far(blue)
+    blue.status = Invoice.Status.REVERSED if done.total >= blue.total.amount else Invoice.Status.PARTIALLY_REVERSED
+    blue.save(update_fields=["status", "updated_at"])
+    RedLetterForm.objects.filter(red=red).update(status=RedLetterForm.Status.RED_ISSUED)
+    _event(blue, "reversed" if blue.status == Invoice.Status.REVERSED else "partially_reversed", None, red=red.number)
+
+
+@transaction.atomic
+def invoice_red_letter(
+    *, blue: Invoice, reason: int, amount: Decimal | None = None, note: str = "", actor=None, backend=None
+) -> Invoice:
+    """Reverse ``blue`` in full, or in part (returns and discounts only), with a red invoice."""
+    from invoices.backends import get_backend
+
+    if reason not in RedReason.values:
+        raise ValidationError(
+            {"reason": [_("The reason is 1 (return), 2 (error), 3 (service stopped) or 4 (discount).")]}
+        )
+    blue = Invoice.objects.select_for_update().get(pk=blue.pk)
+    if blue.color != Invoice.Color.BLUE or blue.status not in (
+        Invoice.Status.ISSUED,
+        Invoice.Status.PARTIALLY_REVERSED,
+    ):
+        raise Conflict(
+            _("Invoice %(number)s cannot be reversed (it is %(status)s).")
+            % {"number": blue, "status": blue.get_status_display()}
+        )
+    if amount is not None and reason not in PARTIAL_RED_REASONS:
+        raise ValidationError(
+            {"amount": [_("A partial reversal is allowed only for a sales return (1) or a discount (4).")]}
+        )
+    done = _reversed_so_far(blue)
+    left_amount, left_vat = blue.amount.amount - done.amount, blue.vat.amount - done.vat
+    if left_amount + left_vat <= 0:
+        raise Conflict(_("Invoice %(number)s is already fully reversed.") % {"number": blue})
+    if amount is None:
+        red_amount, red_vat = left_amount, left_vat
+    else:
+        if amount <= 0:
+            raise ValidationError({"amount": [_("The amount to reverse must be greater than zero.")]})
+        if amount > left_amount:
+            raise Conflict(
+                _("Only %(left)s (before VAT) of invoice %(number)s is left to reverse.")
+                % {"left": left_amount, "number": blue}
+            )
+        red_amount = quantize_money(amount)
+        red_vat = left_vat if red_amount == left_amount else min(quantize_money(red_amount * blue.vat_rate), left_vat)
+    today = business_day(timezone.now())
+    seller = seller_in_force(today)
+    form = RedLetterForm.objects.create(
+        blue=blue,
+        reason=reason,
+        amount=Money(red_amount, "CNY"),
+        vat=Money(red_vat, "CNY"),
+        status=RedLetterForm.Status.SUBMITTED,
+        note=note[:300],
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    red = Invoice.objects.create(
+        order_number=f"RED{today:%Y%m%d}{uuid.uuid4().hex[:12].upper()}",
+        bill=blue.bill,
+        customer=blue.customer,
+        title=blue.title,
+        color=Invoice.Color.RED,
+        invoice_type=blue.invoice_type,
+        status=Invoice.Status.PENDING,
+        backend=(backend or get_backend()).name,
+        vat_rate=blue.vat_rate,
+        amount=Money(-red_amount, "CNY"),
+        vat=Money(-red_vat, "CNY"),
+        total=Money(-(red_amount + red_vat), "CNY"),
+        buyer=blue.buyer,
+        seller=blue.seller,
+        remark="",  # 数电票: no remark on a red invoice
+        issuer=seller.issuing_clerk,
+        original=blue,
+        red_reason=reason,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    blue_lines = list(blue.lines.all())
+    shares = allocate_largest_remainder(red_amount, [ln.amount.amount for ln in blue_lines])
+    taxes = allocate_largest_remainder(red_vat, [ln.tax.amount for ln in blue_lines])
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=red,
+            position=ln.position,
+            item_name=ln.item_name,
+            tax_code=ln.tax_code,
+            tax_short_name=ln.tax_short_name,
+            spec=ln.spec,
+            unit=ln.unit,
+            quantity=-ln.quantity if ln.quantity is not None and share == ln.amount.amount else None,
+            unit_price=ln.unit_price if share == ln.amount.amount else None,
+            amount=Money(-share, "CNY"),
+            tax_rate=ln.tax_rate,
+            tax=Money(-tax, "CNY"),
+        )
+        for ln, share, tax in zip(blue_lines, shares, taxes, strict=True)
+    )
+    form.red = red
+    form.save(update_fields=["red", "updated_at"])
+    _event(red, "created", actor, original=blue.number, reason=reason, amount=str(-red_amount))
+    (backend or get_backend()).submit_red(invoice=red, form=form, seller=seller, on=today)
+    _after_commit_render_and_send([red.pk] if red.status == Invoice.Status.ISSUED else [])
+    return red
+
+
+def bill_reverse_invoices(*, bill: Bill, reason: str = "", actor=None) -> list[Invoice]:
+    """Before a bill is voided: reverse every invoice still standing on it (开票有误, full)."""
+    if bill.invoices.filter(status=Invoice.Status.PENDING).exists():
+        raise Conflict(
+            _("Bill %(bill)s has invoices pending at the platform; wait for them before voiding.") % {"bill": bill}
+        )
+    standing = bill.invoices.filter(
+        color=Invoice.Color.BLUE, status__in=(Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_REVERSED)
+    )
+    return [invoice_red_letter(blue=blue, reason=RedReason.ERROR, note=reason, actor=actor) for blue in standing]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="invoices.tasks.invoice_render_and_send", bind=True, max_retries=5)
+def invoice_render_and_send(self, invoice_id: int) -> str:
+    """Render the invoice PDF, then e-mail it to the invoice title's address once."""
+    from invoices.documents import invoice_render_pdf, invoice_send
+
+    try:
+        invoice_render_pdf(invoice_id=invoice_id)
+        sent = invoice_send(invoice_id=invoice_id)
+    except Exception as exc:  # noqa: BLE001 - retried with backoff
+        raise self.retry(exc=exc, countdown=60 * (2**self.request.retries)) from exc
+    return "sent" if sent else "already sent"
+
+
+@shared_task(name="invoices.tasks.invoices_poll_pending")
+def invoices_poll_pending() -> int:
+    """Ask the issuing platform about invoices still pending (provider backends)."""
+    from invoices.backends import get_backend
+    from invoices.models import Invoice
+
+    backend = get_backend()
+    poll = getattr(backend, "poll", None)
+    if poll is None:
+        return 0
+    done = 0
+    for invoice in Invoice.objects.filter(status=Invoice.Status.PENDING, backend=backend.name):
+        done += bool(poll(invoice=invoice))
+    return done
