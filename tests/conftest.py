@@ -100,3 +100,13 @@ def gateway_client(db):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_partition_cache():
+    """Partitions created inside a rolled-back test transaction vanish; forget them."""
+    from billing.partitions import forget_known
+
+    forget_known()
+    yield
+    forget_known()
