@@ -120,10 +120,13 @@ class PriceSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate_effective_from(self, value: str) -> datetime:
-        day = parse_date(value) if len(value) == 10 else None
+        try:  # well-formed but impossible (2026-02-30) raises instead of returning None
+            day = parse_date(value) if len(value) == 10 else None
+            moment = None if day is not None else parse_datetime(value)
+        except ValueError:
+            day = moment = None
         if day is not None:
             return datetime.combine(day, time.min, tzinfo=billing_tz())
-        moment = parse_datetime(value)
         if moment is None:
             raise serializers.ValidationError(_("Write an RFC 3339 time or a date (YYYY-MM-DD)."))
         if moment.tzinfo is None:

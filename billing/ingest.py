@@ -24,7 +24,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -44,6 +44,7 @@ MAX_TOKENS = 10**12
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 MILLION = Decimal(1_000_000)
+COST_PRECISION = 38  # digits, as the cost columns (numeric(38, 16))
 USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. month close"
 
 
@@ -187,11 +188,13 @@ def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord
 def record_cost(price: PriceVersion, input_tokens: int, cached: int, output: int) -> Decimal:
     """Money rule 2, in the price currency, unrounded."""
     cached_price = price.input_per_mtok if price.cached_input_per_mtok is None else price.cached_input_per_mtok
-    return (
-        Decimal(input_tokens - cached) * price.input_per_mtok
-        + Decimal(cached) * cached_price
-        + Decimal(output) * price.output_per_mtok
-    ) / MILLION
+    # The default context keeps 28 digits; tokens (< 10^12) × prices (18 digits) need up to 32.
+    with localcontext(prec=COST_PRECISION):
+        return (
+            Decimal(input_tokens - cached) * price.input_per_mtok
+            + Decimal(cached) * cached_price
+            + Decimal(output) * price.output_per_mtok
+        ) / MILLION
 
 
 class PriceIndex:
@@ -403,6 +406,11 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
             if attempt == 2 or "deadlock" not in str(exc).lower():
                 raise
             logger.warning("usage batch retried after deadlock", extra={"attempt": attempt + 1})
+    if result.accepted:
+        from billing.budgets import budget_evaluation_request
+
+        customer_ids = result.customer_ids
+        transaction.on_commit(lambda: budget_evaluation_request(customer_ids=customer_ids))
     return result
 
 

@@ -72,3 +72,62 @@ def usage_partitions_ahead() -> list[str]:
     from billing.periods import business_day
 
     return ensure_partitions_around(business_day(timezone.now()), months_back=0, months_ahead=3)
+
+
+@shared_task(name="billing.tasks.budgets_evaluate")
+def budgets_evaluate(customer_id: int) -> int:
+    """Coalesced evaluation after ingestion (see billing.budgets.budget_evaluation_request)."""
+    from billing.budgets import budgets_evaluate_claimed
+
+    return len(budgets_evaluate_claimed(customer_id=customer_id))
+
+
+@shared_task(name="billing.tasks.budgets_evaluate_all")
+def budgets_evaluate_all() -> int:
+    """Beat: evaluate every customer with an active budget (month reset, forecasts, missed events)."""
+    from billing.budgets import budgets_evaluate_customer
+    from billing.models import Budget
+
+    fired = 0
+    for customer_id in Budget.objects.filter(is_active=True).values_list("customer_id", flat=True).distinct():
+        fired += len(budgets_evaluate_customer(customer_id=customer_id))
+    return fired
+
+
+@shared_task(name="billing.tasks.alert_deliver", bind=True, max_retries=6)
+def alert_deliver(self, delivery_id: int) -> bool:
+    """Send one alert to one channel; retried with exponential backoff (30 s, 1, 2, 4 … min)."""
+    from billing.budgets import alert_deliver as deliver
+
+    try:
+        return deliver(delivery_id=delivery_id)
+    except Exception as exc:  # noqa: BLE001 - the failure is recorded on the delivery row
+        raise self.retry(exc=exc, countdown=30 * (2**self.request.retries)) from exc
+
+
+@shared_task(name="billing.tasks.alerts_retry_pending")
+def alerts_retry_pending() -> int:
+    """Beat: deliveries left pending by a crashed worker are sent again."""
+    from datetime import timedelta
+
+    from billing.models import AlertDelivery
+
+    stale = AlertDelivery.objects.filter(
+        status=AlertDelivery.Status.PENDING, alert__created_at__lt=timezone.now() - timedelta(minutes=10)
+    )
+    ids = list(stale.values_list("pk", flat=True)[:1000])
+    for pk in ids:
+        alert_deliver.delay(pk)
+    return len(ids)
+
+
+@shared_task(name="billing.tasks.anomalies_scan")
+def anomalies_scan(day: str | None = None) -> int:
+    """Beat, daily: yesterday against its trailing 28 days."""
+    from datetime import date, timedelta
+
+    from billing.budgets import anomalies_scan as scan
+    from billing.periods import business_day
+
+    target = date.fromisoformat(day) if day else business_day(timezone.now()) - timedelta(days=1)
+    return len(scan(day=target))

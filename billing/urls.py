@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import api, bills_api
+from billing import alerts_api, api, bills_api
 
 urlpatterns = [
     path("usage-records/", api.UsageRecordsIngest.as_view(), name="usage-records"),
@@ -17,4 +17,8 @@ urlpatterns = [
     path("bills/<str:number>/reissue/", bills_api.BillReissue.as_view(), name="bill-reissue"),
     path("receivables/aging/", bills_api.ReceivablesAging.as_view(), name="receivables-aging"),
     path("revenue/", bills_api.Revenue.as_view(), name="revenue"),
+    path("customers/<str:code>/budgets/", alerts_api.BudgetListCreate.as_view(), name="budget-list"),
+    path("customers/<str:code>/insights/", alerts_api.CostInsights.as_view(), name="cost-insights"),
+    path("alerts/", alerts_api.AlertList.as_view(), name="alert-list"),
+    path("api-keys/<str:key_id>/allowance/", alerts_api.KeyAllowanceView.as_view(), name="api-key-allowance"),
 ]

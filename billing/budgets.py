@@ -1,0 +1,509 @@
+"""Budgets, threshold/forecast/anomaly alerts, their delivery, and the gateway allowance.
+
+Exactly once: an alert row is keyed by a unique ``dedupe_key`` (budget, period, threshold
+| forecast | anomaly day), inserted in its own savepoint; a second evaluator — concurrent,
+retried, or after a worker crash — finds the key taken and does nothing. Deliveries are
+rows too (alert × channel), each sent by its own retried task, so one failing channel
+never blocks another and a crash leaves them pending for the sweep to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.forecasting import forecast_month_end, month_over_month_growth, robust_anomaly
+from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance, UsageRollup
+from billing.money import quantize_money
+from billing.periods import business_day, current_period, format_period, next_period
+from billing.selectors import contract_for_period, exchange_rate_for
+from customers.models import ApiKey, Customer, Project
+
+logger = logging.getLogger(__name__)
+DEFAULT_THRESHOLDS = [50, 80, 100]
+ZERO = Decimal("0")
+
+# --- Writing budgets ------------------------------------------------------------------
+
+
+def _check_channel(channel: str) -> None:
+    if "://" in channel:
+        import apprise
+
+        if apprise.Apprise.instantiate(channel) is None:
+            raise ValidationError(
+                {
+                    "channels": [
+                        _("Not an e-mail address or a notification URL apprise understands: %(c)s") % {"c": channel}
+                    ]
+                }
+            )
+        return
+    try:
+        validate_email(channel)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"channels": [_("Not an e-mail address or a notification URL: %(c)s") % {"c": channel}]}
+        ) from exc
+
+
+@transaction.atomic
+def budget_create(
+    *,
+    customer: Customer,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    currency: str = "CNY",
+    thresholds: list[int] | None = None,
+    hard_limit: bool = False,
+    channels: list[str] | None = None,
+    actor=None,
+) -> Budget:
+    project = api_key = None
+    if scope == Budget.Scope.PROJECT:
+        project = Project.objects.filter(customer=customer, code=target or "").first()
+        if project is None:
+            raise ValidationError({"target": [_("No project with this code for the customer.")]})
+    elif scope == Budget.Scope.API_KEY:
+        api_key = ApiKey.objects.filter(customer=customer, key_id=target or "").first()
+        if api_key is None:
+            raise ValidationError({"target": [_("No API key with this key_id for the customer.")]})
+        project = None
+    elif scope == Budget.Scope.CUSTOMER:
+        if target:
+            raise ValidationError({"target": [_("A customer-wide budget has no target; send null.")]})
+    else:
+        raise ValidationError({"scope": [_("One of: customer, project, api_key.")]})
+    if monthly_amount <= 0:
+        raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
+    thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
+    if any(t <= 0 or t > 1000 for t in thresholds):
+        raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
+    channels = [c.strip() for c in (channels or []) if c.strip()]
+    for channel in channels:
+        _check_channel(channel)
+    budget = Budget.objects.create(
+        customer=customer,
+        scope=scope,
+        project=project,
+        api_key=api_key,
+        monthly_amount=monthly_amount,
+        currency=currency,
+        thresholds=thresholds,
+        hard_limit=hard_limit,
+        channels=channels,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer.pk))
+    return budget
+
+
+# --- Spend ----------------------------------------------------------------------------
+
+
+def _scope_filter(budget: Budget) -> dict:
+    if budget.scope == Budget.Scope.PROJECT:
+        return {"project_id": budget.project_id}
+    if budget.scope == Budget.Scope.API_KEY:
+        return {"api_key_id": budget.api_key_id}
+    return {}
+
+
+def daily_spend_cny(customer: Customer, start: date, end: date, **scope) -> dict[date, Decimal]:
+    """Spend per business day in CNY, unrounded, as a bill would count it (discount, rate)."""
+    rows = (
+        UsageRollup.objects.filter(
+            customer=customer, day__gte=start, day__lte=end, price_version__isnull=False, **scope
+        )
+        .values("day", "period", "currency")
+        .annotate(cost=Sum("cost"))
+    )
+    factors: dict[date, Decimal] = {}
+    rates: dict[tuple[str, date], Decimal | None] = {}
+    result: dict[date, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        period = row["period"]
+        if period not in factors:
+            contract = contract_for_period(customer, period)
+            factors[period] = (Decimal(100) - (contract.discount_percent if contract else ZERO)) / Decimal(100)
+            for currency in ("USD", "CNY"):
+                rates[(currency, period)] = exchange_rate_for(currency, period, contract=contract, exact=False)
+        rate = rates.get((row["currency"], period))
+        if rate is None:
+            continue  # no rate yet: the spend is unknown in CNY, not zero — surfaced in summaries
+        result[row["day"]] += row["cost"] * factors[period] * rate
+    return dict(result)
+
+
+def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
+    if budget.currency == "CNY":
+        return budget.monthly_amount
+    rate = exchange_rate_for(
+        budget.currency, period, contract=contract_for_period(budget.customer, period), exact=False
+    )
+    return None if rate is None else quantize_money(budget.monthly_amount * rate)
+
+
+# --- Firing and delivering alerts -------------------------------------------------------
+
+
+def alert_fire(
+    *,
+    customer: Customer,
+    kind: str,
+    period: date,
+    amount: Decimal,
+    dedupe_key: str,
+    message: str,
+    channels: list[str],
+    budget: Budget | None = None,
+    threshold: int | None = None,
+    data: dict | None = None,
+) -> Alert | None:
+    """Create the alert unless its key exists (then None); queue one delivery per channel."""
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                customer=customer,
+                budget=budget,
+                kind=kind,
+                threshold=threshold,
+                period=period,
+                amount=quantize_money(amount),
+                message=message,
+                data=data or {},
+                dedupe_key=dedupe_key,
+            )
+            deliveries = [AlertDelivery.objects.create(alert=alert, channel=c) for c in dict.fromkeys(channels)]
+    except IntegrityError:
+        return None
+    from billing import tasks
+
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: [tasks.alert_deliver.delay(pk) for pk in ids])
+    return alert
+
+
+def alert_deliver(*, delivery_id: int) -> bool:
+    """Send one delivery; records sent or failed + error. Raises on failure so the task retries."""
+    delivery = AlertDelivery.objects.select_related("alert__customer").get(pk=delivery_id)
+    if delivery.status == AlertDelivery.Status.SENT:
+        return True
+    alert = delivery.alert
+    subject = _("[Procurement Center] %(customer)s: %(kind)s alert") % {
+        "customer": alert.customer.name,
+        "kind": alert.get_kind_display(),
+    }
+    delivery.attempts += 1
+    try:
+        if "://" in delivery.channel:
+            import apprise
+
+            sender = apprise.Apprise()
+            sender.add(delivery.channel)
+            if not sender.notify(title=subject, body=alert.message):
+                raise RuntimeError("the notification service did not accept the message")
+        else:
+            send_mail(subject, alert.message, None, [delivery.channel])
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the task's retry
+        delivery.status = AlertDelivery.Status.FAILED
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        delivery.save(update_fields=["status", "attempts", "last_error"])
+        raise
+    delivery.status = AlertDelivery.Status.SENT
+    delivery.sent_at = timezone.now()
+    delivery.last_error = ""
+    delivery.save(update_fields=["status", "attempts", "last_error", "sent_at"])
+    return True
+
+
+def finance_addresses() -> list[str]:
+    users = get_user_model().objects.filter(groups__name="finance", is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def customer_channels(customer: Customer) -> list[str]:
+    channels = [c for b in customer.budgets.filter(is_active=True) for c in b.channels]
+    return list(dict.fromkeys(channels or customer.billing_emails))
+
+
+# --- Evaluation -----------------------------------------------------------------------
+
+
+def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Decimal, Decimal | None, list[Alert]]:
+    """Fire the thresholds and the forecast this budget has reached; returns (spend, budget in CNY, new alerts)."""
+    now = now or timezone.now()
+    today = business_day(now)
+    period = today.replace(day=1)
+    month_end = next_period(period) - timedelta(days=1)
+    history_start = min(period, today - timedelta(days=28))
+    daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
+    spend = quantize_money(sum((v for d, v in daily.items() if d >= period), ZERO))
+    limit = budget_amount_cny(budget, period)
+    fired: list[Alert] = []
+    if limit is None or limit <= 0:
+        return spend, limit, fired
+    label = format_period(period)
+    for threshold in sorted(budget.thresholds):
+        if spend * 100 >= limit * threshold:
+            alert = alert_fire(
+                customer=budget.customer,
+                budget=budget,
+                kind=Alert.Kind.THRESHOLD,
+                threshold=threshold,
+                period=period,
+                amount=spend,
+                dedupe_key=f"threshold:{budget.pk}:{label}:{threshold}",
+                message=_(
+                    "%(budget)s: spend this month is ¥%(spend)s, %(pct)s%% of the budget ¥%(limit)s (threshold %(t)d%%)."
+                )
+                % {
+                    "budget": budget,
+                    "spend": spend,
+                    "pct": (spend * 100 / limit).quantize(Decimal("0.1")),
+                    "limit": limit,
+                    "t": threshold,
+                },
+                channels=budget.channels,
+            )
+            if alert:
+                fired.append(alert)
+    if spend < limit:
+        forecast = forecast_month_end(daily, today=today, month_end=month_end, budget=limit)
+        if forecast.projected >= limit and forecast.crossing_day is not None:
+            alert = alert_fire(
+                customer=budget.customer,
+                budget=budget,
+                kind=Alert.Kind.FORECAST,
+                period=period,
+                amount=spend,
+                dedupe_key=f"forecast:{budget.pk}:{label}",
+                message=_(
+                    "%(budget)s: at the current pace the month ends near ¥%(projected)s; the budget ¥%(limit)s would be reached around %(day)s."
+                )
+                % {
+                    "budget": budget,
+                    "projected": quantize_money(forecast.projected),
+                    "limit": limit,
+                    "day": forecast.crossing_day.isoformat(),
+                },
+                channels=budget.channels,
+                data={
+                    "projected": str(quantize_money(forecast.projected)),
+                    "expected_date": forecast.crossing_day.isoformat(),
+                },
+            )
+            if alert:
+                fired.append(alert)
+    return spend, limit, fired
+
+
+def budgets_evaluate_customer(*, customer_id: int, now: datetime | None = None) -> list[Alert]:
+    """Evaluate every active budget of a customer and refresh its keys' allowances."""
+    customer = Customer.objects.get(pk=customer_id)
+    now = now or timezone.now()
+    period = current_period(now)
+    fired: list[Alert] = []
+    blocked: dict[int, tuple[Decimal, Decimal]] = {}
+    tightest: dict[int, tuple[Decimal, Decimal]] = {}
+    keys = list(ApiKey.objects.filter(customer=customer).values_list("pk", "project_id"))
+    for budget in customer.budgets.filter(is_active=True).select_related("customer", "project", "api_key"):
+        spend, limit, new = budget_evaluate(budget, now=now)
+        fired += new
+        if limit is None or limit <= 0:
+            continue
+        covered = [
+            k
+            for k, p in keys
+            if budget.scope == Budget.Scope.CUSTOMER
+            or (budget.scope == Budget.Scope.PROJECT and p == budget.project_id)
+            or (budget.scope == Budget.Scope.API_KEY and k == budget.api_key_id)
+        ]
+        for key_id in covered:
+            ratio = spend / limit
+            if key_id not in tightest or ratio > tightest[key_id][0] / tightest[key_id][1]:
+                tightest[key_id] = (spend, limit)
+            if budget.hard_limit and spend >= limit:
+                blocked[key_id] = (spend, limit)
+    with transaction.atomic():
+        for key_id, _project in keys:
+            spend, limit = blocked.get(key_id) or tightest.get(key_id) or (ZERO, None)
+            KeyAllowance.objects.update_or_create(
+                api_key_id=key_id,
+                defaults={"blocked": key_id in blocked, "period": period, "month_to_date": spend, "budget": limit},
+            )
+    return fired
+
+
+def budget_evaluation_request(*, customer_ids: set[int]) -> None:
+    """After an ingestion batch commits: ask for one evaluation per customer, coalesced.
+
+    The row's insert decides who enqueues: a burst of batches finds the row present and
+    enqueues nothing; the task deletes the row when it starts, so later batches ask again.
+    """
+    if not customer_ids:
+        return
+    from billing import tasks
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_budgetevaluationrequest (customer_id, requested_at) "
+            "SELECT c, %s FROM unnest(%s::bigint[]) AS c "
+            "WHERE EXISTS (SELECT 1 FROM billing_budget b WHERE b.customer_id = c AND b.is_active) "
+            "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
+            [now, sorted(customer_ids)],
+        )
+        new = [row[0] for row in cursor.fetchall()]
+    for customer_id in new:
+        tasks.budgets_evaluate.apply_async((customer_id,), countdown=1)
+
+
+def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
+    BudgetEvaluationRequest.objects.filter(customer_id=customer_id).delete()
+    return budgets_evaluate_customer(customer_id=customer_id)
+
+
+# --- Allowance ------------------------------------------------------------------------
+
+
+def key_allowance(*, key: ApiKey, today: date | None = None) -> dict:
+    """The gateway's question: may this key call now? First reason that applies wins."""
+    from customers.selectors import contract_in_force
+
+    today = today or business_day(timezone.now())
+    period = today.replace(day=1)
+    row = KeyAllowance.objects.filter(api_key_id=key.pk).first()
+    current = row if row and row.period == period else None
+    reason = None
+    if key.revoked_at is not None:
+        reason = "revoked"
+    elif contract_in_force(customer=key.customer_id, on=today) is None:
+        reason = "no_contract"
+    elif current is not None and current.blocked:
+        reason = "hard_limit"
+    return {
+        "key_id": key.key_id,
+        "allowed": reason is None,
+        "reason": reason,
+        "month_to_date": f"{(current.month_to_date if current else ZERO):.2f}",
+        "budget": None if current is None or current.budget is None else f"{current.budget:.2f}",
+        "currency": "CNY",
+    }
+
+
+# --- Anomalies ------------------------------------------------------------------------
+
+
+def anomalies_scan(*, day: date, k: Decimal | None = None, min_absolute: Decimal | None = None) -> list[Alert]:
+    """Compare ``day`` (a complete business day) with each series' own trailing 28 days:
+    per customer, and per API key × model; plus month-over-month growth above 50 %."""
+    from django.conf import settings
+
+    k = k if k is not None else Decimal(str(getattr(settings, "ANOMALY_K", "5")))
+    min_absolute = (
+        min_absolute if min_absolute is not None else Decimal(str(getattr(settings, "ANOMALY_MIN_CNY", "50")))
+    )
+    fired: list[Alert] = []
+    start = day - timedelta(days=28)
+    customer_ids = UsageRollup.objects.filter(day=day).values_list("customer_id", flat=True).distinct()
+    for customer in Customer.objects.filter(pk__in=customer_ids):
+        channels = customer_channels(customer) + finance_addresses()
+        series = daily_spend_cny(customer, start, day)
+        verdict = robust_anomaly(
+            [series.get(start + timedelta(days=i), ZERO) for i in range(28)],
+            series.get(day, ZERO),
+            k=k,
+            min_absolute=min_absolute,
+        )
+        if verdict.anomalous:
+            alert = alert_fire(
+                customer=customer,
+                kind=Alert.Kind.ANOMALY,
+                period=day.replace(day=1),
+                amount=verdict.value,
+                dedupe_key=f"anomaly:{customer.pk}:customer:{day.isoformat()}",
+                message=_(
+                    "%(customer)s spent ¥%(value)s on %(day)s; its usual day is ¥%(median)s (alert above ¥%(threshold)s)."
+                )
+                % {
+                    "customer": customer.name,
+                    "value": quantize_money(verdict.value),
+                    "day": day.isoformat(),
+                    "median": quantize_money(verdict.median),
+                    "threshold": quantize_money(verdict.threshold),
+                },
+                channels=channels,
+                data={"scope": "customer", "day": day.isoformat()},
+            )
+            fired += [alert] if alert else []
+        pairs = UsageRollup.objects.filter(customer=customer, day=day).values_list("api_key_id", "model").distinct()
+        for api_key_id, model in pairs:
+            per = daily_spend_cny(customer, start, day, api_key_id=api_key_id, model=model)
+            verdict = robust_anomaly(
+                [per.get(start + timedelta(days=i), ZERO) for i in range(28)],
+                per.get(day, ZERO),
+                k=k,
+                min_absolute=min_absolute,
+            )
+            if verdict.anomalous:
+                key_id = ApiKey.objects.filter(pk=api_key_id).values_list("key_id", flat=True).first()
+                alert = alert_fire(
+                    customer=customer,
+                    kind=Alert.Kind.ANOMALY,
+                    period=day.replace(day=1),
+                    amount=verdict.value,
+                    dedupe_key=f"anomaly:{customer.pk}:{api_key_id}:{model}:{day.isoformat()}"[:200],
+                    message=_("Key %(key)s spent ¥%(value)s on %(model)s on %(day)s; usual ¥%(median)s.")
+                    % {
+                        "key": key_id,
+                        "value": quantize_money(verdict.value),
+                        "model": model,
+                        "day": day.isoformat(),
+                        "median": quantize_money(verdict.median),
+                    },
+                    channels=channels,
+                    data={"scope": "api_key_model", "key_id": key_id, "model": model, "day": day.isoformat()},
+                )
+                fired += [alert] if alert else []
+        period = day.replace(day=1)
+        previous = next_period(period, -1)
+        this_month = sum((v for d, v in daily_spend_cny(customer, period, day).items()), ZERO)
+        same_days_before = day.replace(
+            year=previous.year, month=previous.month, day=min(day.day, (period - timedelta(days=1)).day)
+        )
+        last_month = sum((v for d, v in daily_spend_cny(customer, previous, same_days_before).items()), ZERO)
+        growth = month_over_month_growth(this_month, last_month)
+        if growth is not None and growth > Decimal("0.5") and this_month - last_month >= min_absolute:
+            alert = alert_fire(
+                customer=customer,
+                kind=Alert.Kind.ANOMALY,
+                period=period,
+                amount=this_month,
+                dedupe_key=f"anomaly:{customer.pk}:mom:{format_period(period)}",
+                message=_(
+                    "%(customer)s: spend so far this month ¥%(now)s is %(pct)s%% above the same days last month (¥%(before)s)."
+                )
+                % {
+                    "customer": customer.name,
+                    "now": quantize_money(this_month),
+                    "pct": (growth * 100).quantize(Decimal("1")),
+                    "before": quantize_money(last_month),
+                },
+                channels=channels,
+                data={"scope": "month_over_month", "growth": str(growth.quantize(Decimal("0.0001")))},
+            )
+            fired += [alert] if alert else []
+    return fired
