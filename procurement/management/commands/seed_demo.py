@@ -163,7 +163,112 @@ class Command(BaseCommand):
         self.seed_prices_and_rates()
         accepted = self.seed_usage()
         self.stdout.write(f"usage: {accepted} new records")
+        self.seed_seller()
+        self.seed_bills()
+        self.seed_invoices()
+        self.seed_budgets()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def seed_seller(self) -> None:
+        """Replace the migration's placeholder seller with a believable demo company."""
+        from billing.models import SellerProfile
+
+        SellerProfile.objects.update_or_create(
+            effective_from=date(2020, 1, 1),
+            defaults={
+                "name": "上海智算通信息科技有限公司",
+                "tax_id": _uscc("91310104MA7DKM4X1"),
+                "province_code": "31",
+                "address": "上海市徐汇区漕河泾开发区宜山路 700 号",
+                "phone": "021-6480 0000",
+                "bank_name": "招商银行上海漕河泾支行",
+                "bank_account": "1219 1234 5610 888",
+                "email": "billing@zhisuantong.example.cn",
+                "issuing_clerk": "王会计",
+            },
+        )
+
+    def seed_bills(self) -> None:
+        """Close the three past months; render every PDF now (the worker also would); pay the
+        oldest month in full, the next in part, and leave the last open."""
+        from billing.close import customers_to_close, month_close_customer
+        from billing.documents import bill_render_pdf
+        from billing.models import Bill
+        from billing.payments import bill_confirm, payment_record
+
+        for months_back in (3, 2, 1):
+            period = next_period(current_period(), -months_back)
+            for customer in Customer.objects.filter(pk__in=customers_to_close(period)):
+                month_close_customer(customer=customer, period=period)
+        for bill in Bill.objects.exclude(status__in=(Bill.Status.DRAFT, Bill.Status.VOID)).filter(pdf=""):
+            bill_render_pdf(bill_id=bill.pk)
+        oldest, middle = next_period(current_period(), -3), next_period(current_period(), -2)
+        for bill in Bill.objects.filter(period=oldest, status=Bill.Status.ISSUED):
+            bill_confirm(bill=bill, confirmed=True, note="已核对")
+            payment_record(
+                bill=bill,
+                amount=bill.total.amount,
+                received_on=bill.due_on - timedelta(days=5),
+                reference=f"DEMO-{bill.number}",
+                payer_name=bill.customer.name,
+            )
+        for bill in Bill.objects.filter(period=middle, status=Bill.Status.ISSUED):
+            payment_record(
+                bill=bill,
+                amount=(bill.total.amount / 2).quantize(Decimal("0.01")),
+                received_on=bill.issued_on + timedelta(days=10),
+                reference=f"DEMO-{bill.number}-1",
+                payer_name=bill.customer.name,
+            )
+
+    def seed_invoices(self) -> None:
+        """Invoice the paid and part-paid bills that allow it; reverse one (开票有误)."""
+        from billing.models import Bill
+        from invoices.models import Invoice
+        from invoices.services import bill_invoiceable, invoice_issue, invoice_red_letter
+
+        if Invoice.objects.exists():
+            return
+        bills = Bill.objects.filter(status__in=(Bill.Status.PAID, Bill.Status.PARTIALLY_PAID, Bill.Status.OVERDUE))
+        issued = []
+        for bill in bills.select_related("contract", "customer").order_by("period", "pk"):
+            contract = bill.contract
+            if (
+                contract
+                and contract.invoice_timing == Contract.InvoiceTiming.AFTER_PAYMENT
+                and bill.status != Bill.Status.PAID
+            ):
+                continue
+            if bill_invoiceable(bill).total > 0:
+                issued += invoice_issue(bill=bill)
+        if issued:
+            invoice_red_letter(blue=issued[-1], reason=2, note="演示：抬头有误，红冲后重开")
+            invoice_issue(bill=issued[-1].bill)
+
+    def seed_budgets(self) -> None:
+        from billing.budgets import budget_create, budgets_evaluate_customer
+        from billing.models import Budget
+
+        acme = Customer.objects.get(code="ACME")
+        if not Budget.objects.filter(customer=acme).exists():
+            budget_create(
+                customer=acme,
+                scope="customer",
+                target=None,
+                monthly_amount=Decimal("1500.00"),
+                channels=["ops@acme.example.cn"],
+            )
+            key = ApiKey.objects.filter(customer=acme, project__code="search").first()
+            budget_create(
+                customer=acme,
+                scope="api_key",
+                target=key.key_id,
+                monthly_amount=Decimal("300.00"),
+                hard_limit=True,
+                channels=["search-team@acme.example.cn"],
+            )
+        for customer in Customer.objects.filter(budgets__isnull=False).distinct():
+            budgets_evaluate_customer(customer_id=customer.pk)
 
     def seed_prices_and_rates(self) -> None:
         prices_import(at=timezone.now())
