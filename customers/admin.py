@@ -96,9 +96,13 @@ class CustomerAdmin(admin.ModelAdmin):
         return ["code"] if obj else []
 
     def save_model(self, request, obj, form, change):
-        if "tax_id_override" in form.changed_data:
+        if check_tax_id(obj.tax_id).valid:
+            obj.tax_id_override = False  # nothing to override
+        if "tax_id_override" in form.changed_data or not obj.tax_id_override:
             obj.tax_id_override_by = request.user if obj.tax_id_override else None
         super().save_model(request, obj, form, change)
+        if not change and not obj.invoice_titles.exists():
+            services.invoice_title_default_create(customer=obj)
 
 
 class ContractForm(forms.ModelForm):

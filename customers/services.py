@@ -68,7 +68,13 @@ def customer_create(
     )
     _full_clean(customer)
     customer.save()
-    InvoiceTitle.objects.create(
+    invoice_title_default_create(customer=customer)
+    return customer
+
+
+def invoice_title_default_create(*, customer: Customer) -> InvoiceTitle:
+    """The customer's default 发票抬头, copied from its legal details (editable later)."""
+    return InvoiceTitle.objects.create(
         customer=customer,
         name=customer.name,
         tax_id=customer.tax_id,
@@ -80,7 +86,6 @@ def customer_create(
         email=customer.email,
         is_default=True,
     )
-    return customer
 
 
 @transaction.atomic

@@ -240,3 +240,34 @@ def test_it_refuses_an_overlapping_active_contract_in_the_admin(admin_client, ac
     assert "HT-ACME-1" in response.content.decode()
     assert "starts_on" in response.context["adminform"].form.errors
     assert not acme.contracts.filter(number="HT-ADMIN").exists()
+
+
+def test_it_gives_a_customer_added_in_the_admin_its_default_invoice_title(db, client):
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer
+    from tests.factories import valid_uscc
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456789")
+    client.force_login(admin)
+    response = client.post(
+        "/admin/customers/customer/add/",
+        {
+            "code": "NEWCO",
+            "name": "新公司有限公司",
+            "is_active": "on",
+            "tax_id": valid_uscc(42),
+            "address": "",
+            "phone": "",
+            "bank_name": "",
+            "bank_account": "",
+            "email": "ap@newco.example.cn",
+            "billing_cc": "",
+            **{f"{p}-TOTAL_FORMS": "0" for p in ("contracts", "projects", "api_keys", "invoice_titles")},
+            **{f"{p}-INITIAL_FORMS": "0" for p in ("contracts", "projects", "api_keys", "invoice_titles")},
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    customer = Customer.objects.get(code="NEWCO")
+    title = customer.invoice_titles.get()
+    assert title.is_default and title.name == "新公司有限公司" and title.tax_id == customer.tax_id
