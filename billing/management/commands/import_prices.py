@@ -23,11 +23,15 @@ class Command(BaseCommand):
     def handle(self, *args, at: str | None, provider: list[str] | None, **options):
         moment = timezone.now()
         if at:
-            moment = parse_datetime(at) or None
+            invalid = CommandError(f"--at {at!r}: write a date (YYYY-MM-DD) or an RFC 3339 time.")
+            try:  # a well-formed but impossible date (2026-02-30) raises instead of returning None
+                moment = parse_datetime(at)
+                day = parse_date(at) if moment is None else None
+            except ValueError:
+                raise invalid from None
             if moment is None:
-                day = parse_date(at)
                 if day is None:
-                    raise CommandError(f"--at {at!r}: write a date (YYYY-MM-DD) or an RFC 3339 time.")
+                    raise invalid
                 moment = datetime.combine(day, time.max, tzinfo=billing_tz())
             elif moment.tzinfo is None:
                 moment = moment.replace(tzinfo=billing_tz())
