@@ -1,5 +1,5 @@
 # Procurement Center — see CONTRACT.md "Commands".
-#   make install   set-up only (idempotent, fast when done): .venv, pinned deps, system packages, translations
+#   make install   set-up only (idempotent, fast when done): .venv, pinned deps, system packages, translations, PDF fonts
 #   make run       set-up, then embedded PostgreSQL (unless DATABASE_URL), migrate, demo data, web + worker + beat
 #   make test      set-up, lint, then the whole test suite (DATABASE_URL when set, embedded PostgreSQL otherwise)
 #   make bench     set-up, then the benchmarks (bench/results/*.json)
@@ -19,9 +19,9 @@ NO_DB  := DATABASE_URL=postgres://unused@127.0.0.1:9/unused PROCUREMENT_ENV=run
 # Extra arguments for pytest, e.g. make test ARGS="-k close_month -x"
 ARGS   ?=
 
-.PHONY: install venv deps system-packages translations run test lint format bench messages clean
+.PHONY: install venv deps system-packages translations fonts run test lint format bench messages clean
 
-install: deps system-packages translations
+install: deps system-packages translations fonts
 
 venv: $(PY)
 
@@ -50,6 +50,11 @@ translations: deps system-packages
 		echo "Compiling translations"; \
 		$(NO_DB) $(PY) manage.py compilemessages --ignore=$(VENV) --ignore=var; \
 	fi
+
+# The Simplified Chinese Noto Sans CJK faces for PDFs, extracted from Debian's .ttc into
+# var/fonts/ (see the script for why); nothing to do when they are there and up to date.
+fonts: deps system-packages
+	@$(PY) scripts/extract_cjk_fonts.py
 
 run: install
 	PROCUREMENT_ENV=run $(PY) -m procurement.run

@@ -8,20 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 
 from billing.models import ExchangeRate, UsageRollup
+from billing.money import quantize_money
 from billing.periods import format_period, next_period
 from customers.models import Contract, Customer
-
-CENT = Decimal("0.01")
-
-
-def quantize_money(value: Decimal) -> Decimal:
-    """The one rounding of money: half up to the fen (0.01)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def contract_for_period(customer: Customer, period: date) -> Contract | None:
