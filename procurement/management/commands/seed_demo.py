@@ -286,13 +286,15 @@ class Command(BaseCommand):
         keys = list(
             ApiKey.objects.filter(customer__code__in=[c["code"] for c in DEMO_CUSTOMERS]).select_related("customer")
         )
+        starts = {c["code"]: c["contract"]["starts_on"] for c in DEMO_CUSTOMERS}
         accepted = 0
         day = first_day
         today = business_day(now)
         while day <= today:
             records = []
             for key in keys:
-                records.extend(_demo_day_records(key, day, tz, now))
+                if day >= starts[key.customer.code]:  # a customer's keys are used from its contract's start
+                    records.extend(_demo_day_records(key, day, tz, now))
             for start in range(0, len(records), 5000):
                 accepted += usage_ingest_batch(records=records[start : start + 5000]).accepted
             day += timedelta(days=1)
