@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -42,6 +42,9 @@ from customers.models import Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
+# Enough digits for Σ cost (38) × discount factor (5) × rate (14) to be exact: the default
+# context (28) would round the product once before quantize_money rounds it again.
+EXACT_PRECISION = 80
 
 
 @dataclass
@@ -151,7 +154,8 @@ def build_lines(customer: Customer, period: date) -> tuple[list[LineDraft], list
             if currency != "CNY" and not (contract and contract.fixed_exchange_rate is not None):
                 rates_used.add((currency, line.period))
             line.exchange_rates[currency] = rate
-            total += cost * factor * rate  # money rule 5: round once, per line
+            with localcontext(prec=EXACT_PRECISION):
+                total += cost * factor * rate  # money rule 5: round once, per line
         line.amount = quantize_money(total)
 
     if unpriced:
@@ -333,6 +337,7 @@ def month_close_customer(
                     revision=previous.revision + 1 if previous else 0,
                     replaces=previous,
                 )
+            previous_hold = bill.hold_reason if bill.pk else None
             bill.contract = contract
             bill.discount_percent = contract.discount_percent if contract else ZERO
             bill.exchange_rate = _own_period_rate(contract, period, lines)
@@ -341,7 +346,8 @@ def month_close_customer(
             bill.save()
             _save_lines(bill, lines)
             if holds:
-                _event(bill, "held", actor, reasons=holds)
+                if previous_hold != bill.hold_reason:  # a re-run with the same cause adds nothing
+                    _event(bill, "held", actor, reasons=holds)
                 outcomes.append(CloseOutcome(bill, "held"))
                 continue
             _issue(bill, contract, today, actor)
