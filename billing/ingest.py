@@ -343,32 +343,27 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
     result = BatchResult()
     rejected: list[tuple[int, Any, dict]] = []
     first_by_id: dict[str, ValidRecord] = {}
-    valid: list[ValidRecord] = []
 
+    checked: list[ValidRecord] = []
     for index, raw in enumerate(records):
         record, errors = validate_record(raw, index, now)
         if record is None:
             rejected.append((index, raw, errors))
-            continue
-        first = first_by_id.get(record.request_id)
-        if first is None:
-            first_by_id[record.request_id] = record
-            valid.append(record)
-        elif first.digest == record.digest:
-            result.duplicates += 1
         else:
-            result.conflicts.append({"index": index, "request_id": record.request_id})
+            checked.append(record)
 
     keys = {
         k.key_id: k
-        for k in ApiKey.objects.filter(key_id__in={r.key_id for r in valid}).only(
+        for k in ApiKey.objects.filter(key_id__in={r.key_id for r in checked}).only(
             "id", "key_id", "customer_id", "project_id"
         )
     }
-    prices = PriceIndex({r.model for r in valid})
+    prices = PriceIndex({r.model for r in checked})
     tz = billing_tz()
     priced: list[ValidRecord] = []
-    for record in valid:
+    for record in checked:
+        # Resolve before de-duplicating: a record rejected here claims no request_id, so a
+        # later valid record with the same id in this batch is the one that counts.
         key = keys.get(record.key_id)
         if key is None:
             rejected.append((record.index, records[record.index], {"key_id": [_("No API key has this key_id.")]}))
@@ -379,6 +374,14 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
             message = _("Several providers sell this model (%(providers)s); send provider.") % {"providers": providers}
             rejected.append((record.index, records[record.index], {"provider": [message]}))
             continue
+        first = first_by_id.get(record.request_id)
+        if first is not None:
+            if first.digest == record.digest:
+                result.duplicates += 1
+            else:
+                result.conflicts.append({"index": record.index, "request_id": record.request_id})
+            continue
+        first_by_id[record.request_id] = record
         record.api_key = key
         record.resolved_provider, record.resolved_model = resolved
         record.price = prices.price_at(*resolved, record.occurred_at)

@@ -527,3 +527,17 @@ def test_it_gives_the_answer_the_contract_shows(gateway_client, acme_key, gpt4o)
 
     assert response.status_code == 200
     assert response.json() == {"accepted": 2, "duplicates": 0, "unpriced": 1, "conflicts": [], "rejected": []}
+
+
+def test_it_lets_a_valid_record_count_after_a_rejected_one_with_the_same_request_id(acme_key, gpt4o):
+    from billing.ingest import usage_ingest_batch
+    from billing.models import UsageRecord
+
+    result = usage_ingest_batch(
+        records=[usage("ak_unknown_key", "same-id"), usage(acme_key.key_id, "same-id")],
+    )
+
+    assert result.accepted == 1
+    assert result.duplicates == 0 and result.conflicts == []
+    assert [r["index"] for r in result.rejected] == [0]
+    assert UsageRecord.objects.get().request_id == "same-id"
