@@ -102,11 +102,13 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
         )
         .order_by(*columns)
     )
-    rows: dict[str, SummaryRow] = {}
+    rows: dict[tuple[str | None, str], SummaryRow] = {}
     for item in aggregated:
         key_value = item[columns[-1]]
         key = key_value.isoformat() if isinstance(key_value, date) else str(key_value)
-        row = rows.setdefault(key, SummaryRow(key=key, provider=item.get("provider") if group_by == "model" else None))
+        provider = item.get("provider") if group_by == "model" else None
+        # The same model name sold by two providers stays two rows.
+        row = rows.setdefault((provider, key), SummaryRow(key=key, provider=provider))
         row.requests += item["r"]
         row.input_tokens += item["i"]
         row.cached_input_tokens += item["c"]

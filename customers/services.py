@@ -270,5 +270,5 @@ def gateway_identity_create(*, name: str) -> tuple[ApiToken, str]:
         raise ValidationError(
             {"name": [_("The user %(username)s exists and is not a gateway.") % {"username": username}]}
         )
-    user.groups.add(Group.objects.get(name=GATEWAY_GROUP))
+    user.groups.add(Group.objects.get_or_create(name=GATEWAY_GROUP)[0])
     return api_token_create(user=user, name=f"gateway {name}")

@@ -25,7 +25,8 @@ class Command(BaseCommand):
         if at:
             invalid = CommandError(f"--at {at!r}: write a date (YYYY-MM-DD) or an RFC 3339 time.")
             try:  # a well-formed but impossible date (2026-02-30) raises instead of returning None
-                moment = parse_datetime(at)
+                # A bare date means the whole day (prices starting that day are included).
+                moment = None if len(at) == 10 else parse_datetime(at)
                 day = parse_date(at) if moment is None else None
             except ValueError:
                 raise invalid from None

@@ -315,7 +315,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(passwords[username])
                 user.save()
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
             if group == "finance":
                 self._grant_admin_permissions(user)
 
@@ -323,7 +323,7 @@ class Command(BaseCommand):
         from django.contrib.auth.models import Permission
 
         apps = ["customers", "billing", "invoices", "django_celery_beat"]
-        group = Group.objects.get(name="finance")
+        group, _created = Group.objects.get_or_create(name="finance")
         group.permissions.add(*Permission.objects.filter(content_type__app_label__in=apps))
 
     def seed_customer(self, spec: dict) -> None:
