@@ -102,18 +102,14 @@ def _buyer_snapshot(bill: Bill, title: InvoiceTitle | None) -> dict:
 
 def split_amounts(amount: Decimal, vat: Decimal, limit: Decimal | None) -> list[tuple[Decimal, Decimal]]:
     """Split (amount, vat) into invoices whose amount stays within ``limit``; VAT is shared in
-    proportion, the last piece taking the remainder so the sums are exact."""
+    proportion by largest remainder, so the sums are exact and each piece is within a fen of
+    its share (rounding each piece and leaving the rest to the last one piles every piece's
+    rounding onto the last: past the platform's 0.06 tolerance, or below zero)."""
     if limit is None or limit <= 0 or amount <= limit:
         return [(amount, vat)]
-    pieces: list[tuple[Decimal, Decimal]] = []
-    left_amount, left_vat = amount, vat
-    while left_amount > limit:
-        piece_vat = quantize_money(vat * limit / amount)
-        pieces.append((limit, piece_vat))
-        left_amount -= limit
-        left_vat -= piece_vat
-    pieces.append((left_amount, left_vat))
-    return pieces
+    count, rest = divmod(amount, limit)
+    amounts = [limit] * int(count) + ([rest] if rest else [])
+    return list(zip(amounts, allocate_largest_remainder(vat, amounts), strict=True))
 
 
 def allocate_largest_remainder(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
@@ -268,10 +264,19 @@ def _after_commit_render_and_send(invoice_ids: list[int]) -> None:
     transaction.on_commit(lambda: [tasks.invoice_render_and_send.delay(pk) for pk in invoice_ids])
 
 
+@transaction.atomic
 def mark_issued(*, invoice: Invoice, number: str, issued_on: date, actor=None) -> Invoice:
     """Called by a backend when the platform has issued the invoice (number and date)."""
     if not (len(number) == 20 and number.isdigit()):
         raise ValidationError({"number": [_("An invoice number has 20 digits.")]})
+    # An issued invoice never changes: a second result (a repeated callback, finance typing
+    # the number again) must not overwrite the first number.
+    current = Invoice.objects.select_for_update().only("status").get(pk=invoice.pk)
+    if current.status != Invoice.Status.PENDING:
+        raise Conflict(
+            _("Invoice %(invoice)s is %(status)s; its number cannot change.")
+            % {"invoice": invoice, "status": current.get_status_display()}
+        )
     if Invoice.objects.filter(number=number).exclude(pk=invoice.pk).exists():
         raise ValidationError({"number": [_("This invoice number is already recorded.")]})
     invoice.number = number
