@@ -30,3 +30,18 @@ def invoices_poll_pending() -> int:
     for invoice in Invoice.objects.filter(status=Invoice.Status.PENDING, backend=backend.name):
         done += bool(poll(invoice=invoice))
     return done
+
+
+@shared_task(name="invoices.tasks.invoice_platform_submit")
+def invoice_platform_submit(invoice_id: int) -> str:
+    """Send a pending invoice to its provider backend (retried by the poller if it cannot)."""
+    from invoices.backends import get_backend
+    from invoices.models import Invoice
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    backend = get_backend(invoice.backend)
+    send = getattr(backend, "send", None)
+    if send is None:
+        return "nothing to send"
+    send(invoice=invoice)
+    return "sent"

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from invoices import api
+from invoices import api, callbacks
 
 urlpatterns = [
     path("bills/<str:number>/invoices/", api.BillInvoices.as_view(), name="bill-invoices"),
+    path("invoices/callbacks/nuonuo/", callbacks.NuonuoCallback.as_view(), name="invoice-callback-nuonuo"),
     path("invoices/", api.InvoiceList.as_view(), name="invoice-list"),
     path("invoices/<str:number>/", api.InvoiceDetail.as_view(), name="invoice-detail"),
     path("invoices/<str:number>/pdf/", api.InvoicePdf.as_view(), name="invoice-pdf"),
