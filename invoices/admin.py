@@ -15,23 +15,35 @@ from django.utils.translation import gettext_lazy as _
 from invoices.models import Invoice, InvoiceCounter, InvoiceEvent, InvoiceLine, InvoiceRequest, RedLetterForm
 from procurement.api import Conflict
 
+# The register (发票登记簿) is the accountant's tax record, a Chinese document whatever the
+# language of the admin (like its sheet title): column names and values are written in Chinese.
 REGISTER_COLUMNS = [
-    ("number", _("invoice number")),
-    ("issued_on", _("issued on")),
-    ("color", _("colour")),
-    ("invoice_type", _("invoice type")),
-    ("status", _("status")),
-    ("buyer_name", _("buyer")),
-    ("buyer_tax_id", _("buyer tax id")),
-    ("bill", _("bill")),
-    ("amount", _("amount excl. VAT")),
-    ("vat_rate", _("VAT rate")),
-    ("vat", _("VAT")),
-    ("total", _("total incl. VAT")),
-    ("original", _("original blue invoice")),
-    ("red_reason", _("red-letter reason")),
-    ("issuer", _("issuing clerk (开票人)")),
+    "发票号码",
+    "开票日期",
+    "发票颜色",
+    "发票类型",
+    "状态",
+    "购买方",
+    "购买方税号",
+    "账单",
+    "金额（不含税）",
+    "税率",
+    "税额",
+    "价税合计",
+    "原蓝字发票",
+    "红字发票原因",
+    "开票人",
 ]
+REGISTER_COLOURS = {"blue": "蓝字", "red": "红字"}
+REGISTER_TYPES = {"special": "增值税专用发票", "ordinary": "普通发票"}
+REGISTER_STATUSES = {
+    "pending": "待开具",
+    "issued": "已开具",
+    "partially_reversed": "部分红冲",
+    "reversed": "已全额红冲",
+    "failed": "开具失败",
+}
+REGISTER_RED_REASONS = {1: "销货退回", 2: "开票有误", 3: "服务中止", 4: "销售折让"}
 
 
 def register_rows(queryset) -> list[list]:
@@ -41,9 +53,9 @@ def register_rows(queryset) -> list[list]:
             [
                 inv.number or "",
                 inv.issued_on.isoformat() if inv.issued_on else "",
-                inv.get_color_display(),
-                inv.get_invoice_type_display(),
-                inv.get_status_display(),
+                REGISTER_COLOURS[inv.color],
+                REGISTER_TYPES[inv.invoice_type],
+                REGISTER_STATUSES[inv.status],
                 inv.buyer.get("name", ""),
                 inv.buyer.get("tax_id", ""),
                 inv.bill.number,
@@ -52,7 +64,7 @@ def register_rows(queryset) -> list[list]:
                 f"{inv.vat.amount:.2f}",
                 f"{inv.total.amount:.2f}",
                 inv.original.number if inv.original_id else "",
-                inv.get_red_reason_display() if inv.red_reason else "",
+                REGISTER_RED_REASONS.get(inv.red_reason, ""),
                 inv.issuer,
             ]
         )
@@ -167,7 +179,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
         writer = csv.writer(buffer)
-        writer.writerow([str(label) for _key, label in REGISTER_COLUMNS])
+        writer.writerow(REGISTER_COLUMNS)
         writer.writerows(register_rows(queryset))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="invoice-register.csv"'
@@ -180,7 +192,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         book = Workbook()
         sheet = book.active
         sheet.title = "发票登记簿"
-        sheet.append([str(label) for _key, label in REGISTER_COLUMNS])
+        sheet.append(REGISTER_COLUMNS)
         for row in register_rows(queryset):
             sheet.append(row)
         out = io.BytesIO()

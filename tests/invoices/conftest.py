@@ -13,6 +13,12 @@ from tests.invoices.helpers import SHANGHAI, commitment_bill, seller_profile
 
 
 @pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Rendered and downloaded files go to a temporary directory, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _november(time_machine):
     time_machine.move_to(datetime(2026, 11, 5, 10, 0, tzinfo=SHANGHAI), tick=True)
 
