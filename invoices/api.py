@@ -167,7 +167,7 @@ class InvoicePdf(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, number: str) -> HttpResponse:
         invoice = invoice_for(request.user, number)
-        if invoice.status == Invoice.Status.PENDING:
+        if not invoice.number:  # pending or failed at the platform: nothing to print
             raise Http404
         response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'

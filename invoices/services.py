@@ -76,8 +76,14 @@ class Invoiced:
 
 
 def bill_invoiced(bill: Bill) -> Invoiced:
-    """Σ of the bill's invoices (blue positive, red negative), pending ones included."""
-    sums = bill.invoices.exclude(status=Invoice.Status.FAILED).aggregate(a=Sum("amount"), v=Sum("vat"))
+    """Σ of the bill's invoices (blue positive, red negative): pending blue ones included (they
+    may yet be issued), pending red ones not (the buyer may still reject the red-letter form;
+    freeing the bill before that could leave two standing blue invoices on it)."""
+    sums = (
+        bill.invoices.exclude(status=Invoice.Status.FAILED)
+        .exclude(color=Invoice.Color.RED, status=Invoice.Status.PENDING)
+        .aggregate(a=Sum("amount"), v=Sum("vat"))
+    )
     return Invoiced(sums["a"] or ZERO, sums["v"] or ZERO)
 
 

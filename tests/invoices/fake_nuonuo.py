@@ -249,12 +249,10 @@ class FakeNuonuo:
             )
         else:
             existing.queries += 1
-        if existing.outcome == "rejected":
-            status = "rejected"
-        elif existing.queries < existing.awaiting_for:
+        if existing.queries < existing.awaiting_for:
             status = "awaiting"
         else:
-            status = "confirmed"
+            status = existing.outcome
         result = {"billNo": existing.bill_no, "billId": existing.bill_id, "status": status}
         if status == "rejected":
             result["message"] = "购方已拒绝"

@@ -408,3 +408,31 @@ def test_it_answers_the_issue_endpoint_with_a_pending_invoice(backend, fake, fin
         None,
         "nuonuo",
     )
+
+
+def test_it_frees_the_bill_only_once_the_red_invoice_is_issued(backend, issued_blue, reverse, fake, finance_client):
+    # While the buyer may still reject the form, the bill must not be invoiced again: a
+    # rejected red invoice would leave two blue invoices on it (money rule 11).
+    original = fake.red_form_submit
+
+    def rejected_later(payload):
+        fake.form_scripts.setdefault(payload["redConfirm"]["billNo"], {"awaiting_for": 5, "outcome": "rejected"})
+        return original(payload)
+
+    fake.red_form_submit = rejected_later
+    bill = issued_blue.bill
+    red = reverse(issued_blue, backend, reason=2)
+    assert red.status == Invoice.Status.PENDING
+
+    assert bill_invoiceable(bill).amount == Decimal("0.00")
+    assert finance_client.post(f"/api/v1/bills/{bill.number}/invoices/", {}, format="json").status_code == 409
+
+
+def test_it_has_no_pdf_for_a_failed_invoice(backend, issue, fake, acme, acme_bill, finance_client):
+    Customer.objects.filter(pk=acme.pk).update(name="")
+    invoice = issue(acme_bill, backend, invoice_type="ordinary")
+    assert invoice.status == Invoice.Status.FAILED
+
+    response = finance_client.get(f"/api/v1/invoices/{invoice.order_number}/pdf/")
+
+    assert response.status_code == 404
