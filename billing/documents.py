@@ -35,11 +35,15 @@ def daily_spend(bill: Bill) -> list[tuple[str, Decimal]]:
 
 def spend_chart_svg(series: list[tuple[str, Decimal]], *, width: int = 640, height: int = 140) -> str:
     """A small bar chart as inline SVG (no JavaScript, no network, renders in WeasyPrint)."""
+    # Inline SVG does not inherit the page's font: unnamed, the labels pull a system font into the PDF.
+    from procurement.pdf import PDF_FONT_FAMILY
+
     top = max((value for _label, value in series), default=Decimal(0)) or Decimal(1)
     n = max(len(series), 1)
     bar = width / n
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 16}" viewBox="0 0 {width} {height + 16}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 16}" '
+        f'viewBox="0 0 {width} {height + 16}" font-family="{PDF_FONT_FAMILY}">'
     ]
     for i, (label, value) in enumerate(series):
         h = float(value / top) * (height - 4)
