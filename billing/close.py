@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal, localcontext
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -36,7 +36,7 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
-from billing.periods import business_day, format_period
+from billing.periods import business_day, format_period, next_period, period_start
 from billing.selectors import contract_for_period, exchange_rate_for, quantize_money
 from customers.models import Contract, Customer, Project
 
@@ -91,6 +91,55 @@ def bill_number(customer: Customer, period: date, project: Project | None, revis
     if revision:
         number += f"-R{revision}"
     return number
+
+
+def _leftovers(qs, period: date):
+    """Rollups of bill periods before ``period`` that were never closed for their customer and
+    have no bill of their own: late usage of a month in which the customer had nothing else to
+    bill (so no close ever marked that month). A held draft of an earlier month keeps its usage."""
+    closed = ClosedPeriod.objects.filter(customer_id=OuterRef("customer_id"), period=OuterRef("bill_period"))
+    own_bill = Bill.objects.filter(customer_id=OuterRef("customer_id"), period=OuterRef("bill_period")).exclude(
+        status=Bill.Status.VOID
+    )
+    return qs.filter(requests__gt=0, bill_period__lt=period).exclude(Exists(closed)).exclude(Exists(own_bill))
+
+
+REPOINT_ROLLUPS_SQL = """
+WITH moved AS (
+    DELETE FROM billing_usagerollup WHERE id = ANY(%(ids)s)
+    RETURNING customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period,
+        requests, input_tokens, cached_input_tokens, output_tokens, cost
+)
+INSERT INTO billing_usagerollup AS r (customer_id, project_id, api_key_id, provider, model, price_version_id,
+    currency, day, period, bill_period, requests, input_tokens, cached_input_tokens, output_tokens, cost)
+SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, %(to)s,
+    requests, input_tokens, cached_input_tokens, output_tokens, cost
+FROM moved
+ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
+    requests = r.requests + EXCLUDED.requests,
+    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
+    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
+    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
+    cost = r.cost + EXCLUDED.cost
+"""
+
+
+def _sweep_leftovers(customer: Customer, period: date) -> list[date]:
+    """Move leftover usage (see _leftovers) onto this period's bill: rollups and records get
+    ``bill_period = period``, so the bill — and a reissue of it — is built from one bill period."""
+    rows = list(_leftovers(UsageRollup.objects.filter(customer=customer), period).values_list("pk", "bill_period"))
+    if not rows:
+        return []
+    swept = sorted({p for _pk, p in rows})
+    with connection.cursor() as cursor:
+        cursor.execute(REPOINT_ROLLUPS_SQL, {"ids": [pk for pk, _p in rows], "to": period})
+        for old in swept:
+            cursor.execute(
+                "UPDATE billing_usagerecord SET bill_period = %s WHERE customer_id = %s AND bill_period = %s "
+                "AND occurred_at < %s",
+                [period, customer.pk, old, period_start(next_period(old))],
+            )
+    return swept
 
 
 def _usage_groups(customer: Customer, period: date):
@@ -284,13 +333,15 @@ def _own_period_rate(contract: Contract | None, period: date, drafts: list[LineD
 
 
 def month_close_customer(
-    *, customer: Customer, period: date, actor=None, today: date | None = None
+    *, customer: Customer, period: date, actor=None, today: date | None = None, reissue: bool = False
 ) -> list[CloseOutcome]:
     """Close ``period`` for one customer; returns one outcome per bill (none: nothing to bill)."""
     today = today or business_day(timezone.now())
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [USAGE_LOCK_NAMESPACE, customer.pk])
+        if not reissue and not ClosedPeriod.objects.filter(customer=customer, period=period).exists():
+            _sweep_leftovers(customer, period)
         contract = contract_for_period(customer, period)
         drafts, holds, rates_used = build_lines(customer, period)
         commitment = contract.minimum_monthly_commitment.amount if contract else ZERO
@@ -367,10 +418,10 @@ def month_close_customer(
 
 
 def customers_to_close(period: date) -> list[int]:
-    """Customers with usage billed on ``period`` or a contract with a minimum commitment in it."""
+    """Customers with unbilled usage up to ``period`` or a contract with a minimum commitment in it."""
     with_usage = set(
         UsageRollup.objects.filter(bill_period=period, requests__gt=0).values_list("customer_id", flat=True).distinct()
-    )
+    ) | set(_leftovers(UsageRollup.objects.all(), period).values_list("customer_id", flat=True).distinct())
     committed = {
         c.customer_id
         for c in Contract.objects.filter(status=Contract.Status.ACTIVE, minimum_monthly_commitment__gt=0).only(

@@ -178,4 +178,4 @@ def bill_reissue(*, bill: Bill, actor=None, today: date | None = None):
 
     if bill.status != Bill.Status.VOID:
         raise Conflict(_("Void the bill before reissuing it."))
-    return month_close_customer(customer=bill.customer, period=bill.period, actor=actor, today=today)
+    return month_close_customer(customer=bill.customer, period=bill.period, actor=actor, today=today, reissue=True)

@@ -19,7 +19,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing.close import month_close_customer
+from billing.close import customers_to_close, month_close_customer
 from billing.models import Bill, BillEvent, BillLine, ClosedPeriod, CreditEntry, ExchangeRate, Payment, UsageRollup
 from billing.partitions import ensure_partitions, forget_known
 from billing.payments import bill_reissue, bill_void, payment_record
@@ -27,6 +27,7 @@ from billing.services import usage_reprice
 from procurement.api import Conflict
 from tests.billing.close_helpers import (
     DEC,
+    JAN,
     NOV,
     claude_price,
     close,
@@ -171,10 +172,13 @@ def test_it_issues_no_bill_for_a_period_without_usage_or_commitment(acme):
     price()
     rate(NOV, "7.1456")
     ingest(record(key, at=shanghai(2026, 10, 31, 23, 59)), now=shanghai(2026, 11, 2))
+    rate(date(2026, 10, 1), "7.1")
+    with travel(2026, 11, 2):
+        october = only(close(acme, date(2026, 10, 1)))
     with travel(2026, 12, 1):
         assert close(acme) == []
 
-    assert not Bill.objects.exists()
+    assert list(Bill.objects.all()) == [october]
     assert not ClosedPeriod.objects.filter(period=NOV).exists()
 
 
@@ -315,6 +319,31 @@ def test_it_puts_late_usage_on_the_next_bill_at_the_terms_of_its_own_period(acme
         Decimal("1.96"),
         Decimal("34.59"),
     )
+
+
+def test_it_bills_late_usage_of_a_month_in_which_the_customer_had_nothing_to_bill(acme):
+    price()
+    rate(NOV, "7.1456")
+    rate(DEC, "7.2")
+    key = key_for(acme)
+    with travel(2026, 12, 1):
+        assert close(acme) == []  # nothing to bill for November, so nothing is closed
+    late = ingest(record(key, input=1_000_000, at=shanghai(2026, 11, 20)), now=shanghai(2026, 12, 2))
+    assert late.accepted == 1
+    assert customers_to_close(DEC) == [acme.pk]
+
+    with travel(2027, 1, 1):
+        december = only(close(acme, DEC))
+    # 2.5 USD × 7.1456 (November's rate) = 17.864 → 17.86
+    assert lines_of(december) == [("adjustment", NOV, "chatbot", "gpt-4o", 1, Decimal("17.86"))]
+    assert set(ClosedPeriod.objects.filter(customer=acme).values_list("period", flat=True)) == {DEC}
+    assert set(UsageRollup.objects.filter(customer=acme).values_list("bill_period", flat=True)) == {DEC}
+    with travel(2027, 2, 1):  # swept once: January's close finds nothing left
+        assert close(acme, JAN) == []
+        bill_void(bill=december, reason="test")
+        (reissued,) = bill_reissue(bill=december)
+    assert reissued.bill.number == "BILL-ACME-202612-R1"
+    assert lines_of(reissued.bill) == lines_of(december)
 
 
 # --- Money rule 4: holds --------------------------------------------------------------
