@@ -176,6 +176,7 @@ def bill_reissue(*, bill: Bill, actor=None, today: date | None = None):
     """Rebuild a voided bill's period from the rollups as ``…-R{n}``."""
     from billing.close import month_close_customer
 
+    bill = Bill.objects.get(pk=bill.pk)  # the caller's copy may predate the void
     if bill.status != Bill.Status.VOID:
         raise Conflict(_("Void the bill before reissuing it."))
     return month_close_customer(customer=bill.customer, period=bill.period, actor=actor, today=today, reissue=True)
