@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import services
 from billing.models import (
+    Alert,
+    AlertDelivery,
     Bill,
     BillEvent,
     BillLine,
+    Budget,
     CreditEntry,
     ExchangeRate,
     ModelAlias,
@@ -26,6 +29,20 @@ from billing.models import (
 )
 from billing.periods import format_period
 from procurement.api import Conflict
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Billing periods as months (YYYY-MM), newest first — not Django's day-based date filter."""
+
+    title = _("period")
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        periods = model_admin.get_queryset(request).order_by("-period").values_list("period", flat=True).distinct()
+        return [(p.isoformat(), format_period(p)) for p in periods[:36]]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(period=self.value()) if self.value() else queryset
 
 
 class LockedReadOnlyMixin:
@@ -154,7 +171,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "priced",
         "bill_period",
     ]
-    list_filter = ["period", "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
+    list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
     list_select_related = ["customer", "project", "api_key"]
@@ -203,6 +220,39 @@ class QuarantinedRecordAdmin(admin.ModelAdmin):
 # --- Bills and payments -----------------------------------------------------------------
 
 
+def _party(data: dict) -> str:
+    """Frozen seller/buyer details as readable lines rather than raw JSON."""
+    from django.utils.html import format_html_join
+
+    labels = {
+        "name": _("name"),
+        "tax_id": _("unified social credit code"),
+        "address": _("address"),
+        "phone": _("phone"),
+        "bank_name": _("bank"),
+        "bank_account": _("bank account"),
+        "email": _("e-mail"),
+    }
+    rows = [(labels[k], data[k]) for k in labels if data.get(k)]
+    return format_html_join("", "<div>{}: {}</div>", rows) or "—"
+
+
+EVENT_LABELS = {
+    "issued": _("issued"),
+    "held": _("held in draft"),
+    "pdf_rendered": _("PDF rendered"),
+    "emailed": _("e-mailed"),
+    "email_skipped": _("e-mail skipped"),
+    "payment": _("payment recorded"),
+    "credit_applied": _("credit applied"),
+    "overdue": _("became overdue"),
+    "reminder_sent": _("reminder sent"),
+    "confirmed": _("statement confirmed"),
+    "disputed": _("statement disputed"),
+    "void": _("voided"),
+}
+
+
 class BillActionForm(ActionForm):
     reason = forms.CharField(label=_("reason (void)"), required=False, max_length=500)
 
@@ -236,8 +286,12 @@ class BillEventInline(admin.TabularInline):
     model = BillEvent
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "actor", "data"]
+    fields = ["at", "event", "actor", "data"]
     readonly_fields = fields
+
+    @admin.display(description=_("event"))
+    def event(self, obj: BillEvent) -> str:
+        return str(EVENT_LABELS.get(obj.kind, obj.kind))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -271,7 +325,7 @@ class BillAdmin(admin.ModelAdmin):
         "has_pdf",
         "held",
     ]
-    list_filter = ["status", "confirmation", "period", "customer"]
+    list_filter = ["status", "confirmation", PeriodFilter, "customer"]
     search_fields = ["number", "customer__code", "customer__name", "hold_reason"]
     date_hierarchy = "period"
     list_select_related = ["customer", "project"]
@@ -280,8 +334,60 @@ class BillAdmin(admin.ModelAdmin):
     actions = ["close_again", "render_pdf", "void_bills", "reissue_bills"]
     exclude = ["pdf"]
 
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "customer",
+                    "project",
+                    "contract",
+                    "period_label",
+                    "revision",
+                    "replaces",
+                    "status",
+                    "hold_reason",
+                ]
+            },
+        ),
+        (
+            _("Amounts"),
+            {
+                "fields": [
+                    "currency",
+                    "exchange_rate",
+                    "discount_percent",
+                    "vat_rate",
+                    "subtotal",
+                    "vat",
+                    "total",
+                    "amount_paid",
+                ]
+            },
+        ),
+        (_("Dates"), {"fields": ["issued_on", "due_on", "pdf_rendered_at", "emailed_at", "reminded_at"]}),
+        (
+            _("Statement confirmation"),
+            {"fields": ["confirmation", "confirmation_note", "confirmed_at", "confirmed_by"]},
+        ),
+        (_("Parties (frozen at issue)"), {"fields": ["seller_details", "buyer_details"]}),
+    ]
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Bill._meta.fields if f.name != "pdf"]
+        return [name for _title, opts in self.fieldsets for name in opts["fields"]]
+
+    def has_change_permission(self, request, obj=None):
+        # Bills are documents: their page is read-only; the actions call the services.
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.display(description=_("seller"))
+    def seller_details(self, obj: Bill) -> str:
+        return _party(obj.seller)
+
+    @admin.display(description=_("buyer"))
+    def buyer_details(self, obj: Bill) -> str:
+        return _party(obj.buyer)
 
     def has_add_permission(self, request):
         return False
@@ -436,3 +542,93 @@ class CreditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Budgets and alerts ---------------------------------------------------------------------
+
+
+class AlertDeliveryInline(admin.TabularInline):
+    model = AlertDelivery
+    extra = 0
+    can_delete = False
+    fields = ["channel", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    list_display = [
+        "customer",
+        "scope",
+        "project",
+        "api_key",
+        "monthly_amount",
+        "currency",
+        "thresholds",
+        "hard_limit",
+        "is_active",
+    ]
+    list_filter = ["scope", "hard_limit", "is_active", "currency"]
+    search_fields = ["customer__code", "customer__name", "project__code", "api_key__key_id"]
+    autocomplete_fields = ["customer", "project", "api_key"]
+    list_select_related = ["customer", "project", "api_key"]
+    readonly_fields = ["created_at", "created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not obj.thresholds:
+            obj.thresholds = [50, 80, 100]
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "customer",
+        "kind",
+        "threshold",
+        "period_label",
+        "amount",
+        "short_message",
+        "delivered",
+    ]
+    list_filter = ["kind", PeriodFilter, "customer"]
+    search_fields = ["customer__code", "customer__name", "message"]
+    date_hierarchy = "created_at"
+    list_select_related = ["customer"]
+    inlines = [AlertDeliveryInline]
+    readonly_fields = [
+        "customer",
+        "budget",
+        "kind",
+        "threshold",
+        "period",
+        "amount",
+        "currency",
+        "message",
+        "data",
+        "dedupe_key",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("period"), ordering="period")
+    def period_label(self, obj: Alert) -> str:
+        return format_period(obj.period)
+
+    @admin.display(description=_("message"))
+    def short_message(self, obj: Alert) -> str:
+        return obj.message[:90]
+
+    @admin.display(description=_("delivered"))
+    def delivered(self, obj: Alert) -> str:
+        deliveries = list(obj.deliveries.all())
+        sent = sum(d.status == AlertDelivery.Status.SENT for d in deliveries)
+        return f"{sent}/{len(deliveries)}"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from billing.models import Bill
@@ -50,7 +51,7 @@ class Invoice(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending at the issuing platform")
-        ISSUED = "issued", _("Issued")
+        ISSUED = "issued", pgettext_lazy("invoice status", "Issued")
         PARTIALLY_REVERSED = "partially_reversed", _("Partially reversed")
         REVERSED = "reversed", _("Reversed")
         FAILED = "failed", _("Failed at the issuing platform")

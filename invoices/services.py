@@ -20,8 +20,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from billing.models import Bill, SellerProfile
@@ -133,6 +134,12 @@ def allocate_largest_remainder(total: Decimal, weights: list[Decimal]) -> list[D
     return [Decimal(f) / 100 for f in floors]
 
 
+def _document_text(message: str) -> str:
+    """Text printed on an invoice: always Simplified Chinese, whatever the requester's language."""
+    with translation.override("zh-hans"):
+        return _(message)
+
+
 def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfile, per_model: bool) -> list[dict]:
     base = {
         "item_name": seller.item_name,
@@ -146,7 +153,7 @@ def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfil
             base
             | {
                 "spec": period,
-                "unit": _("month"),
+                "unit": _document_text(gettext_noop("month")),
                 "quantity": Decimal(1),
                 "unit_price": amount,
                 "amount": amount,
@@ -155,8 +162,8 @@ def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfil
         ]
     by_model: dict[str, Decimal] = {}
     for line in bill.lines.all():
-        by_model[line.model or _("minimum commitment")] = (
-            by_model.get(line.model or _("minimum commitment"), ZERO) + line.amount.amount
+        by_model[line.model or _document_text(gettext_noop("minimum commitment"))] = (
+            by_model.get(line.model or _document_text(gettext_noop("minimum commitment")), ZERO) + line.amount.amount
         )
     names = list(by_model)
     taxes = allocate_largest_remainder(vat, [by_model[n] for n in names])
@@ -242,7 +249,8 @@ def invoice_issue(
             seller=seller.snapshot(),
             remark=(
                 remark
-                or _("Bill %(bill)s, period %(period)s") % {"bill": bill.number, "period": format_period(bill.period)}
+                or _document_text(gettext_noop("Bill %(bill)s, period %(period)s"))
+                % {"bill": bill.number, "period": format_period(bill.period)}
             )[:200],
             issuer=seller.issuing_clerk,
             created_by=actor if getattr(actor, "pk", None) else None,

@@ -1,5 +1,28 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+# What each staff group may do in the admin. Permissions exist only after every app has
+# migrated, so they are granted on post_migrate (idempotent), not in a data migration.
+GROUP_PERMISSIONS = {
+    "finance": ["customers", "billing", "invoices", "django_celery_beat"],
+    "presales": [],  # presales reads the price book through its own pages (to come)
+}
+PRESALES_VIEW = [("billing", "priceversion"), ("billing", "modelalias")]
+
+
+def grant_staff_permissions(**kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for name, app_labels in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(content_type__app_label__in=app_labels)
+        if name == "presales":
+            for app_label, model in PRESALES_VIEW:
+                permissions = permissions | Permission.objects.filter(
+                    content_type__app_label=app_label, content_type__model=model, codename__startswith="view_"
+                )
+        group.permissions.add(*permissions)
 
 
 class ProcurementConfig(AppConfig):
@@ -12,3 +35,5 @@ class ProcurementConfig(AppConfig):
         # The admin's header and <title>: 采购中心 in Chinese, "Procurement Center" in English.
         admin.site.site_header = _("Procurement Center")
         admin.site.site_title = _("Procurement Center")
+        # Every app's post_migrate (idempotent): the last one sees every permission created.
+        post_migrate.connect(grant_staff_permissions, dispatch_uid="procurement.grant_staff_permissions")

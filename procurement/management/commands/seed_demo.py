@@ -316,15 +316,6 @@ class Command(BaseCommand):
                 user.set_password(passwords[username])
                 user.save()
             user.groups.add(Group.objects.get_or_create(name=group)[0])
-            if group == "finance":
-                self._grant_admin_permissions(user)
-
-    def _grant_admin_permissions(self, user) -> None:
-        from django.contrib.auth.models import Permission
-
-        apps = ["customers", "billing", "invoices", "django_celery_beat"]
-        group, _created = Group.objects.get_or_create(name="finance")
-        group.permissions.add(*Permission.objects.filter(content_type__app_label__in=apps))
 
     def seed_customer(self, spec: dict) -> None:
         customer = Customer.objects.filter(code=spec["code"]).first()
