@@ -194,12 +194,13 @@ class Command(BaseCommand):
         from billing.close import customers_to_close, month_close_customer
         from billing.documents import bill_render_pdf
         from billing.models import Bill
-        from billing.payments import bill_confirm, payment_record
+        from billing.payments import bill_confirm, bills_mark_overdue, payment_record
 
         for months_back in (3, 2, 1):
             period = next_period(current_period(), -months_back)
             for customer in Customer.objects.filter(pk__in=customers_to_close(period)):
-                month_close_customer(customer=customer, period=period)
+                # Issued on the 1st of the next month, as beat would have done.
+                month_close_customer(customer=customer, period=period, today=next_period(period))
         for bill in Bill.objects.exclude(status__in=(Bill.Status.DRAFT, Bill.Status.VOID)).filter(pdf=""):
             bill_render_pdf(bill_id=bill.pk)
         oldest, middle = next_period(current_period(), -3), next_period(current_period(), -2)
@@ -220,6 +221,7 @@ class Command(BaseCommand):
                 reference=f"DEMO-{bill.number}-1",
                 payer_name=bill.customer.name,
             )
+        bills_mark_overdue(today=business_day(timezone.now()))
 
     def seed_invoices(self) -> None:
         """Invoice the paid and part-paid bills that allow it; reverse one (开票有误)."""
