@@ -46,7 +46,7 @@ def spend_chart_svg(series: list[tuple[str, Decimal]], *, width: int = 640, heig
         f'viewBox="0 0 {width} {height + 16}" font-family="{PDF_FONT_FAMILY}">'
     ]
     for i, (label, value) in enumerate(series):
-        h = float(value / top) * (height - 4)
+        h = value / top * (height - 4)  # bar height in points: Decimal all the way, rounded by the format
         x = i * bar
         parts.append(
             f'<rect x="{x + 1:.1f}" y="{height - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" fill="#3b6fb6"/>'
