@@ -17,13 +17,14 @@ from rest_framework.views import APIView
 from customers import services
 from customers.access import (
     MANAGE_ROLES,
+    MONEY_ROLES,
     READ_USAGE_ROLES,
     IsFinanceOrPortal,
     customer_for,
     is_finance,
     visible_customers,
 )
-from customers.models import ApiKey, Contract, Customer, InvoiceType, PortalUser, Project
+from customers.models import ApiKey, Contract, Customer, InvoiceTitle, InvoiceType, PortalUser, Project
 
 # --- Serializers ----------------------------------------------------------------------
 
@@ -351,3 +352,60 @@ class ApiKeyRevoke(APIView):
         key = get_object_or_404(ApiKey, project=project_obj, key_id=key_id)
         key = services.api_key_revoke(key=key, by=request.user)
         return Response(ApiKeySerializer(key).data)
+
+
+class InvoiceTitleSerializer(serializers.ModelSerializer):
+    tax_id_override = serializers.BooleanField(required=False, default=False, write_only=True)
+
+    class Meta:
+        model = InvoiceTitle
+        fields = [
+            "id",
+            "name",
+            "tax_id",
+            "tax_id_override",
+            "address",
+            "phone",
+            "bank_name",
+            "bank_account",
+            "email",
+            "invoice_type",
+            "is_default",
+        ]
+        read_only_fields = ["id"]
+
+
+class InvoiceTitleListCreate(APIView):
+    """发票抬头: what the customer wants printed on its invoices (portal admin/finance, or finance)."""
+
+    permission_classes = [IsFinanceOrPortal]
+
+    @extend_schema(responses=InvoiceTitleSerializer(many=True))
+    def get(self, request: Request, code: str) -> Response:
+        customer = customer_for(request.user, code, roles=MONEY_ROLES)
+        return Response(InvoiceTitleSerializer(customer.invoice_titles.order_by("-is_default", "pk"), many=True).data)
+
+    @extend_schema(request=InvoiceTitleSerializer, responses={201: InvoiceTitleSerializer})
+    def post(self, request: Request, code: str) -> Response:
+        customer = customer_for(request.user, code, roles=MONEY_ROLES)
+        serializer = InvoiceTitleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        title = services.invoice_title_save(
+            customer=customer, staff=is_finance(request.user), **serializer.validated_data
+        )
+        return Response(InvoiceTitleSerializer(title).data, status=status.HTTP_201_CREATED)
+
+
+class InvoiceTitleDetail(APIView):
+    permission_classes = [IsFinanceOrPortal]
+
+    @extend_schema(request=InvoiceTitleSerializer, responses=InvoiceTitleSerializer)
+    def patch(self, request: Request, code: str, pk: int) -> Response:
+        customer = customer_for(request.user, code, roles=MONEY_ROLES)
+        title = get_object_or_404(InvoiceTitle, customer=customer, pk=pk)
+        serializer = InvoiceTitleSerializer(title, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        title = services.invoice_title_save(
+            customer=customer, title=title, staff=is_finance(request.user), **serializer.validated_data
+        )
+        return Response(InvoiceTitleSerializer(title).data)

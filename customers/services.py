@@ -272,3 +272,56 @@ def gateway_identity_create(*, name: str) -> tuple[ApiToken, str]:
         )
     user.groups.add(Group.objects.get_or_create(name=GATEWAY_GROUP)[0])
     return api_token_create(user=user, name=f"gateway {name}")
+
+
+TITLE_FIELDS = (
+    "name",
+    "tax_id",
+    "address",
+    "phone",
+    "bank_name",
+    "bank_account",
+    "email",
+    "invoice_type",
+    "is_default",
+)
+
+
+@transaction.atomic
+def invoice_title_save(
+    *,
+    customer: Customer,
+    title: InvoiceTitle | None = None,
+    tax_id_override: bool = False,
+    staff: bool = False,
+    **fields,
+) -> InvoiceTitle:
+    """Create or change a 发票抬头. The tax id is checked (staff may override a failing check);
+    a special invoice needs the tax id, and 地址电话 / 开户行及账号 are printed in pairs."""
+    title = title or InvoiceTitle(customer=customer)
+    for key, value in fields.items():
+        if key in TITLE_FIELDS:
+            setattr(title, key, value.strip() if isinstance(value, str) else value)
+    if tax_id_override and not staff:
+        raise ValidationError(
+            {"tax_id_override": [_("Only our finance staff can accept a tax id that fails the check.")]}
+        )
+    title.tax_id = _clean_tax_id(title.tax_id, override=tax_id_override)
+    title.tax_id_override = tax_id_override and not check_tax_id(title.tax_id).valid
+    errors: dict[str, list[str]] = {}
+    if title.invoice_type == "special" and not title.tax_id:
+        errors["tax_id"] = [_("A special VAT invoice needs the buyer's tax id.")]
+    for first, second in (("address", "phone"), ("bank_name", "bank_account")):
+        if bool(getattr(title, first)) != bool(getattr(title, second)):
+            missing = second if getattr(title, first) else first
+            errors[missing] = [
+                _("Printed together with %(other)s: give both or neither.")
+                % {"other": first if missing == second else second}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    _full_clean(title, exclude=["customer"])
+    if title.is_default:
+        InvoiceTitle.objects.filter(customer=customer, is_default=True).exclude(pk=title.pk).update(is_default=False)
+    title.save()
+    return title

@@ -10,6 +10,10 @@ urlpatterns = [
     path("customers/<str:code>/projects/", api.ProjectListCreate.as_view(), name="project-list"),
     path("customers/<str:code>/users/", api.PortalUserListCreate.as_view(), name="portal-user-list"),
     path("customers/<str:code>/api-keys/", api.CustomerApiKeyList.as_view(), name="customer-api-key-list"),
+    path("customers/<str:code>/invoice-titles/", api.InvoiceTitleListCreate.as_view(), name="invoice-title-list"),
+    path(
+        "customers/<str:code>/invoice-titles/<int:pk>/", api.InvoiceTitleDetail.as_view(), name="invoice-title-detail"
+    ),
     path(
         "customers/<str:code>/projects/<str:project>/api-keys/",
         api.ApiKeyListCreate.as_view(),
