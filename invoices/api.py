@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -250,3 +251,24 @@ class InvoiceRequests(APIView):
             requested_by=request.user,
         )
         return Response(InvoiceRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class RecordSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=20)
+    issued_on = serializers.DateField()
+    platform_file = serializers.FileField(required=False)
+
+
+class InvoiceRecordManual(APIView):
+    """Manual backend: record the number, date and file of an invoice issued on the tax platform."""
+
+    permission_classes = [IsFinance]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request={"multipart/form-data": RecordSerializer}, responses=InvoiceSerializer)
+    def post(self, request: Request, number: str) -> Response:
+        invoice = invoice_for(request.user, number)
+        serializer = RecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = services.invoice_record_manual(invoice=invoice, actor=request.user, **serializer.validated_data)
+        return Response(InvoiceSerializer(invoice).data)

@@ -427,3 +427,16 @@ def bill_reverse_invoices(*, bill: Bill, reason: str = "", actor=None) -> list[I
         color=Invoice.Color.BLUE, status__in=(Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_REVERSED)
     )
     return [invoice_red_letter(blue=blue, reason=RedReason.ERROR, note=reason, actor=actor) for blue in standing]
+
+
+@transaction.atomic
+def invoice_record_manual(*, invoice: Invoice, number: str, issued_on: date, platform_file=None, actor=None) -> Invoice:
+    """The manual backend: finance issued the invoice on the tax bureau's platform and records
+    its number, date and the platform's PDF/OFD file here."""
+    if invoice.backend != "manual":
+        raise Conflict(_("Only invoices of the manual backend are recorded by hand."))
+    invoice = mark_issued(invoice=invoice, number=number.strip(), issued_on=issued_on, actor=actor)
+    if platform_file is not None:
+        invoice.platform_file.save(platform_file.name, platform_file, save=False)
+        invoice.save(update_fields=["platform_file", "updated_at"])
+    return invoice

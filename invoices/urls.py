@@ -9,5 +9,6 @@ urlpatterns = [
     path("invoices/<str:number>/", api.InvoiceDetail.as_view(), name="invoice-detail"),
     path("invoices/<str:number>/pdf/", api.InvoicePdf.as_view(), name="invoice-pdf"),
     path("invoices/<str:number>/red-letter/", api.InvoiceRedLetter.as_view(), name="invoice-red-letter"),
+    path("invoices/<str:number>/record/", api.InvoiceRecordManual.as_view(), name="invoice-record-manual"),
     path("invoice-requests/", api.InvoiceRequests.as_view(), name="invoice-requests"),
 ]

@@ -105,3 +105,25 @@ def test_it_waits_for_the_counterparty_on_a_red_letter_form_then_records_the_red
     pending.refresh_from_db()
     form.refresh_from_db()
     assert (pending.status, form.status) == (Invoice.Status.PARTIALLY_REVERSED, RedLetterForm.Status.RED_ISSUED)
+
+
+def test_it_records_number_date_and_platform_file_through_the_api(
+    pending, finance_client, alice_client, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    url = f"/api/v1/invoices/{pending.order_number}/record/"
+    upload = SimpleUploadedFile("platform.pdf", b"%PDF-1.7 from the tax bureau", content_type="application/pdf")
+
+    assert alice_client.post(url, {"number": NUMBER, "issued_on": "2026-11-06"}).status_code == 403
+    response = finance_client.post(url, {"number": NUMBER, "issued_on": "2026-11-06", "platform_file": upload})
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["number"], response.json()["status"]) == (NUMBER, "issued")
+    pending.refresh_from_db()
+    assert pending.platform_file.read() == b"%PDF-1.7 from the tax bureau"
+    again = finance_client.post(
+        url.replace(pending.order_number, NUMBER), {"number": NUMBER, "issued_on": "2026-11-06"}
+    )
+    assert again.status_code == 409  # an issued invoice's number never changes
