@@ -198,11 +198,18 @@ class BillDetail(APIView):
 class BillPdf(APIView):
     permission_classes = [IsFinanceOrPortal]
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[OpenApiParameter("regenerate", bool, description="Finance: render the PDF again first.")],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request: Request, number: str) -> HttpResponse:
         bill = bill_for(request.user, number)
         if bill.status == Bill.Status.DRAFT:
             raise Http404
+        if request.query_params.get("regenerate") and is_finance(request.user):
+            from billing.documents import bill_render_pdf
+
+            bill = bill_render_pdf(bill_id=bill.pk)
         response = HttpResponse(bill_pdf_bytes(bill), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{bill.number}.pdf"'
         return response

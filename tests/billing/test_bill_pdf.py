@@ -155,3 +155,18 @@ def test_it_renders_the_pdf_again_when_the_file_is_gone(issued, finance_client):
     assert response.status_code == 200
     assert "伍仟叁佰圆整" in pdf_text(response.content)
     assert Bill.objects.get(pk=issued.pk).pdf
+
+
+def test_it_regenerates_the_pdf_on_request_for_finance(issued, finance_client, alice_client):
+    from billing.models import Bill
+
+    bill = issued
+    url = f"/api/v1/bills/{bill.number}/pdf/"
+    first = finance_client.get(url)
+    rendered_at = Bill.objects.get(pk=bill.pk).pdf_rendered_at
+
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    assert alice_client.get(url + "?regenerate=1").status_code == 200
+    assert Bill.objects.get(pk=bill.pk).pdf_rendered_at == rendered_at  # a customer cannot force renders
+    assert finance_client.get(url + "?regenerate=1").status_code == 200
+    assert Bill.objects.get(pk=bill.pk).pdf_rendered_at != rendered_at
