@@ -162,6 +162,8 @@ BILLING_TIME_ZONE = os.environ.get("BILLING_TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+if DEBUG or TESTING:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root; finders serve files
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 # WhiteNoise serves the collected static files from gunicorn (admin, Swagger UI): no extra web server needed.
 STORAGES = {
