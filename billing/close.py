@@ -23,10 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from billing.ingest import USAGE_LOCK_NAMESPACE
+from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
 from billing.models import (
     Bill,
-    BillEvent,
     BillLine,
     ClosedPeriod,
     CreditEntry,
@@ -36,6 +35,7 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
+from billing.payments import bill_event
 from billing.periods import business_day, format_period, next_period, period_start
 from billing.selectors import contract_for_period, exchange_rate_for, quantize_money
 from customers.models import Contract, Customer, Project
@@ -104,7 +104,8 @@ def _leftovers(qs, period: date):
     return qs.filter(requests__gt=0, bill_period__lt=period).exclude(Exists(closed)).exclude(Exists(own_bill))
 
 
-REPOINT_ROLLUPS_SQL = """
+REPOINT_ROLLUPS_SQL = (
+    """
 WITH moved AS (
     DELETE FROM billing_usagerollup WHERE id = ANY(%(ids)s)
     RETURNING customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period,
@@ -115,13 +116,9 @@ INSERT INTO billing_usagerollup AS r (customer_id, project_id, api_key_id, provi
 SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, %(to)s,
     requests, input_tokens, cached_input_tokens, output_tokens, cost
 FROM moved
-ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
-    requests = r.requests + EXCLUDED.requests,
-    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
-    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
-    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
-    cost = r.cost + EXCLUDED.cost
 """
+    + ROLLUP_MERGE
+)
 
 
 def _sweep_leftovers(customer: Customer, period: date) -> list[date]:
@@ -239,10 +236,6 @@ def _buyer_snapshot(customer: Customer) -> dict:
     }
 
 
-def _event(bill: Bill, kind: str, actor=None, **data) -> None:
-    BillEvent.objects.create(bill=bill, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data)
-
-
 def _save_lines(bill: Bill, drafts: list[LineDraft]) -> None:
     bill.lines.all().delete()
     BillLine.objects.bulk_create(
@@ -295,7 +288,7 @@ def _apply_credit(bill: Bill, actor=None) -> None:
     CreditEntry.objects.create(customer=bill.customer, amount=Money(-use, "CNY"), payment=payment, bill=bill)
     bill.amount_paid = Money(bill.amount_paid.amount + use, "CNY")
     bill.status = Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID
-    _event(bill, "credit_applied", actor, amount=str(use))
+    bill_event(bill, "credit_applied", actor, amount=str(use))
 
 
 def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
@@ -307,7 +300,7 @@ def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
     bill.seller = _seller_snapshot(today)
     bill.buyer = _buyer_snapshot(bill.customer)
     bill.save()
-    _event(bill, "issued", actor, number=bill.number, total=str(bill.total.amount))
+    bill_event(bill, "issued", actor, number=bill.number, total=str(bill.total.amount))
     _apply_credit(bill, actor)
     bill.save()
 
@@ -398,7 +391,7 @@ def month_close_customer(
             _save_lines(bill, lines)
             if holds:
                 if previous_hold != bill.hold_reason:  # a re-run with the same cause adds nothing
-                    _event(bill, "held", actor, reasons=holds)
+                    bill_event(bill, "held", actor, reasons=holds)
                 outcomes.append(CloseOutcome(bill, "held"))
                 continue
             _issue(bill, contract, today, actor)

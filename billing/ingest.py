@@ -301,7 +301,18 @@ SELECT request_id, customer_id, project_id, api_key_id, provider, model, input_t
 FROM usage_staging WHERE accepted
 """
 
-ROLLUP_SQL = """
+# Adds a batch's sums to existing rollup rows (the INSERT aliases the table as r).
+ROLLUP_MERGE = """
+ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
+    requests = r.requests + EXCLUDED.requests,
+    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
+    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
+    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
+    cost = r.cost + EXCLUDED.cost
+"""
+
+ROLLUP_SQL = (
+    """
 INSERT INTO billing_usagerollup AS r (
     customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period,
     requests, input_tokens, cached_input_tokens, output_tokens, cost)
@@ -311,13 +322,9 @@ SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, c
 FROM usage_staging WHERE accepted
 GROUP BY customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period
 ORDER BY customer_id, project_id, api_key_id, provider, model, price_version_id, day, bill_period
-ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
-    requests = r.requests + EXCLUDED.requests,
-    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
-    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
-    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
-    cost = r.cost + EXCLUDED.cost
 """
+    + ROLLUP_MERGE
+)
 
 
 def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int, date], date]:

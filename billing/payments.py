@@ -29,7 +29,8 @@ BEFORE_VOID: list[Callable[..., None]] = []
 PAYABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.OVERDUE)
 
 
-def _event(bill: Bill, kind: str, actor=None, **data) -> None:
+def bill_event(bill: Bill, kind: str, actor=None, **data) -> None:
+    """Append to the bill's audit trail (who, when, what)."""
     BillEvent.objects.create(bill=bill, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data)
 
 
@@ -97,7 +98,7 @@ def payment_record(
     old = bill.status
     bill.status = _status_after_payment(bill, timezone.localdate())
     bill.save(update_fields=["amount_paid", "status", "updated_at"])
-    _event(
+    bill_event(
         bill,
         "payment",
         actor,
@@ -125,7 +126,7 @@ def bills_mark_overdue(*, today: date) -> int:
             if updated != 1:
                 continue
             bill = Bill.objects.get(pk=bill_id)
-            _event(bill, "overdue", None, due_on=str(bill.due_on))
+            bill_event(bill, "overdue", None, due_on=str(bill.due_on))
             from billing import documents
 
             transaction.on_commit(lambda pk=bill_id: documents.bill_send_reminder(bill_id=pk))
@@ -148,7 +149,7 @@ def bill_confirm(*, bill: Bill, confirmed: bool, note: str = "", actor=None) -> 
     bill.confirmed_at = timezone.now()
     bill.confirmed_by = actor if getattr(actor, "pk", None) else None
     bill.save(update_fields=["confirmation", "confirmation_note", "confirmed_at", "confirmed_by", "updated_at"])
-    _event(bill, "confirmed" if confirmed else "disputed", actor, note=bill.confirmation_note)
+    bill_event(bill, "confirmed" if confirmed else "disputed", actor, note=bill.confirmation_note)
     return bill
 
 
@@ -168,7 +169,7 @@ def bill_void(*, bill: Bill, reason: str, actor=None) -> Bill:
     old = bill.status
     bill.status = Bill.Status.VOID
     bill.save(update_fields=["status", "updated_at"])
-    _event(bill, "void", actor, reason=reason, status_from=old)
+    bill_event(bill, "void", actor, reason=reason, status_from=old)
     return bill
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from billing.ingest import USAGE_LOCK_NAMESPACE, record_cost
+from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE, record_cost
 from billing.models import ExchangeRate, PriceVersion
 from billing.periods import period_bounds
 from procurement.api import Conflict
@@ -113,19 +113,16 @@ WHERE r.price_version_id IS NULL AND r.customer_id = m.customer_id AND r.project
 """
 
 # After repricing: add them to their priced rollup rows.
-PRICED_ADD_SQL = f"""
+PRICED_ADD_SQL = (
+    f"""
 INSERT INTO billing_usagerollup AS r ({_ROLLUP_KEY}, requests, input_tokens, cached_input_tokens, output_tokens, cost)
 SELECT {_ROLLUP_KEY}, {_ROLLUP_SUMS} FROM billing_usagerecord
 WHERE id = ANY(%(ids)s) AND occurred_at >= %(start)s AND occurred_at < %(end)s
 GROUP BY {_ROLLUP_KEY}
 ORDER BY customer_id, project_id, api_key_id, provider, model, price_version_id, day, bill_period
-ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
-    requests = r.requests + EXCLUDED.requests,
-    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
-    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
-    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
-    cost = r.cost + EXCLUDED.cost
 """
+    + ROLLUP_MERGE
+)
 
 
 def usage_reprice(*, period: date, batch_size: int = 5000) -> dict[str, int]:
