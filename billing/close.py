@@ -155,14 +155,25 @@ def _usage_groups(customer: Customer, period: date):
     )
 
 
-def build_lines(customer: Customer, period: date) -> tuple[list[LineDraft], list[str], set[tuple[str, date]]]:
+def build_lines(
+    customer: Customer,
+    period: date,
+    *,
+    contracts: dict[date, Contract | None] | None = None,
+    rates: dict[tuple[str, date], Decimal | None] | None = None,
+) -> tuple[list[LineDraft], list[str], set[tuple[str, date]]]:
     """Usage and adjustment lines for the bill of ``period``, the reasons to hold it, and
-    the (currency, period) exchange rates used."""
+    the (currency, period) exchange rates used.
+
+    ``contracts`` (usage period → contract in force) and ``rates`` ((currency, usage period)
+    → rate) are caches the caller may share: each is looked up once per period, not once
+    per line (the rate depends on the currency, the period and that period's contract)."""
     holds: list[str] = []
     rates_used: set[tuple[str, date]] = set()
     lines: dict[tuple, LineDraft] = {}
     unpriced: dict[str, int] = defaultdict(int)
-    contracts: dict[date, Contract | None] = {}
+    contracts = {} if contracts is None else contracts
+    rates = {} if rates is None else rates
     for row in _usage_groups(customer, period):
         usage_period = row["period"]
         key = (usage_period, row["project_id"], row["provider"], row["model"])
@@ -188,7 +199,9 @@ def build_lines(customer: Customer, period: date) -> tuple[list[LineDraft], list
         factor = (Decimal(100) - line.discount_percent) / Decimal(100)
         total = ZERO
         for currency, cost in sorted(line.costs.items()):
-            rate = exchange_rate_for(currency, line.period, contract=contract, exact=True)
+            if (currency, line.period) not in rates:
+                rates[(currency, line.period)] = exchange_rate_for(currency, line.period, contract=contract, exact=True)
+            rate = rates[(currency, line.period)]
             if rate is None:
                 reason = _("No %(currency)s exchange rate for %(period)s.") % {
                     "currency": currency,
@@ -236,8 +249,9 @@ def _buyer_snapshot(customer: Customer) -> dict:
     }
 
 
-def _save_lines(bill: Bill, drafts: list[LineDraft]) -> None:
-    bill.lines.all().delete()
+def _save_lines(bill: Bill, drafts: list[LineDraft], *, replace: bool = True) -> None:
+    if replace:  # a draft being rebuilt; a bill just created has no lines
+        bill.lines.all().delete()
     BillLine.objects.bulk_create(
         BillLine(
             bill=bill,
@@ -270,12 +284,12 @@ def _apply_totals(bill: Bill, drafts: list[LineDraft], vat_rate: Decimal) -> Non
     bill.total = Money(subtotal + vat, "CNY")
 
 
-def _apply_credit(bill: Bill, actor=None) -> None:
-    """Use the customer's credit (earlier overpayments) on a newly issued bill."""
+def _apply_credit(bill: Bill, actor=None) -> bool:
+    """Use the customer's credit (earlier overpayments) on a newly issued bill; True if any was used."""
     available = CreditEntry.objects.filter(customer=bill.customer).aggregate(s=Sum("amount"))["s"] or ZERO
     use = min(available, bill.total.amount)
     if use <= 0:
-        return
+        return False
     payment = Payment.objects.create(
         customer=bill.customer,
         bill=bill,
@@ -289,6 +303,7 @@ def _apply_credit(bill: Bill, actor=None) -> None:
     bill.amount_paid = Money(bill.amount_paid.amount + use, "CNY")
     bill.status = Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID
     bill_event(bill, "credit_applied", actor, amount=str(use))
+    return True
 
 
 def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
@@ -301,8 +316,8 @@ def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
     bill.buyer = _buyer_snapshot(bill.customer)
     bill.save()
     bill_event(bill, "issued", actor, number=bill.number, total=str(bill.total.amount))
-    _apply_credit(bill, actor)
-    bill.save()
+    if _apply_credit(bill, actor):
+        bill.save()
 
 
 def _lock_inputs(drafts: list[LineDraft], rates_used: set[tuple[str, date]]) -> None:
@@ -315,14 +330,19 @@ def _lock_inputs(drafts: list[LineDraft], rates_used: set[tuple[str, date]]) -> 
         ExchangeRate.objects.filter(currency=currency, period=period, locked_at__isnull=True).update(locked_at=now)
 
 
-def _own_period_rate(contract: Contract | None, period: date, drafts: list[LineDraft]) -> Decimal | None:
+def _own_period_rate(
+    contract: Contract | None, period: date, drafts: list[LineDraft], rates: dict[tuple[str, date], Decimal | None]
+) -> Decimal | None:
     currencies = {c for d in drafts for c in d.costs if c != "CNY"} or (
         {contract.price_currency} if contract else set()
     )
     currencies.discard("CNY")
     if not currencies:
         return None
-    return exchange_rate_for(sorted(currencies)[0], period, contract=contract, exact=True)
+    currency = sorted(currencies)[0]
+    if (currency, period) not in rates:  # ``contract`` is the one in force in ``period``, as in build_lines
+        rates[(currency, period)] = exchange_rate_for(currency, period, contract=contract, exact=True)
+    return rates[(currency, period)]
 
 
 def month_close_customer(
@@ -336,7 +356,8 @@ def month_close_customer(
         if not reissue and not ClosedPeriod.objects.filter(customer=customer, period=period).exists():
             _sweep_leftovers(customer, period)
         contract = contract_for_period(customer, period)
-        drafts, holds, rates_used = build_lines(customer, period)
+        rates: dict[tuple[str, date], Decimal | None] = {}
+        drafts, holds, rates_used = build_lines(customer, period, contracts={period: contract}, rates=rates)
         commitment = contract.minimum_monthly_commitment.amount if contract else ZERO
         if not drafts and commitment <= 0:
             return []  # money rule 10: no usage, no commitment, no bill
@@ -381,14 +402,15 @@ def month_close_customer(
                     revision=previous.revision + 1 if previous else 0,
                     replaces=previous,
                 )
-            previous_hold = bill.hold_reason if bill.pk else None
+            is_new = bill.pk is None
+            previous_hold = None if is_new else bill.hold_reason
             bill.contract = contract
             bill.discount_percent = contract.discount_percent if contract else ZERO
-            bill.exchange_rate = _own_period_rate(contract, period, lines)
+            bill.exchange_rate = _own_period_rate(contract, period, lines, rates)
             _apply_totals(bill, lines, vat_rate)
             bill.hold_reason = " ".join(holds)
             bill.save()
-            _save_lines(bill, lines)
+            _save_lines(bill, lines, replace=not is_new)
             if holds:
                 if previous_hold != bill.hold_reason:  # a re-run with the same cause adds nothing
                     bill_event(bill, "held", actor, reasons=holds)
@@ -400,7 +422,7 @@ def month_close_customer(
             if stale.status == Bill.Status.DRAFT:
                 stale.delete()
         if not holds:
-            ClosedPeriod.objects.get_or_create(customer=customer, period=period)
+            ClosedPeriod.objects.bulk_create([ClosedPeriod(customer=customer, period=period)], ignore_conflicts=True)
             _lock_inputs(drafts, rates_used)
             issued = [o.bill.pk for o in outcomes if o.action == "issued"]
             if issued:
