@@ -162,6 +162,22 @@ class InvoiceLine(models.Model):
     def printed_name(self) -> str:
         return f"*{self.tax_short_name}*{self.item_name}"
 
+    @staticmethod
+    def _plain(value) -> str:
+        """A decimal as printed on an invoice: no exponent, no trailing zeros (1000, 256.43)."""
+        if value is None:
+            return ""
+        text = f"{value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    @property
+    def printed_quantity(self) -> str:
+        return self._plain(self.quantity)
+
+    @property
+    def printed_unit_price(self) -> str:
+        return self._plain(self.unit_price)
+
 
 class RedLetterForm(models.Model):
     """红字发票信息确认单: the confirmation that precedes a red invoice."""
