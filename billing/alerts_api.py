@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -27,7 +26,6 @@ from customers.access import (
     is_gateway,
     portal_membership,
 )
-from customers.models import ApiKey
 
 
 class BudgetSerializer(serializers.Serializer):
@@ -151,19 +149,22 @@ class AlertList(APIView):
 
 
 class KeyAllowanceView(APIView):
-    """The gateway asks before forwarding a call. One indexed lookup per question."""
+    """The gateway asks before forwarding a call: one query for the answer (after the token's)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, key_id: str) -> Response:
         user = request.user
-        key = get_object_or_404(ApiKey.objects.only("pk", "key_id", "customer_id", "revoked_at"), key_id=key_id)
+        found = budgets.key_allowance_lookup(key_id=key_id)
+        if found is None:
+            raise Http404
+        customer_id, answer = found
         if not (is_gateway(user) or is_finance(user)):
             membership = portal_membership(user)
             if membership is None:
                 raise PermissionDenied()
-            if membership.customer_id != key.customer_id:
+            if membership.customer_id != customer_id:
                 raise Http404
-        return Response(budgets.key_allowance(key=key))
+        return Response(answer)
 
 
 class CostInsights(APIView):

@@ -10,7 +10,10 @@ never blocks another and a crash leaves them pending for the sweep to retry.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -32,6 +35,7 @@ from customers.models import ApiKey, Customer, Project
 
 logger = logging.getLogger(__name__)
 DEFAULT_THRESHOLDS = [50, 80, 100]
+EVALUATION_LOCK_NAMESPACE = 7302  # advisory locks: one budget evaluation per customer at a time
 ZERO = Decimal("0")
 
 # --- Writing budgets ------------------------------------------------------------------
@@ -191,9 +195,36 @@ def alert_fire(
         return None
     from billing import tasks
 
-    ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: [tasks.alert_deliver.delay(pk) for pk in ids])
+    # One callback per channel, robust: a channel whose enqueue (or, run eagerly, whose
+    # sending) raises must not keep the others from being sent; it stays for the sweep.
+    for delivery in deliveries:
+
+        def enqueue(pk: int = delivery.pk) -> None:
+            tasks.alert_deliver.delay(pk)
+
+        transaction.on_commit(enqueue, robust=True)
     return alert
+
+
+@contextmanager
+def _apprise_warnings() -> Iterator[list[str]]:
+    """apprise answers only True/False; its log says why (HTTP status, connection refused, …).
+    Collects this thread's apprise warnings without touching the logger's level."""
+    messages: list[str] = []
+    thread = threading.get_ident()
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread and record.levelno >= logging.WARNING:
+                messages.append(record.getMessage())
+
+    handler = Collect()
+    apprise_logger = logging.getLogger("apprise")
+    apprise_logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        apprise_logger.removeHandler(handler)
 
 
 def alert_deliver(*, delivery_id: int) -> bool:
@@ -211,10 +242,16 @@ def alert_deliver(*, delivery_id: int) -> bool:
         if "://" in delivery.channel:
             import apprise
 
-            sender = apprise.Apprise()
-            sender.add(delivery.channel)
-            if not sender.notify(title=subject, body=alert.message):
-                raise RuntimeError("the notification service did not accept the message")
+            # The service itself, not an Apprise() set: that sends from a thread pool, and the
+            # reason for a failure is only in the log of the thread that sent.
+            service = apprise.Apprise.instantiate(delivery.channel)
+            if service is None:
+                raise RuntimeError("not a notification URL apprise understands")
+            with _apprise_warnings() as warnings:
+                accepted = service.notify(title=subject, body=alert.message)
+            if not accepted:
+                reason = " ".join(" ".join(warnings).split())
+                raise RuntimeError(reason or "the notification service did not accept the message")
         else:
             send_mail(subject, alert.message, None, [delivery.channel])
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the task's retry
@@ -311,33 +348,40 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
 
 
 def budgets_evaluate_customer(*, customer_id: int, now: datetime | None = None) -> list[Alert]:
-    """Evaluate every active budget of a customer and refresh its keys' allowances."""
+    """Evaluate every active budget of a customer and refresh its keys' allowances.
+
+    One evaluation of a customer at a time (a transaction-level advisory lock), each reading
+    the spend only once it holds the lock: otherwise a slow evaluation could write its older
+    spend over a newer one's and unblock a key past its hard limit until the next run.
+    """
     customer = Customer.objects.get(pk=customer_id)
     now = now or timezone.now()
     period = current_period(now)
     fired: list[Alert] = []
     blocked: dict[int, tuple[Decimal, Decimal]] = {}
     tightest: dict[int, tuple[Decimal, Decimal]] = {}
-    keys = list(ApiKey.objects.filter(customer=customer).values_list("pk", "project_id"))
-    for budget in customer.budgets.filter(is_active=True).select_related("customer", "project", "api_key"):
-        spend, limit, new = budget_evaluate(budget, now=now)
-        fired += new
-        if limit is None or limit <= 0:
-            continue
-        covered = [
-            k
-            for k, p in keys
-            if budget.scope == Budget.Scope.CUSTOMER
-            or (budget.scope == Budget.Scope.PROJECT and p == budget.project_id)
-            or (budget.scope == Budget.Scope.API_KEY and k == budget.api_key_id)
-        ]
-        for key_id in covered:
-            ratio = spend / limit
-            if key_id not in tightest or ratio > tightest[key_id][0] / tightest[key_id][1]:
-                tightest[key_id] = (spend, limit)
-            if budget.hard_limit and spend >= limit:
-                blocked[key_id] = (spend, limit)
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [EVALUATION_LOCK_NAMESPACE, customer_id])
+        keys = list(ApiKey.objects.filter(customer=customer).values_list("pk", "project_id"))
+        for budget in customer.budgets.filter(is_active=True).select_related("customer", "project", "api_key"):
+            spend, limit, new = budget_evaluate(budget, now=now)
+            fired += new
+            if limit is None or limit <= 0:
+                continue
+            covered = [
+                k
+                for k, p in keys
+                if budget.scope == Budget.Scope.CUSTOMER
+                or (budget.scope == Budget.Scope.PROJECT and p == budget.project_id)
+                or (budget.scope == Budget.Scope.API_KEY and k == budget.api_key_id)
+            ]
+            for key_id in covered:
+                ratio = spend / limit
+                if key_id not in tightest or ratio > tightest[key_id][0] / tightest[key_id][1]:
+                    tightest[key_id] = (spend, limit)
+                if budget.hard_limit and spend >= limit:
+                    blocked[key_id] = (spend, limit)
         for key_id, _project in keys:
             spend, limit = blocked.get(key_id) or tightest.get(key_id) or (ZERO, None)
             KeyAllowance.objects.update_or_create(
@@ -379,27 +423,54 @@ def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
 # --- Allowance ------------------------------------------------------------------------
 
 
-def key_allowance(*, key: ApiKey, today: date | None = None) -> dict:
-    """The gateway's question: may this key call now? First reason that applies wins."""
-    from customers.selectors import contract_in_force
+# Everything the answer needs in one indexed query (key by its unique key_id, its allowance
+# row by primary key, the contract in force as contract_in_force finds it): the gateway asks
+# before every call, so the path must stay cheap.
+ALLOWANCE_SQL = """
+SELECT k.customer_id,
+       k.revoked_at IS NOT NULL,
+       EXISTS (
+           SELECT 1 FROM customers_contract c
+           WHERE c.customer_id = k.customer_id AND c.status = %(active)s AND c.starts_on <= %(today)s
+             AND (c.ends_on IS NULL OR c.ends_on >= %(today)s)
+       ),
+       coalesce(a.period = %(period)s AND a.blocked, false),
+       CASE WHEN a.period = %(period)s THEN a.month_to_date END,
+       CASE WHEN a.period = %(period)s THEN a.budget END
+FROM customers_apikey k
+LEFT JOIN billing_keyallowance a ON a.api_key_id = k.id
+WHERE k.key_id = %(key_id)s
+"""
+
+
+def key_allowance_lookup(*, key_id: str, today: date | None = None) -> tuple[int, dict] | None:
+    """The gateway's question: may this key call now? ``(customer id, answer)``, or None for
+    an unknown key. The first reason that applies wins: revoked, no_contract, hard_limit."""
+    from customers.models import Contract
 
     today = today or business_day(timezone.now())
-    period = today.replace(day=1)
-    row = KeyAllowance.objects.filter(api_key_id=key.pk).first()
-    current = row if row and row.period == period else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ALLOWANCE_SQL,
+            {"key_id": key_id, "today": today, "period": today.replace(day=1), "active": Contract.Status.ACTIVE},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    customer_id, revoked, in_contract, blocked, month_to_date, limit = row
     reason = None
-    if key.revoked_at is not None:
+    if revoked:
         reason = "revoked"
-    elif contract_in_force(customer=key.customer_id, on=today) is None:
+    elif not in_contract:
         reason = "no_contract"
-    elif current is not None and current.blocked:
+    elif blocked:
         reason = "hard_limit"
-    return {
-        "key_id": key.key_id,
+    return customer_id, {
+        "key_id": key_id,
         "allowed": reason is None,
         "reason": reason,
-        "month_to_date": f"{(current.month_to_date if current else ZERO):.2f}",
-        "budget": None if current is None or current.budget is None else f"{current.budget:.2f}",
+        "month_to_date": f"{(month_to_date if month_to_date is not None else ZERO):.2f}",
+        "budget": None if limit is None else f"{limit:.2f}",
         "currency": "CNY",
     }
 

@@ -1,0 +1,223 @@
+"""Cost insights: model mix, trend, cheaper models, caching and batch what-ifs, all from the
+customer's real rollups and the price book, in exact CNY."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing.insights import cost_insights
+from billing.models import ExchangeRate
+from customers.models import Contract
+from tests.billing.helpers import ingest, price, shanghai, usage
+from tests.factories import ProjectFactory, api_key_for
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers/ACME/insights/"
+OCTOBER = date(2026, 10, 1)
+
+
+@pytest.fixture
+def october(acme, acme_key, other_key, gpt4o):
+    """ACME, 20 % discount; USD at 7.00 for September and 6.25 for October (5 CNY per list USD).
+
+    October usage: gpt-4o 400k in / 100k out (2.00 USD), claude-x 200k in of which 100k cached /
+    20k out (0.63 USD), deepseek-chat 1M in / 500k out (6.00 CNY), one unpriced call.
+    September: gpt-4o 100k in / 10k out (0.35 USD). Noise that must not count: November usage
+    and another customer's October usage."""
+    Contract.objects.filter(customer=acme).update(discount_percent=Decimal("20"))
+    ExchangeRate.objects.create(currency="USD", period=date(2026, 9, 1), rate=Decimal("7.00"))
+    ExchangeRate.objects.create(currency="USD", period=OCTOBER, rate=Decimal("6.25"))
+    # openai: mini changed mid-October (the October version counts); 4.1-mini changes at the very
+    # start of November (it must not count); o1 is dearer than what was used.
+    price(model="gpt-4o-mini", input="0.3", cached="0.15", output="1.2")
+    price(model="gpt-4o-mini", effective_from=date(2026, 10, 20), input="0.15", cached="0.075", output="0.6")
+    price(model="gpt-4.1-nano", input="0.1", cached="0.025", output="0.4")
+    price(model="gpt-4.1-mini", input="0.4", cached="0.1", output="1.6")
+    price(model="gpt-4.1-mini", effective_from=date(2026, 11, 1), input="0.2", cached="0.05", output="0.8")
+    price(model="gpt-4.1", input="2", cached="0.5", output="8")
+    price(model="o1", input="15", cached="7.5", output="60")
+    price(provider="anthropic", model="claude-x", input="3", cached="0.3", output="15")
+    price(provider="anthropic", model="claude-haiku", input="0.8", cached="0.08", output="4")
+    price(provider="anthropic", model="claude-opus", input="15", cached="1.5", output="75")
+    price(provider="deepseek", model="deepseek-chat", input="2", cached="0.5", output="8", currency="CNY")
+    price(provider="deepseek", model="deepseek-reasoner", input="4", cached="1", output="16", currency="CNY")
+    search_key, _secret = api_key_for(ProjectFactory(customer=acme, code="search", name="搜索"), name="search")
+    key = acme_key.key_id
+    result = ingest(
+        [
+            # gpt-4o split over two keys and two price-identical calls: 400k in, 100k out.
+            usage(key, "o1", input_tokens=300_000, cached_input_tokens=0, output_tokens=60_000),
+            usage(search_key.key_id, "o2", input_tokens=100_000, cached_input_tokens=0, output_tokens=40_000),
+            usage(key, "c1", model="claude-x", input_tokens=200_000, cached_input_tokens=100_000, output_tokens=20_000),
+            usage(
+                key,
+                "d1",
+                model="deepseek-chat",
+                input_tokens=1_000_000,
+                cached_input_tokens=0,
+                output_tokens=500_000,
+                occurred_at="2026-10-31T23:59:59+08:00",
+            ),
+            usage(key, "m1", model="mystery-1", input_tokens=500, cached_input_tokens=0, output_tokens=5),
+            usage(
+                key,
+                "s1",
+                input_tokens=100_000,
+                cached_input_tokens=0,
+                output_tokens=10_000,
+                occurred_at="2026-09-10T10:00:00+08:00",
+            ),
+            usage(key, "n1", input_tokens=900_000, output_tokens=0, occurred_at="2026-11-01T00:00:00+08:00"),
+            usage(other_key.key_id, "x1", input_tokens=5_000_000, output_tokens=0),
+        ],
+        now=shanghai(2026, 11, 2, 12),
+    )
+    assert (result.accepted, result.unpriced, result.rejected) == (8, 1, [])
+    return acme
+
+
+def by_model(items: list[dict]) -> dict[str, dict]:
+    return {item["model"]: item for item in items}
+
+
+def test_it_gives_the_model_mix_as_bill_lines_with_shares(october):
+    data = cost_insights(customer=october, period=OCTOBER)
+    assert (data["customer"], data["period"], data["currency"], data["discount_percent"]) == (
+        "ACME",
+        "2026-10",
+        "CNY",
+        "20.00",
+    )
+    assert data["total_cost"] == "17.95"
+    assert data["missing_rates"] == []
+    assert [
+        (
+            m["provider"],
+            m["model"],
+            m["requests"],
+            m["input_tokens"],
+            m["cached_input_tokens"],
+            m["output_tokens"],
+            m["unpriced_requests"],
+            m["cost"],
+            m["share_percent"],
+        )
+        for m in data["model_mix"]
+    ] == [
+        ("openai", "gpt-4o", 2, 400_000, 0, 100_000, 0, "10.00", "55.71"),  # 2.00 USD × 0.8 × 6.25
+        ("deepseek", "deepseek-chat", 1, 1_000_000, 0, 500_000, 0, "4.80", "26.74"),  # 6.00 CNY × 0.8
+        ("anthropic", "claude-x", 1, 200_000, 100_000, 20_000, 0, "3.15", "17.55"),  # 0.63 USD × 5
+        ("", "mystery-1", 1, 500, 0, 5, 1, "0.00", "0.00"),
+    ]
+
+
+def test_it_gives_six_months_of_trend_ending_at_the_period(october):
+    trend = cost_insights(customer=october, period=OCTOBER)["trend"]
+    assert trend["periods"] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    assert {m["model"]: m["costs"] for m in trend["models"]} == {
+        "mystery-1": ["0.00"] * 6,
+        "claude-x": ["0.00"] * 5 + ["3.15"],
+        "deepseek-chat": ["0.00"] * 5 + ["4.80"],
+        # September at its own rate: 0.35 USD × 0.8 × 7.00
+        "gpt-4o": ["0.00"] * 4 + ["1.96", "10.00"],
+    }
+    assert trend["totals"] == ["0.00"] * 4 + ["1.96", "17.95"]
+
+
+def test_it_finds_cheaper_models_of_the_same_provider_at_the_price_in_force_at_month_end(october):
+    alternatives = by_model(cost_insights(customer=october, period=OCTOBER)["cheaper_alternatives"]["models"])
+    gpt4o = alternatives["gpt-4o"]
+    assert gpt4o["cost"] == "10.00"
+    # nano 0.08 USD, mini at its 20 October price 0.12, 4.1-mini at its October price 0.32
+    # (not November's 0.16); gpt-4.1 (1.60 USD → 8.00) is cheaper too but only three are kept.
+    assert [(a["model"], a["cost"], a["saving"], a["saving_percent"]) for a in gpt4o["alternatives"]] == [
+        ("gpt-4.1-nano", "0.40", "9.60", "96.00"),
+        ("gpt-4o-mini", "0.60", "9.40", "94.00"),
+        ("gpt-4.1-mini", "1.60", "8.40", "84.00"),
+    ]
+    assert gpt4o["alternatives"][1]["price_effective_from"] == "2026-10-19T16:00:00+00:00"
+    assert all(a["provider"] == "openai" for a in gpt4o["alternatives"])
+    # claude-haiku for 100k in, 100k cached, 20k out: 0.168 USD → 0.84; opus is dearer.
+    assert [
+        (a["model"], a["cost"], a["saving"], a["saving_percent"]) for a in alternatives["claude-x"]["alternatives"]
+    ] == [("claude-haiku", "0.84", "2.31", "73.33")]
+    assert alternatives["deepseek-chat"]["alternatives"] == []
+    assert "mystery-1" not in alternatives  # unpriced: no actual cost to compare with
+
+
+def test_it_prices_caching_at_stated_hit_rates(october):
+    caching = cost_insights(customer=october, period=OCTOBER)["caching"]
+    assert caching["hit_rates_percent"] == [25, 50, 75]
+    assert caching["cost"] == "17.95"
+    models = by_model(caching["models"])
+    assert [(s["hit_rate_percent"], s["cost"], s["saving"]) for s in models["gpt-4o"]["scenarios"]] == [
+        (25, "9.38", "0.62"),  # 1.875 USD × 5 = 9.375, half up
+        (50, "8.75", "1.25"),
+        (75, "8.13", "1.87"),
+    ]
+    # Already 50 % cached: 25 % and 50 % change nothing; 75 %: 0.495 USD × 5 = 2.475.
+    assert models["claude-x"]["current_hit_rate_percent"] == "50.00"
+    assert [(s["cost"], s["saving"]) for s in models["claude-x"]["scenarios"]] == [
+        ("3.15", "0.00"),
+        ("3.15", "0.00"),
+        ("2.48", "0.67"),
+    ]
+    assert [(s["cost"], s["saving"]) for s in models["deepseek-chat"]["scenarios"]] == [
+        ("4.50", "0.30"),
+        ("4.20", "0.60"),
+        ("3.90", "0.90"),
+    ]
+    assert [(s["hit_rate_percent"], s["cost"], s["saving"]) for s in caching["scenarios"]] == [
+        (25, "17.03", "0.92"),
+        (50, "16.10", "1.85"),
+        (75, "14.51", "3.44"),
+    ]
+
+
+def test_it_prices_batch_at_the_stated_discount_for_providers_that_publish_one(october):
+    batch = cost_insights(customer=october, period=OCTOBER)["batch"]
+    assert batch["discount_percent"] == "50.00"
+    assert "OpenAI" in batch["source"] and "Anthropic" in batch["source"] and "Google" in batch["source"]
+    assert [(m["model"], m["batch_discount_published"], m["batch_cost"], m["saving"]) for m in batch["models"]] == [
+        ("claude-x", True, "1.58", "1.57"),  # 0.315 USD × 5 = 1.575
+        ("deepseek-chat", False, "4.80", "0.00"),
+        ("gpt-4o", True, "5.00", "5.00"),
+    ]
+    assert (batch["cost"], batch["batch_cost"], batch["saving"]) == ("17.95", "11.38", "6.57")
+
+    other = cost_insights(customer=october, period=OCTOBER, batch_discount_percent=Decimal("40"))["batch"]
+    # 0.6 × 2.00 USD × 5 = 6.00; 0.6 × 0.63 × 5 = 1.89
+    assert (other["discount_percent"], other["batch_cost"], other["saving"]) == ("40.00", "12.69", "5.26")
+
+
+def test_it_leaves_amounts_null_and_names_the_rate_when_one_is_missing(october):
+    ExchangeRate.objects.all().delete()
+    data = cost_insights(customer=october, period=OCTOBER)
+    assert data["missing_rates"] == ["USD 2026-09", "USD 2026-10"]
+    assert data["total_cost"] is None
+    mix = by_model(data["model_mix"])
+    assert (mix["gpt-4o"]["cost"], mix["deepseek-chat"]["cost"]) == (None, "4.80")
+
+
+def test_it_is_empty_for_a_month_without_usage(october):
+    data = cost_insights(customer=october, period=date(2026, 3, 1))
+    assert (data["total_cost"], data["model_mix"], data["cheaper_alternatives"]["models"]) == ("0.00", [], [])
+    assert data["trend"]["totals"] == ["0.00"] * 6
+
+
+def test_it_serves_insights_to_finance_and_the_customer_only(
+    october, finance_client, alice_client, bob_client, charlie_client
+):
+    response = finance_client.get(URL, {"period": "2026-10"})
+    assert response.status_code == 200, response.content
+    assert response.json() == cost_insights(customer=october, period=OCTOBER)
+    assert alice_client.get(URL, {"period": "2026-10"}).status_code == 200
+    assert bob_client.get(URL, {"period": "2026-10"}).status_code == 200
+    assert charlie_client.get(URL, {"period": "2026-10"}).status_code == 404
+    bad = finance_client.get(URL, {"period": "October"})
+    assert bad.status_code == 400
+    assert "period" in bad.json()["errors"]
