@@ -226,11 +226,11 @@ def banner(host: str, port: int, database: str, broker: str, seeded: bool | None
         "",
         f"  App        {base}/",
         f"  Admin      {base}/admin/",
-        f"  Portal     {base}/portal/",
         f"  API docs   {base}/api/docs/",
         "",
         f"  Database   {database}",
         f"  Broker     {broker}",
+        "  E-mails    written to var/mail/ (set EMAIL_URL to send them)",
         "",
         "  Demo logins:",
     ]

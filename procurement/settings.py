@@ -189,7 +189,11 @@ def _email_config(url: str) -> dict:
         if TESTING:
             return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
         if DEBUG or ENV == "run":
-            return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+            # Files, not the console: bills carry PDF attachments that would flood make run's output.
+            return {
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(BASE_DIR / "var" / "mail"),
+            }
         return {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
     parts = urlsplit(url)
     scheme = parts.scheme
