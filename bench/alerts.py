@@ -448,7 +448,7 @@ def synthetic_series(rng: random.Random, days: int, start: date) -> tuple[list[D
 
 
 def anomaly_benchmark(count: int, days: int, seed: int) -> dict:
-    from billing.forecasting import robust_anomaly
+    from billing.forecasting import day_anomaly
 
     rng = random.Random(seed)
     start = date(2026, 1, 5)
@@ -462,7 +462,8 @@ def anomaly_benchmark(count: int, days: int, seed: int) -> dict:
         material = [0, 0]
         for series, anomalies in dataset:
             for day in range(28, days):
-                verdict = robust_anomaly(series[day - 28 : day], series[day], k=Decimal(k), min_absolute=MIN_ABSOLUTE)
+                daily = {start + timedelta(days=i): series[i] for i in range(day - 28, day + 1)}
+                verdict = day_anomaly(daily, start + timedelta(days=day), k=Decimal(k), min_absolute=MIN_ABSOLUTE)
                 factor = anomalies.get(day)
                 if factor is not None:
                     by_factor[factor][1] += 1

@@ -26,7 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.forecasting import forecast_month_end, month_over_month_growth, robust_anomaly
+from billing.forecasting import day_anomaly, forecast_month_end, month_over_month_growth
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance, UsageRollup
 from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
@@ -493,12 +493,7 @@ def anomalies_scan(*, day: date, k: Decimal | None = None, min_absolute: Decimal
     for customer in Customer.objects.filter(pk__in=customer_ids):
         channels = customer_channels(customer) + finance_addresses()
         series = daily_spend_cny(customer, start, day)
-        verdict = robust_anomaly(
-            [series.get(start + timedelta(days=i), ZERO) for i in range(28)],
-            series.get(day, ZERO),
-            k=k,
-            min_absolute=min_absolute,
-        )
+        verdict = day_anomaly(series, day, k=k, min_absolute=min_absolute)
         if verdict.anomalous:
             alert = alert_fire(
                 customer=customer,
@@ -523,12 +518,7 @@ def anomalies_scan(*, day: date, k: Decimal | None = None, min_absolute: Decimal
         pairs = UsageRollup.objects.filter(customer=customer, day=day).values_list("api_key_id", "model").distinct()
         for api_key_id, model in pairs:
             per = daily_spend_cny(customer, start, day, api_key_id=api_key_id, model=model)
-            verdict = robust_anomaly(
-                [per.get(start + timedelta(days=i), ZERO) for i in range(28)],
-                per.get(day, ZERO),
-                k=k,
-                min_absolute=min_absolute,
-            )
+            verdict = day_anomaly(per, day, k=k, min_absolute=min_absolute)
             if verdict.anomalous:
                 key_id = ApiKey.objects.filter(pk=api_key_id).values_list("key_id", flat=True).first()
                 alert = alert_fire(

@@ -93,3 +93,18 @@ def month_over_month_growth(current: Decimal, previous: Decimal) -> Decimal | No
     if previous <= 0:
         return None
     return (current - previous) / previous
+
+
+def day_anomaly(
+    daily: dict[date, Decimal], day: date, *, k: Decimal = DEFAULT_K, min_absolute: Decimal = DEFAULT_MIN_ABSOLUTE
+) -> AnomalyVerdict:
+    """``day`` against the same kind of day (weekday or weekend) in its trailing 28 days:
+    a busy Monday is not an anomaly because Sundays are quiet, and a spike on a quiet
+    Saturday is not hidden by busy weekdays. Missing days count as zero spend."""
+    kind = _is_weekend(day)
+    history = [
+        daily.get(day - timedelta(days=i), Decimal(0))
+        for i in range(1, WINDOW_DAYS + 1)
+        if _is_weekend(day - timedelta(days=i)) == kind
+    ]
+    return robust_anomaly(history, daily.get(day, Decimal(0)), k=k, min_absolute=min_absolute)

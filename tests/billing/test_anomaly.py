@@ -148,3 +148,26 @@ def test_it_ignores_month_over_month_growth_on_tiny_amounts(acme, acme_key, djan
         ingest_committed(django_capture_on_commit_callbacks, records)
         anomalies_scan(day=date(2026, 11, 10), min_absolute=Decimal("50"))
     assert not Alert.objects.exists()
+
+
+def test_it_judges_a_day_against_the_same_kind_of_day():
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from billing.forecasting import day_anomaly, robust_anomaly
+
+    saturday = date(2026, 11, 28)
+    daily = {}
+    for i in range(1, 29):
+        day = saturday - timedelta(days=i)
+        daily[day] = Decimal("20") if day.weekday() >= 5 else Decimal("1000") + Decimal(i % 3)
+    daily[saturday] = Decimal("1000")  # a weekday's spend on a quiet Saturday
+    history = [daily[saturday - timedelta(days=i)] for i in range(28, 0, -1)]
+
+    assert not robust_anomaly(history, daily[saturday], min_absolute=Decimal("50")).anomalous  # hidden by weekdays
+    assert day_anomaly(daily, saturday, min_absolute=Decimal("50")).anomalous
+    monday = saturday + timedelta(days=2)
+    daily[saturday] = Decimal("20")
+    daily[saturday + timedelta(days=1)] = Decimal("20")
+    daily[monday] = Decimal("1001")
+    assert not day_anomaly(daily, monday, min_absolute=Decimal("50")).anomalous
