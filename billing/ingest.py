@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -48,7 +48,15 @@ COST_PRECISION = 38  # digits, as the cost columns (numeric(38, 16))
 USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. month close"
 
 
-@dataclass
+class KeyIds(NamedTuple):
+    """What a batch needs of an API key."""
+
+    id: int
+    customer_id: int
+    project_id: int
+
+
+@dataclass(slots=True)
 class ValidRecord:
     index: int
     request_id: str
@@ -61,7 +69,7 @@ class ValidRecord:
     occurred_at: datetime
     digest: bytes
     # filled by resolution
-    api_key: ApiKey | None = None
+    api_key: KeyIds | None = None
     resolved_provider: str = ""
     resolved_model: str = ""
     price: PriceVersion | None = None
@@ -148,8 +156,67 @@ def _digest(*parts: Any) -> bytes:
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).digest()
 
 
+def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | None:
+    """The common case, a well-formed record in our own token convention, checked without
+    building error dicts. None sends the record to the full check, which names every error.
+    Accepts exactly what the full check accepts and normalises identically (same digest)."""
+    if "cache_read_input_tokens" in record or "cache_creation_input_tokens" in record:
+        return None
+    get = record.get
+    request_id = get("request_id")
+    key_id = get("key_id")
+    model = get("model")
+    provider = get("provider")
+    if provider is None:
+        provider = ""
+    input_tokens = get("input_tokens")
+    output_tokens = get("output_tokens")
+    cached = get("cached_input_tokens")
+    if cached is None:
+        cached = 0
+    occurred = get("occurred_at")
+    if not (
+        type(request_id) is str
+        and 0 < len(request_id) <= 128
+        and type(key_id) is str
+        and 0 < len(key_id) <= 40
+        and type(model) is str
+        and 0 < len(model) <= 100
+        and type(provider) is str
+        and len(provider) <= 40
+        and type(input_tokens) is int
+        and 0 <= input_tokens < MAX_TOKENS
+        and type(output_tokens) is int
+        and 0 <= output_tokens < MAX_TOKENS
+        and type(cached) is int
+        and 0 <= cached <= input_tokens
+        and type(occurred) is str
+        and occurred
+    ):
+        return None
+    try:
+        moment = datetime.fromisoformat(occurred)
+    except ValueError:
+        return None
+    if moment.utcoffset() is None:
+        return None
+    utc = moment.astimezone(UTC)  # compared in UTC: cheaper than across time zones
+    if utc > latest or utc < EARLIEST:
+        return None
+    digest = hashlib.blake2b(
+        f"{request_id}\x1f{key_id}\x1f{provider}\x1f{model}\x1f{input_tokens}\x1f{cached}\x1f{output_tokens}"
+        f"\x1f{utc.isoformat()}".encode(),
+        digest_size=16,
+    ).digest()
+    return ValidRecord(index, request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, digest)
+
+
 def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
     """Check one record; return it normalised, or the field errors."""
+    if type(record) is dict:
+        fast = _validate_fast(record, index, now + FUTURE_TOLERANCE)
+        if fast is not None:
+            return fast, {}
     if not isinstance(record, dict):
         return None, {"non_field_errors": [_("Each record must be a JSON object.")]}
     errors: dict[str, list[str]] = {}
@@ -257,31 +324,35 @@ CREATE TEMP TABLE IF NOT EXISTS usage_staging (
     bill_period date NOT NULL,
     price_version_id bigint,
     currency varchar(3),
-    cost numeric(38, 16),
-    accepted boolean NOT NULL DEFAULT false
+    cost numeric(38, 16)
 ) ON COMMIT DELETE ROWS
 """
+# Column → type for the binary COPY (psycopg needs the types to dump binary values).
 STAGING_COLUMNS = (
-    "idx",
-    "request_id",
-    "content_hash",
-    "customer_id",
-    "project_id",
-    "api_key_id",
-    "provider",
-    "model",
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "occurred_at",
-    "day",
-    "period",
-    "bill_period",
-    "price_version_id",
-    "currency",
-    "cost",
+    ("idx", "int4"),
+    ("request_id", "text"),
+    ("content_hash", "bytea"),
+    ("customer_id", "int8"),
+    ("project_id", "int8"),
+    ("api_key_id", "int8"),
+    ("provider", "text"),
+    ("model", "text"),
+    ("input_tokens", "int8"),
+    ("cached_input_tokens", "int8"),
+    ("output_tokens", "int8"),
+    ("occurred_at", "timestamptz"),
+    ("day", "date"),
+    ("period", "date"),
+    ("bill_period", "date"),
+    ("price_version_id", "int8"),
+    ("currency", "text"),
+    ("cost", "numeric"),
 )
+COPY_SQL = f"COPY usage_staging ({', '.join(c for c, _t in STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
+# Claim the batch's request_ids in the ledger, then drop from staging the rows another batch
+# already claimed and return them (usually none: no write to staging at all). Staging then
+# holds exactly the accepted records, which the next two statements copy and sum.
 CLAIM_SQL = """
 WITH claimed AS (
     INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
@@ -289,7 +360,9 @@ WITH claimed AS (
     ON CONFLICT (request_id) DO NOTHING
     RETURNING request_id
 )
-UPDATE usage_staging s SET accepted = true FROM claimed WHERE s.request_id = claimed.request_id
+DELETE FROM usage_staging s
+WHERE NOT EXISTS (SELECT FROM claimed c WHERE c.request_id = s.request_id)
+RETURNING s.idx, s.request_id, s.content_hash, s.price_version_id IS NULL
 """
 
 RECORDS_SQL = """
@@ -298,7 +371,7 @@ INSERT INTO billing_usagerecord (
     output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, received_at)
 SELECT request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens,
     output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, %s
-FROM usage_staging WHERE accepted
+FROM usage_staging
 """
 
 # Adds a batch's sums to existing rollup rows (the INSERT aliases the table as r).
@@ -319,12 +392,16 @@ INSERT INTO billing_usagerollup AS r (
 SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, coalesce(currency, ''), day,
     period, bill_period, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens),
     coalesce(sum(cost), 0)
-FROM usage_staging WHERE accepted
+FROM usage_staging
 GROUP BY customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period
 ORDER BY customer_id, project_id, api_key_id, provider, model, price_version_id, day, bill_period
 """
     + ROLLUP_MERGE
 )
+
+
+# One round trip for every customer's shared lock, taken in the order of the array (sorted).
+LOCK_SQL = "SELECT count(pg_advisory_xact_lock_shared(%s, c)) FROM unnest(%s::int4[]) AS c"
 
 
 def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int, date], date]:
@@ -360,14 +437,15 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
             checked.append(record)
 
     keys = {
-        k.key_id: k
-        for k in ApiKey.objects.filter(key_id__in={r.key_id for r in checked}).only(
-            "id", "key_id", "customer_id", "project_id"
-        )
+        key_id: KeyIds(pk, customer_id, project_id)
+        for key_id, pk, customer_id, project_id in ApiKey.objects.filter(
+            key_id__in={r.key_id for r in checked}
+        ).values_list("key_id", "id", "customer_id", "project_id")
     }
     prices = PriceIndex({r.model for r in checked})
     tz = billing_tz()
     priced: list[ValidRecord] = []
+    resolutions: dict[tuple[str, str], tuple[str, str] | None] = {}
     for record in checked:
         # Resolve before de-duplicating: a record rejected here claims no request_id, so a
         # later valid record with the same id in this batch is the one that counts.
@@ -375,7 +453,11 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
         if key is None:
             rejected.append((record.index, records[record.index], {"key_id": [_("No API key has this key_id.")]}))
             continue
-        resolved = prices.resolve(record.provider, record.model)
+        sent = (record.provider, record.model)
+        try:
+            resolved = resolutions[sent]
+        except KeyError:
+            resolved = resolutions[sent] = prices.resolve(*sent)
         if resolved is None:
             providers = ", ".join(sorted(prices.providers_of[record.model]))
             message = _("Several providers sell this model (%(providers)s); send provider.") % {"providers": providers}
@@ -432,25 +514,31 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
     with transaction.atomic():
         customer_ids = sorted({r.api_key.customer_id for r in priced})
         with connection.cursor() as cursor:
-            for customer_id in customer_ids:
-                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [USAGE_LOCK_NAMESPACE, customer_id])
+            if customer_ids:
+                cursor.execute(LOCK_SQL, [USAGE_LOCK_NAMESPACE, customer_ids])
             bill_period = _bill_periods(set(customer_ids), periods) if priced else {}
             cursor.execute(STAGING_DDL)
             # Empty already (ON COMMIT DELETE ROWS) unless an outer transaction is still open.
             cursor.execute("DELETE FROM usage_staging")
-            with cursor.cursor.copy(f"COPY usage_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
+            unpriced = 0
+            with cursor.cursor.copy(COPY_SQL) as copy:
+                copy.set_types([t for _c, t in STAGING_COLUMNS])
+                write_row = copy.write_row
                 for r in priced:
                     day = days[r.index]
                     period = day.replace(day=1)
+                    key = r.api_key
                     price = r.price
-                    copy.write_row(
+                    if price is None:
+                        unpriced += 1
+                    write_row(
                         (
                             r.index,
                             r.request_id,
                             r.digest,
-                            r.api_key.customer_id,
-                            r.api_key.project_id,
-                            r.api_key.id,
+                            key.customer_id,
+                            key.project_id,
+                            key.id,
                             r.resolved_provider,
                             r.resolved_model,
                             r.input_tokens,
@@ -459,27 +547,32 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                             r.occurred_at,
                             day,
                             period,
-                            bill_period[(r.api_key.customer_id, period)],
+                            bill_period[(key.customer_id, period)],
                             price.id if price else None,
                             price.currency if price else None,
                             r.cost,
                         )
                     )
             cursor.execute(CLAIM_SQL, [now])
+            not_claimed = cursor.fetchall()
             cursor.execute(RECORDS_SQL, [now])
             cursor.execute(ROLLUP_SQL)
-            cursor.execute(
-                "SELECT count(*), count(*) FILTER (WHERE price_version_id IS NULL) FROM usage_staging WHERE accepted"
-            )
-            result.accepted, result.unpriced = cursor.fetchone()
-            cursor.execute(
-                """
-                SELECT s.idx, s.request_id, s.content_hash = l.content_hash
-                FROM usage_staging s JOIN billing_usagerequest l USING (request_id)
-                WHERE NOT s.accepted ORDER BY s.idx
-                """
-            )
-            repeats = cursor.fetchall()
+            result.accepted = len(priced) - len(not_claimed)
+            result.unpriced = unpriced - sum(1 for *_r, is_unpriced in not_claimed if is_unpriced)
+            repeats = []
+            if not_claimed:
+                # A new statement, so that it sees the ledger rows of batches that committed
+                # while the claim waited for them.
+                cursor.execute(
+                    "SELECT request_id, content_hash FROM billing_usagerequest WHERE request_id = ANY(%s)",
+                    [[rid for _i, rid, _h, _u in not_claimed]],
+                )
+                recorded = {rid: bytes(digest) for rid, digest in cursor.fetchall()}
+                repeats = [
+                    (i, rid, recorded[rid] == bytes(digest))
+                    for i, rid, digest, _u in sorted(not_claimed)
+                    if rid in recorded
+                ]
         result.duplicates = duplicates_in_batch + sum(1 for _i, _r, same in repeats if same)
         result.conflicts = sorted(
             conflicts_in_batch + [{"index": i, "request_id": rid} for i, rid, same in repeats if not same],
