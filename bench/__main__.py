@@ -1,0 +1,36 @@
+"""``python -m bench [NAME] [options]`` — run one benchmark, or all of them.
+
+python -m bench                       # every benchmark with its defaults (make bench)
+python -m bench ingest --quick        # a small smoke run
+python -m bench ingest --prefill 10000000
+python -m bench alerts --quick        # allowance latency (5 s) and anomaly precision/recall
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench import alerts, ingest
+
+BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main}
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in {"-h", "--help"}:
+        print(__doc__.strip())
+        print("\nbenchmarks: " + ", ".join(BENCHMARKS))
+        return 0
+    if argv and not argv[0].startswith("-"):
+        name, rest = argv[0], argv[1:]
+        if name not in BENCHMARKS:
+            print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+            return 2
+        return BENCHMARKS[name](rest)
+    status = 0
+    for run in BENCHMARKS.values():
+        status = run(argv) or status
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
