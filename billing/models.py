@@ -616,7 +616,10 @@ class Budget(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     thresholds = ArrayField(models.PositiveSmallIntegerField(), verbose_name=_("thresholds (%)"), default=list)
     hard_limit = models.BooleanField(
-        _("hard limit"), default=False, help_text=_("Block the key(s) once 100 % is reached.")
+        _("hard limit"),
+        default=False,
+        # xgettext:no-python-format
+        help_text=_("Block the key(s) once 100 % is reached."),
     )
     channels = ArrayField(
         models.CharField(max_length=500),

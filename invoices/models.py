@@ -230,7 +230,7 @@ class InvoiceRequest(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        ISSUED = "issued", _("Issued")
+        ISSUED = "issued", pgettext_lazy("invoice request status", "Issued")
         REJECTED = "rejected", _("Rejected")
 
     customer = models.ForeignKey(
