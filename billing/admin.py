@@ -28,6 +28,7 @@ from billing.models import (
     UsageRollup,
 )
 from billing.periods import format_period
+from procurement.admin_export import export_as_csv
 from procurement.api import Conflict
 
 
@@ -80,6 +81,7 @@ class PriceVersionAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
         "source",
         "locked",
     ]
+    actions = [export_as_csv]
     list_filter = ["provider", "currency", "source", ("locked_at", admin.EmptyFieldListFilter)]
     search_fields = ["provider", "model", "note"]
     date_hierarchy = "effective_from"
@@ -129,6 +131,7 @@ class ExchangeRateForm(forms.ModelForm):
 class ExchangeRateAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
     form = ExchangeRateForm
     list_display = ["currency", "period_label", "rate", "updated_at", "updated_by", "locked"]
+    actions = [export_as_csv]
     list_filter = ["currency", ("locked_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "period"
 
@@ -171,6 +174,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "priced",
         "bill_period",
     ]
+    actions = [export_as_csv]
     list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
@@ -200,7 +204,7 @@ class QuarantinedRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     readonly_fields = ["received_at", "source", "batch_index", "request_id", "payload", "errors"]
     fields = readonly_fields + ["resolved_at", "resolution_note"]
-    actions = ["mark_resolved"]
+    actions = [export_as_csv, "mark_resolved"]
 
     @admin.display(description=_("errors"))
     def error_summary(self, obj: QuarantinedRecord) -> str:
@@ -331,7 +335,7 @@ class BillAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "project"]
     inlines = [BillLineInline, PaymentInline, BillEventInline]
     action_form = BillActionForm
-    actions = ["close_again", "render_pdf", "void_bills", "reissue_bills"]
+    actions = [export_as_csv, "close_again", "render_pdf", "void_bills", "reissue_bills"]
     exclude = ["pdf"]
 
     fieldsets = [
@@ -481,6 +485,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "payer_name",
         "payer_mismatch",
     ]
+    actions = [export_as_csv]
     list_filter = ["method", "payer_mismatch", "received_on"]
     search_fields = ["reference", "payer_name", "customer__code", "bill__number"]
     date_hierarchy = "received_on"
@@ -597,6 +602,7 @@ class AlertAdmin(admin.ModelAdmin):
         "short_message",
         "delivered",
     ]
+    actions = [export_as_csv]
     list_filter = ["kind", PeriodFilter, "customer"]
     search_fields = ["customer__code", "customer__name", "message"]
     date_hierarchy = "created_at"
