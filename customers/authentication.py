@@ -55,24 +55,31 @@ def _token_with_user(token_id: str) -> ApiToken | None:
     return token
 
 
+def token_authenticate(key: str) -> ApiToken:
+    """The active token for ``pc_<token_id>_<secret>`` with its user (and group names), or
+    AuthenticationFailed. Constant-time secret comparison; the same work for unknown ids."""
+    failed = exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "pc":
+        raise failed
+    _prefix, token_id, secret = parts
+    token = _token_with_user(token_id)
+    if token is None:
+        secret_digest(secret)  # same work whether or not the id exists
+        raise failed
+    if not token.check_secret(secret) or token.revoked_at is not None:
+        raise failed
+    if not token.user.is_active:
+        raise exceptions.AuthenticationFailed(_("This account is disabled."))
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
 class HashedTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key: str):
-        failed = exceptions.AuthenticationFailed(_("Invalid or revoked token."))
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "pc":
-            raise failed
-        _prefix, token_id, secret = parts
-        token = _token_with_user(token_id)
-        if token is None:
-            secret_digest(secret)  # same work whether or not the id exists
-            raise failed
-        if not token.check_secret(secret) or token.revoked_at is not None:
-            raise failed
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("This account is disabled."))
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token = token_authenticate(key)
         return token.user, token
