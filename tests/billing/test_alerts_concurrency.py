@@ -5,6 +5,7 @@ allowance ends up reflecting the latest spend."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from datetime import date
@@ -94,7 +95,9 @@ def test_it_fires_each_threshold_and_delivers_it_once_under_concurrent_ingestion
     per_channel = Counter(AlertDelivery.objects.values_list("alert__threshold", "channel"))
     assert per_channel == {(t, c): 1 for t in (50, 80, 100) for c in (EMAIL, sink.url)}
     assert set(AlertDelivery.objects.values_list("status", flat=True)) == {"sent"}
-    assert sorted(int(m.body.split("threshold ")[1].split("%")[0]) for m in mail.outbox) == [50, 80, 100]
+    # The message is in the default language (Chinese: "阈值 50%"; English: "threshold 50%").
+    thresholds = [int(re.search(r"(?:阈值|threshold) ?(\d+)%", m.body).group(1)) for m in mail.outbox]
+    assert sorted(thresholds) == [50, 80, 100]
     assert len(sink.received) == 3
     # 30 batches × 50 = 1,500: the key is blocked whichever evaluation wrote last.
     allowance = KeyAllowance.objects.get(api_key=acme_key)

@@ -4,6 +4,7 @@ project's Noto Sans CJK SC, not a fontconfig fallback), page numbers, no network
 from __future__ import annotations
 
 import io
+import logging
 import socket
 from decimal import Decimal
 from pathlib import Path
@@ -160,7 +161,12 @@ def fetchers(monkeypatch):
     return created
 
 
-def test_remote_images_are_refused_without_touching_the_network(no_network, fetchers, caplog):
+def test_remote_images_are_refused_without_touching_the_network(no_network, fetchers, caplog, monkeypatch):
+    # A Celery worker started by an earlier integration test reconfigures logging; make sure
+    # this module's logger reaches caplog whatever ran before.
+    monkeypatch.setattr(pdf.logger, "disabled", False)
+    monkeypatch.setattr(pdf.logger, "propagate", True)
+    caplog.set_level(logging.WARNING, logger=pdf.logger.name)
     urls = ["http://example.com/x.png", "https://example.com/y.png", "//example.com/z.png", "ftp://example.com/w.png"]
 
     reader = render(image_urls=urls)
