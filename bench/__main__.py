@@ -4,15 +4,16 @@ python -m bench                       # every benchmark with its defaults (make 
 python -m bench ingest --quick        # a small smoke run
 python -m bench ingest --prefill 10000000
 python -m bench alerts --quick        # allowance latency (5 s) and anomaly precision/recall
+python -m bench close --quick         # month close (bills from rollups) and bill PDFs
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import alerts, ingest
+from bench import alerts, close, ingest
 
-BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main}
+BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main, "close": close.main}
 
 
 def main(argv: list[str]) -> int:
