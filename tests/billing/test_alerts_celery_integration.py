@@ -39,7 +39,7 @@ def celery_worker():
         client = redis.Redis.from_url(broker, socket_connect_timeout=2)
         client.ping()
     except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {broker}: {exc}")
+        pytest.fail(f"no Redis at {broker} ({exc}): the integration tests need a real broker; start Redis")
     # Our own key prefix: other test runs on this machine may share the Redis database, and
     # their workers must not take our tasks (nor we theirs).
     prefix = f"procurement-test-{uuid.uuid4().hex}:"

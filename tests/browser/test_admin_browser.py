@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 
+import playwright.sync_api as playwright_sync
 import pytest
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,10 +24,13 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 PASSWORD = "browser-test-pw-2026"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _chromium_installed():
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is not installed: run make install (it installs Debian's chromium)")
 
 
 @pytest.fixture(scope="module", autouse=True)
