@@ -26,10 +26,6 @@ import json
 import math
 import os
 import random
-import secrets
-import shutil
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -38,7 +34,20 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.ingest import RESULTS, ROOT, connect, free_port, log, machine_facts, migrate, percentile
+from bench.ingest import (
+    RESULTS,
+    ROOT,
+    Server,
+    child_pids,
+    connect,
+    cpu_seconds,
+    drop_database,
+    log,
+    machine_facts,
+    migrate,
+    percentile,
+    recreate_database,
+)
 
 BENCH_DB = "bench_alerts"
 TARGET_MEDIAN_MS = 5.0
@@ -53,17 +62,6 @@ SPIKE_FACTORS = (1.5, 2.0, 3.0, 5.0, 10.0)
 
 def bench_db_url(base_url: str) -> str:
     return urlunsplit(urlsplit(base_url)._replace(path="/" + BENCH_DB))
-
-
-def recreate_database(base_url: str) -> None:
-    with connect(base_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def drop_database(base_url: str) -> None:
-    with connect(base_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 # --- Fixtures (through the app's services) ----------------------------------------------
@@ -148,88 +146,7 @@ def create_fixtures(customers: int, keys_per_customer: int) -> tuple[str, dict[s
     return token, expected
 
 
-# --- gunicorn ---------------------------------------------------------------------------
-
-
-class Server:
-    """gunicorn serving the app against the bench database, production settings."""
-
-    def __init__(self, url: str, workers: int, worker_class: str, threads: int):
-        self.port = free_port()
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        if not gunicorn.exists():
-            gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
-        env = {k: v for k, v in os.environ.items() if k not in {"PROCUREMENT_ENV", "DJANGO_SETTINGS_MODULE"}}
-        env.update(
-            DATABASE_URL=url,
-            SECRET_KEY=secrets.token_urlsafe(40),
-            DJANGO_DEBUG="0",
-            ALLOWED_HOSTS="127.0.0.1",
-            LOG_LEVEL="WARNING",
-        )
-        self.log_path = RESULTS / "alerts-gunicorn.log"
-        self.log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        command = [str(gunicorn), "procurement.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers)]
-        command += ["--worker-class", worker_class, "--keep-alive", "30", "--graceful-timeout", "10"]
-        if worker_class == "gthread":
-            command += ["--threads", str(threads)]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        import http.client
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer /healthz within 90 s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log_file.close()
-
-
-# --- CPU accounting (Linux /proc) -------------------------------------------------------
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _children(parent: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+# --- CPU accounting ----------------------------------------------------------------------
 
 
 def _machine_busy_seconds() -> float:
@@ -240,7 +157,7 @@ def _machine_busy_seconds() -> float:
 
 
 def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    return {pid: _cpu_seconds([pid]) for pid in pids}
+    return {pid: cpu_seconds([pid]) for pid in pids}
 
 
 class CpuMeter:
@@ -257,7 +174,7 @@ class CpuMeter:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [BENCH_DB]
             ).fetchall()
         return {
-            "gunicorn": [self.server.process.pid, *_children(self.server.process.pid)],
+            "gunicorn": [self.server.process.pid, *child_pids(self.server.process.pid)],
             "postgres": [r[0] for r in rows],
             "client": [os.getpid()],
         }
@@ -594,7 +511,7 @@ def main(argv: list[str]) -> int:
     started_at = datetime.now(UTC)
     load_average = [round(x, 2) for x in os.getloadavg()]
     log(f"database {BENCH_DB}: create and migrate")
-    recreate_database(base_url)
+    recreate_database(base_url, BENCH_DB)
     try:
         migrate(url)
         os.environ["DATABASE_URL"] = url
@@ -615,7 +532,14 @@ def main(argv: list[str]) -> int:
             log(f"fixtures: {args.customers} customers × {args.keys} keys")
             token, expected = create_fixtures(args.customers, args.keys)
             reasons = Counter(str(r) for r in expected.values())
-            server = Server(url, args.workers, args.worker_class, args.threads)
+            server = Server(
+                url,
+                args.workers,
+                args.worker_class,
+                args.threads,
+                extra_args=("--keep-alive", "30"),
+                log_path=RESULTS / "alerts-gunicorn.log",
+            )
             label = f"gunicorn {args.workers} × {args.worker_class}" + (
                 f" ({args.threads} threads)" if args.worker_class == "gthread" else ""
             )
@@ -665,7 +589,7 @@ def main(argv: list[str]) -> int:
                 connections.close_all()
             except Exception:  # noqa: BLE001 - Django may not be set up yet
                 pass
-            drop_database(base_url)
+            drop_database(base_url, BENCH_DB)
 
 
 if __name__ == "__main__":

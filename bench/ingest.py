@@ -133,15 +133,15 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     return psycopg.connect(url, **kwargs)
 
 
-def recreate_database(base_url: str) -> None:
+def recreate_database(base_url: str, name: str = BENCH_DB) -> None:
     with connect(base_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
-def drop_database(base_url: str) -> None:
+def drop_database(base_url: str, name: str = BENCH_DB) -> None:
     with connect(base_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def migrate(url: str) -> None:
@@ -348,7 +348,16 @@ def free_port() -> int:
 class Server:
     """gunicorn serving the app against the bench database, production settings."""
 
-    def __init__(self, url: str, workers: int):
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        worker_class: str = "sync",
+        threads: int = 1,
+        extra_args: tuple[str, ...] = ("--timeout", "300"),
+        log_path: Path | None = None,
+    ):
+        """``log_path``: where gunicorn's log is kept; by default a temporary file removed at stop()."""
         self.port = free_port()
         self.workers = workers
         gunicorn = Path(sys.executable).parent / "gunicorn"
@@ -362,23 +371,15 @@ class Server:
             ALLOWED_HOSTS="127.0.0.1",
             LOG_LEVEL="WARNING",
         )
-        self.log_path = Path(tempfile.gettempdir()) / f"bench-gunicorn-{self.port}.log"
+        self.keep_log = log_path is not None
+        self.log_path = log_path or Path(tempfile.gettempdir()) / f"bench-gunicorn-{self.port}.log"
         self.log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        command = [str(gunicorn), "procurement.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers)]
+        command += ["--worker-class", worker_class, "--graceful-timeout", "10", *extra_args]
+        if worker_class == "gthread":
+            command += ["--threads", str(threads)]
         self.process = subprocess.Popen(
-            [
-                str(gunicorn),
-                "procurement.wsgi",
-                "-b",
-                f"127.0.0.1:{self.port}",
-                "-w",
-                str(workers),
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "300",
-                "--graceful-timeout",
-                "10",
-            ],
+            command,
             cwd=ROOT,
             env=env,
             stdout=self.log_file,
@@ -412,7 +413,8 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log_file.close()
-        self.log_path.unlink(missing_ok=True)
+        if not self.keep_log:
+            self.log_path.unlink(missing_ok=True)
 
 
 def post_all(port: int, token: str, bodies: list[bytes], clients: int) -> dict:
