@@ -476,7 +476,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1000.0, help="allowance requests per second (default 1,000)")
     parser.add_argument("--duration", type=float, default=None, help="seconds of load (default 20)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive client connections (default 16)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
     parser.add_argument(
         "--worker-class", default="gthread", help="gunicorn worker class (default gthread: keeps connections alive)"
     )

@@ -31,7 +31,7 @@ from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest
 from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
 from billing.selectors import contract_for_period, exchange_rate_for
-from customers.models import ApiKey, Customer, Project
+from customers.models import ApiKey, Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
 DEFAULT_THRESHOLDS = [50, 80, 100]
@@ -426,8 +426,10 @@ def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
 # Everything the answer needs in one indexed query (key by its unique key_id, its allowance
 # row by primary key, the contract in force as contract_in_force finds it): the gateway asks
 # before every call, so the path must stay cheap.
-ALLOWANCE_SQL = """
-SELECT k.customer_id,
+# The allowance's columns and joins, shared with the gateway's fast path
+# (procurement.fastpath), which asks them in the same statement as the token check.
+ALLOWANCE_COLUMNS = """
+       k.customer_id,
        k.revoked_at IS NOT NULL,
        EXISTS (
            SELECT 1 FROM customers_contract c
@@ -436,27 +438,25 @@ SELECT k.customer_id,
        ),
        coalesce(a.period = %(period)s AND a.blocked, false),
        CASE WHEN a.period = %(period)s THEN a.month_to_date END,
-       CASE WHEN a.period = %(period)s THEN a.budget END
+       CASE WHEN a.period = %(period)s THEN a.budget END"""
+ALLOWANCE_JOIN = "LEFT JOIN billing_keyallowance a ON a.api_key_id = k.id"
+ALLOWANCE_SQL = f"""
+SELECT {ALLOWANCE_COLUMNS}
 FROM customers_apikey k
-LEFT JOIN billing_keyallowance a ON a.api_key_id = k.id
+{ALLOWANCE_JOIN}
 WHERE k.key_id = %(key_id)s
 """
 
 
-def key_allowance_lookup(*, key_id: str, today: date | None = None) -> tuple[int, dict] | None:
-    """The gateway's question: may this key call now? ``(customer id, answer)``, or None for
-    an unknown key. The first reason that applies wins: revoked, no_contract, hard_limit."""
-    from customers.models import Contract
-
+def allowance_params(key_id: str, today: date | None = None) -> dict:
+    """The parameters ALLOWANCE_COLUMNS needs for ``key_id`` on ``today`` (a business day)."""
     today = today or business_day(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            ALLOWANCE_SQL,
-            {"key_id": key_id, "today": today, "period": today.replace(day=1), "active": Contract.Status.ACTIVE},
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
+    return {"key_id": key_id, "today": today, "period": today.replace(day=1), "active": Contract.Status.ACTIVE}
+
+
+def allowance_answer(key_id: str, row: tuple) -> tuple[int, dict]:
+    """``(customer id, answer)`` from ALLOWANCE_COLUMNS' values. The first reason that applies
+    wins: revoked, no_contract, hard_limit."""
     customer_id, revoked, in_contract, blocked, month_to_date, limit = row
     reason = None
     if revoked:
@@ -473,6 +473,15 @@ def key_allowance_lookup(*, key_id: str, today: date | None = None) -> tuple[int
         "budget": None if limit is None else f"{limit:.2f}",
         "currency": "CNY",
     }
+
+
+def key_allowance_lookup(*, key_id: str, today: date | None = None) -> tuple[int, dict] | None:
+    """The gateway's question: may this key call now? ``(customer id, answer)``, or None for
+    an unknown key."""
+    with connection.cursor() as cursor:
+        cursor.execute(ALLOWANCE_SQL, allowance_params(key_id, today))
+        row = cursor.fetchone()
+    return None if row is None else allowance_answer(key_id, row)
 
 
 # --- Anomalies ------------------------------------------------------------------------

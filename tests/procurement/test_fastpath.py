@@ -2,10 +2,12 @@
 
 import json
 
+import psycopg
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import RequestFactory
+from django.utils import timezone
 
 from customers import services
 from procurement import fastpath
@@ -36,6 +38,13 @@ def call_wsgi(env: dict) -> tuple[str, bytes]:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     return seen["status"], body
+
+
+@pytest.fixture(autouse=True)
+def forget_tokens():
+    fastpath._tokens.clear()
+    yield
+    fastpath._tokens.clear()
 
 
 @pytest.fixture
@@ -91,3 +100,66 @@ def test_it_leaves_everything_unusual_to_django(case, acme_project, gateway_toke
     status, body = call_wsgi(environ(path, token, method))
     expected = {"unknown key": "404", "bad token": "401", "no token": "401", "portal user": "200", "post": "405"}[case]
     assert status.startswith(expected), body
+
+
+@pytest.mark.parametrize("case", ["revoked token", "inactive user"])
+def test_a_token_that_may_no_longer_ask_gets_djangos_401(case, acme_project):
+    token, value = services.gateway_identity_create(name="fast-gw-2")
+    if case == "revoked token":
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    else:
+        token.user.is_active = False
+        token.user.save(update_fields=["is_active"])
+    key, _secret = api_key_for(acme_project)
+    path = f"/api/v1/api-keys/{key.key_id}/allowance/"
+
+    assert fastpath.fast_allowance(environ(path, value)) is None
+    status, _body = call_wsgi(environ(path, value))
+    assert status.startswith("401")
+
+
+def test_it_stamps_the_tokens_last_use_as_the_full_stack_does(acme_project):
+    token, value = services.gateway_identity_create(name="fast-gw-3")
+    key, _secret = api_key_for(acme_project)
+
+    assert fastpath.fast_allowance(environ(f"/api/v1/api-keys/{key.key_id}/allowance/", value)) is not None
+
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broken_connection_is_closed_and_the_next_request_reconnects(acme_project):
+    _token, value = services.gateway_identity_create(name="fast-gw-4")
+    key, _secret = api_key_for(acme_project)
+    env = environ(f"/api/v1/api-keys/{key.key_id}/allowance/", value)
+    assert fastpath.fast_allowance(env) is not None
+    backend_pid = connection.connection.info.backend_pid
+
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+
+    assert fastpath.fast_allowance(env) is None  # Django answers this one
+    assert connection.connection is None
+    assert json.loads(fastpath.fast_allowance(env))["key_id"] == key.key_id
+    assert connection.connection.info.backend_pid != backend_pid
+
+
+def test_a_remembered_token_answers_the_same_and_a_revocation_applies_once_it_expires(acme_project, monkeypatch):
+    token, value = services.gateway_identity_create(name="fast-gw-5")
+    key, _secret = api_key_for(acme_project)
+    env = environ(f"/api/v1/api-keys/{key.key_id}/allowance/", value)
+    first = fastpath.fast_allowance(env)
+    assert token.token_id in fastpath._tokens
+
+    assert fastpath.fast_allowance(env) == first  # from the remembered token
+    wrong = environ(f"/api/v1/api-keys/{key.key_id}/allowance/", value[:-2] + "zz")
+    assert fastpath.fast_allowance(wrong) is None  # the secret is still compared
+    assert fastpath.fast_allowance(environ("/api/v1/api-keys/ak_nope/allowance/", value)) is None
+
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    assert fastpath.fast_allowance(env) == first  # within TOKEN_CACHE_SECONDS
+    monkeypatch.setitem(fastpath._tokens, token.token_id, (0.0, *fastpath._tokens[token.token_id][1:]))  # expired
+    assert fastpath.fast_allowance(env) is None
