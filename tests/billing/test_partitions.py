@@ -88,3 +88,19 @@ def test_it_keeps_the_usage_table_partitioned_by_occurred_at(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_partkeydef('billing_usagerecord'::regclass)")
         assert cursor.fetchone()[0] == "RANGE (occurred_at)"
+
+
+def indexes_of(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        return {row[0].split(" USING ", 1)[1] for row in cursor.fetchall()}
+
+
+def test_the_write_heavy_usage_tables_carry_only_the_indexes_their_reads_need():
+    # The ledger: its primary key alone (no LIKE index: nothing looks request ids up by prefix).
+    assert indexes_of("billing_usagerequest") == {"btree (request_id)"}
+    # The records: the partition key's primary key and the partial index for repricing.
+    assert indexes_of("billing_usagerecord") == {
+        "btree (id, occurred_at)",
+        "btree (customer_id, period) WHERE (price_version_id IS NULL)",
+    }
