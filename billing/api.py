@@ -6,7 +6,9 @@ import csv
 import io
 import json
 from datetime import datetime, time
+from typing import Any
 
+import orjson
 from django.http import HttpResponse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -40,6 +42,21 @@ _record_example = {
 }
 
 
+def _parse_batch(body: bytes) -> Any:
+    """The JSON body. orjson parses the usual batch about twice as fast as the standard
+    library; what it refuses but the standard library reads (integers beyond 64 bits, NaN)
+    is read by the standard library, so such a record is rejected alone, with its field named,
+    instead of failing the whole batch."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
+
+
 class UsageRecordsIngest(APIView):
     """``POST /api/v1/usage-records/`` — the gateway reports calls, 1 to 10,000 at a time."""
 
@@ -70,10 +87,7 @@ class UsageRecordsIngest(APIView):
         body = django_request.body
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(_("The batch is larger than 10 MB; send fewer records per request."))
-        try:
-            envelope = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
+        envelope = _parse_batch(body)
         if not isinstance(envelope, dict) or not isinstance(envelope.get("records"), list):
             raise ValidationError({"records": [_('Send an object {"records": [ … ]}.')]})
         records = envelope["records"]

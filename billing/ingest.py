@@ -21,13 +21,14 @@ from __future__ import annotations
 import bisect
 import hashlib
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any, NamedTuple
 
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -254,14 +255,19 @@ def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord
 
 def record_cost(price: PriceVersion, input_tokens: int, cached: int, output: int) -> Decimal:
     """Money rule 2, in the price currency, unrounded."""
-    cached_price = price.input_per_mtok if price.cached_input_per_mtok is None else price.cached_input_per_mtok
     # The default context keeps 28 digits; tokens (< 10^12) × prices (18 digits) need up to 32.
     with localcontext(prec=COST_PRECISION):
-        return (
-            Decimal(input_tokens - cached) * price.input_per_mtok
-            + Decimal(cached) * cached_price
-            + Decimal(output) * price.output_per_mtok
-        ) / MILLION
+        return _cost(price, input_tokens, cached, output)
+
+
+def _cost(price: PriceVersion, input_tokens: int, cached: int, output: int) -> Decimal:
+    """record_cost without setting the precision: only inside localcontext(prec=COST_PRECISION)."""
+    cached_price = price.input_per_mtok if price.cached_input_per_mtok is None else price.cached_input_per_mtok
+    return (
+        Decimal(input_tokens - cached) * price.input_per_mtok
+        + Decimal(cached) * cached_price
+        + Decimal(output) * price.output_per_mtok
+    ) / MILLION
 
 
 class PriceIndex:
@@ -305,16 +311,18 @@ class PriceIndex:
 
 # --- The batch ------------------------------------------------------------------------
 
+# Key columns collate as "C" (byte order), as the ledger's and the rollups' keys do: sorting
+# and comparing them is then a memcmp instead of a locale's collation (README, "Benchmarks").
 STAGING_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS usage_staging (
     idx integer NOT NULL,
-    request_id varchar(128) NOT NULL,
+    request_id varchar(128) COLLATE "C" NOT NULL,
     content_hash bytea NOT NULL,
     customer_id bigint NOT NULL,
     project_id bigint NOT NULL,
     api_key_id bigint NOT NULL,
-    provider varchar(40) NOT NULL,
-    model varchar(100) NOT NULL,
+    provider varchar(40) COLLATE "C" NOT NULL,
+    model varchar(100) COLLATE "C" NOT NULL,
     input_tokens bigint NOT NULL,
     cached_input_tokens bigint NOT NULL,
     output_tokens bigint NOT NULL,
@@ -349,6 +357,15 @@ STAGING_COLUMNS = (
     ("cost", "numeric"),
 )
 COPY_SQL = f"COPY usage_staging ({', '.join(c for c, _t in STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+
+# The common case, none of the batch's request_ids known yet: a plain INSERT claims them all
+# (one index descent per id; ON CONFLICT checks, then inserts, then confirms). It runs under
+# a savepoint; a unique violation (a retried batch, or one overlapping a concurrent batch)
+# rolls back to it and CLAIM_SQL sorts the ids out. Same order, so no deadlocks either way.
+CLAIM_ALL_SQL = """
+INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
+SELECT request_id, content_hash, %s FROM usage_staging ORDER BY request_id
+"""
 
 # Claim the batch's request_ids in the ledger, then drop from staging the rows another batch
 # already claimed and return them (usually none: no write to staging at all). Staging then
@@ -421,6 +438,18 @@ def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int,
     return result
 
 
+def _storable(value: Any) -> Any:
+    """A record as sent, storable as jsonb: JSON's parser reads NaN and ±Infinity, which jsonb
+    refuses, so they are kept as the strings "NaN", "Infinity" and "-Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None = None) -> BatchResult:
     """Validate, price and store a batch; see the module docstring. Retries are idempotent."""
     now = now or timezone.now()
@@ -446,43 +475,44 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
     tz = billing_tz()
     priced: list[ValidRecord] = []
     resolutions: dict[tuple[str, str], tuple[str, str] | None] = {}
-    for record in checked:
-        # Resolve before de-duplicating: a record rejected here claims no request_id, so a
-        # later valid record with the same id in this batch is the one that counts.
-        key = keys.get(record.key_id)
-        if key is None:
-            rejected.append((record.index, records[record.index], {"key_id": [_("No API key has this key_id.")]}))
-            continue
-        sent = (record.provider, record.model)
-        try:
-            resolved = resolutions[sent]
-        except KeyError:
-            resolved = resolutions[sent] = prices.resolve(*sent)
-        if resolved is None:
-            providers = ", ".join(sorted(prices.providers_of[record.model]))
-            message = _("Several providers sell this model (%(providers)s); send provider.") % {"providers": providers}
-            rejected.append((record.index, records[record.index], {"provider": [message]}))
-            continue
-        first = first_by_id.get(record.request_id)
-        if first is not None:
-            if first.digest == record.digest:
-                result.duplicates += 1
-            else:
-                result.conflicts.append({"index": record.index, "request_id": record.request_id})
-            continue
-        first_by_id[record.request_id] = record
-        record.api_key = key
-        record.resolved_provider, record.resolved_model = resolved
-        record.price = prices.price_at(*resolved, record.occurred_at)
-        if record.price is not None:
-            record.cost = record_cost(
-                record.price, record.input_tokens, record.cached_input_tokens, record.output_tokens
-            )
-        priced.append(record)
+    with localcontext(prec=COST_PRECISION):  # money rule 2's precision, set once for the batch
+        for record in checked:
+            # Resolve before de-duplicating: a record rejected here claims no request_id, so a
+            # later valid record with the same id in this batch is the one that counts.
+            key = keys.get(record.key_id)
+            if key is None:
+                rejected.append((record.index, records[record.index], {"key_id": [_("No API key has this key_id.")]}))
+                continue
+            sent = (record.provider, record.model)
+            try:
+                resolved = resolutions[sent]
+            except KeyError:
+                resolved = resolutions[sent] = prices.resolve(*sent)
+            if resolved is None:
+                providers = ", ".join(sorted(prices.providers_of[record.model]))
+                message = _("Several providers sell this model (%(providers)s); send provider.") % {
+                    "providers": providers
+                }
+                rejected.append((record.index, records[record.index], {"provider": [message]}))
+                continue
+            first = first_by_id.get(record.request_id)
+            if first is not None:
+                if first.digest == record.digest:
+                    result.duplicates += 1
+                else:
+                    result.conflicts.append({"index": record.index, "request_id": record.request_id})
+                continue
+            first_by_id[record.request_id] = record
+            record.api_key = key
+            record.resolved_provider, record.resolved_model = resolved
+            record.price = prices.price_at(*resolved, record.occurred_at)
+            if record.price is not None:
+                record.cost = _cost(record.price, record.input_tokens, record.cached_input_tokens, record.output_tokens)
+            priced.append(record)
 
     rejected.sort(key=lambda item: item[0])
     result.rejected = [
-        {"index": i, "request_id": raw.get("request_id") if isinstance(raw, dict) else None, "errors": errs}
+        {"index": i, "request_id": _storable(raw.get("request_id")) if isinstance(raw, dict) else None, "errors": errs}
         for i, raw, errs in rejected
     ]
     days = {r.index: r.occurred_at.astimezone(tz).date() for r in priced}
@@ -524,9 +554,10 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
             with cursor.cursor.copy(COPY_SQL) as copy:
                 copy.set_types([t for _c, t in STAGING_COLUMNS])
                 write_row = copy.write_row
+                period_of = {day: day.replace(day=1) for day in set(days.values())}
                 for r in priced:
                     day = days[r.index]
-                    period = day.replace(day=1)
+                    period = period_of[day]
                     key = r.api_key
                     price = r.price
                     if price is None:
@@ -553,8 +584,15 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                             r.cost,
                         )
                     )
-            cursor.execute(CLAIM_SQL, [now])
-            not_claimed = cursor.fetchall()
+            not_claimed = []
+            try:
+                with transaction.atomic():
+                    cursor.execute(CLAIM_ALL_SQL, [now])
+            except IntegrityError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "23505":  # unique_violation
+                    raise
+                cursor.execute(CLAIM_SQL, [now])
+                not_claimed = cursor.fetchall()
             cursor.execute(RECORDS_SQL, [now])
             cursor.execute(ROLLUP_SQL)
             result.accepted = len(priced) - len(not_claimed)
@@ -584,7 +622,7 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                 source=source if getattr(source, "pk", None) else None,
                 batch_index=i,
                 request_id=str(raw.get("request_id", ""))[:200] if isinstance(raw, dict) else "",
-                payload=raw if isinstance(raw, dict) else {"value": raw},
+                payload=_storable(raw if isinstance(raw, dict) else {"value": raw}),
                 errors=errs,
             )
             for i, raw, errs in rejected
@@ -594,7 +632,7 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                 source=source if getattr(source, "pk", None) else None,
                 batch_index=c["index"],
                 request_id=c["request_id"],
-                payload=records[c["index"]],
+                payload=_storable(records[c["index"]]),
                 errors={"request_id": [str(_("Already recorded with different content; nothing was changed."))]},
             )
             for c in result.conflicts

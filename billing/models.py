@@ -149,7 +149,7 @@ class ExchangeRate(models.Model):
 class UsageRequest(models.Model):
     """The idempotency ledger: every ``request_id`` ever accepted, with its content digest."""
 
-    request_id = models.CharField(max_length=128, primary_key=True)
+    request_id = models.CharField(max_length=128, primary_key=True, db_collation="C")
     content_hash = models.BinaryField(max_length=16)
     received_at = models.DateTimeField()
 
@@ -213,8 +213,8 @@ class UsageRollup(models.Model):
         Project, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
-    provider = models.CharField(max_length=40)
-    model = models.CharField(max_length=100)
+    provider = models.CharField(max_length=40, db_collation="C")
+    model = models.CharField(max_length=100, db_collation="C")
     price_version = models.ForeignKey(PriceVersion, null=True, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3, blank=True, default="")
     day = models.DateField()

@@ -168,6 +168,7 @@ BAD_RECORDS = {
     "missing-output": ({"output_tokens": OMIT}, "output_tokens"),
     "missing-time": ({"occurred_at": OMIT}, "occurred_at"),
     "negative-cache-read": ({"cache_read_input_tokens": -3}, "cache_read_input_tokens"),
+    "beyond-64-bits": ({"output_tokens": 10**30}, "output_tokens"),
 }
 
 
@@ -541,3 +542,28 @@ def test_it_lets_a_valid_record_count_after_a_rejected_one_with_the_same_request
     assert result.duplicates == 0 and result.conflicts == []
     assert [r["index"] for r in result.rejected] == [0]
     assert UsageRecord.objects.get().request_id == "same-id"
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_non_finite_number_is_rejected_alone(gateway_client, acme_key, gpt4o, literal):
+    good = json.dumps(usage(acme_key.key_id, "good-1"))
+    bad = json.dumps(usage(acme_key.key_id, "bad-1", output_tokens=123456789)).replace("123456789", literal)
+
+    response = gateway_client.post(INGEST_URL, data=f'{{"records": [{good}, {bad}]}}', content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["accepted"] == 1
+    [rejected] = body["rejected"]
+    assert "output_tokens" in rejected["errors"]
+    assert QuarantinedRecord.objects.get().request_id == "bad-1"
+
+
+def test_a_non_finite_request_id_is_rejected_and_reported_readably(gateway_client, acme_key, gpt4o):
+    bad = json.dumps(usage(acme_key.key_id, "bad-1")).replace('"bad-1"', "NaN")
+
+    response = gateway_client.post(INGEST_URL, data=f'{{"records": [{bad}]}}', content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    [rejected] = response.json()["rejected"]
+    assert "request_id" in rejected["errors"]
