@@ -425,9 +425,8 @@ def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
 
 # Everything the answer needs in one indexed query (key by its unique key_id, its allowance
 # row by primary key, the contract in force as contract_in_force finds it): the gateway asks
-# before every call, so the path must stay cheap.
-# The allowance's columns and joins, shared with the gateway's fast path
-# (procurement.fastpath), which asks them in the same statement as the token check.
+# before every call, so the path must stay cheap. The columns and the join are shared with
+# the gateway's fast path (procurement.fastpath), which asks them together with the token.
 ALLOWANCE_COLUMNS = """
        k.customer_id,
        k.revoked_at IS NOT NULL,
