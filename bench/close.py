@@ -208,8 +208,8 @@ WITH src AS (
     FROM priced
     RETURNING request_id, received_at
 )
-INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
-SELECT request_id, decode(md5(request_id), 'hex'), received_at FROM ins
+INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
+SELECT md5(request_id)::uuid, request_id, decode(md5(request_id), 'hex'), received_at FROM ins
 """
 
 ROLLUPS_SQL = """

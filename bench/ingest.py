@@ -738,8 +738,9 @@ WITH src AS MATERIALIZED (
     ) pv ON true
     RETURNING *
 ), ledger AS (
-    INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
-    SELECT request_id, decode(md5(request_id), 'hex'), received_at FROM ins ORDER BY request_id
+    INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
+    SELECT md5(request_id)::uuid, request_id, decode(md5(request_id), 'hex'), received_at FROM ins
+    ORDER BY md5(request_id)::uuid
 )
 INSERT INTO billing_usagerollup AS u (
     customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period,

@@ -10,7 +10,7 @@ The path, per batch (see README, "Metering"):
 3. In ONE transaction: shared advisory lock per customer (month close takes it
    exclusively, so a record's bill period is decided consistently), COPY the batch into a
    temporary staging table, claim its ``request_id``s in the ledger with
-   ``INSERT … ON CONFLICT DO NOTHING`` in ``request_id`` order (concurrent batches wait
+   ``INSERT … ON CONFLICT DO NOTHING`` in ledger-key order (concurrent batches wait
    for each other instead of double counting, and cannot deadlock), insert the claimed
    records into the partitioned usage table, upsert the daily rollups in key order, and
    keep rejected records in quarantine. A failure anywhere rolls the whole batch back.
@@ -363,8 +363,8 @@ COPY_SQL = f"COPY usage_staging ({', '.join(c for c, _t in STAGING_COLUMNS)}) FR
 # a savepoint; a unique violation (a retried batch, or one overlapping a concurrent batch)
 # rolls back to it and CLAIM_SQL sorts the ids out. Same order, so no deadlocks either way.
 CLAIM_ALL_SQL = """
-INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
-SELECT request_id, content_hash, %s FROM usage_staging ORDER BY request_id
+INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
+SELECT md5(request_id)::uuid, request_id, content_hash, %s FROM usage_staging ORDER BY md5(request_id)::uuid
 """
 
 # Claim the batch's request_ids in the ledger, then drop from staging the rows another batch
@@ -372,9 +372,9 @@ SELECT request_id, content_hash, %s FROM usage_staging ORDER BY request_id
 # holds exactly the accepted records, which the next two statements copy and sum.
 CLAIM_SQL = """
 WITH claimed AS (
-    INSERT INTO billing_usagerequest (request_id, content_hash, received_at)
-    SELECT request_id, content_hash, %s FROM usage_staging ORDER BY request_id
-    ON CONFLICT (request_id) DO NOTHING
+    INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
+    SELECT md5(request_id)::uuid, request_id, content_hash, %s FROM usage_staging ORDER BY md5(request_id)::uuid
+    ON CONFLICT (key) DO NOTHING
     RETURNING request_id
 )
 DELETE FROM usage_staging s
@@ -601,16 +601,15 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
             if not_claimed:
                 # A new statement, so that it sees the ledger rows of batches that committed
                 # while the claim waited for them.
+                # Every id not claimed has its ledger row; the same id with the same digest is a
+                # duplicate, anything else a conflict (including another id with the same key).
                 cursor.execute(
-                    "SELECT request_id, content_hash FROM billing_usagerequest WHERE request_id = ANY(%s)",
+                    "SELECT r.id, l.content_hash FROM unnest(%s::text[]) AS r(id) "
+                    "JOIN billing_usagerequest l ON l.key = md5(r.id)::uuid AND l.request_id = r.id",
                     [[rid for _i, rid, _h, _u in not_claimed]],
                 )
                 recorded = {rid: bytes(digest) for rid, digest in cursor.fetchall()}
-                repeats = [
-                    (i, rid, recorded[rid] == bytes(digest))
-                    for i, rid, digest, _u in sorted(not_claimed)
-                    if rid in recorded
-                ]
+                repeats = [(i, rid, recorded.get(rid) == bytes(digest)) for i, rid, digest, _u in sorted(not_claimed)]
         result.duplicates = duplicates_in_batch + sum(1 for _i, _r, same in repeats if same)
         result.conflicts = sorted(
             conflicts_in_batch + [{"index": i, "request_id": rid} for i, rid, same in repeats if not same],

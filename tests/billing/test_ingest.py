@@ -567,3 +567,21 @@ def test_a_non_finite_request_id_is_rejected_and_reported_readably(gateway_clien
     assert response.status_code == 200, response.content
     [rejected] = response.json()["rejected"]
     assert "request_id" in rejected["errors"]
+
+
+def test_a_request_id_whose_ledger_key_is_taken_by_another_id_is_a_conflict_not_lost(gateway_client, acme_key, gpt4o):
+    # An MD5 collision cannot be produced here; a ledger row under r-new's key with another
+    # id stands in for one.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at) "
+            "VALUES (md5('r-new')::uuid, 'someone-else', '\\x00', now())"
+        )
+    record = usage(acme_key.key_id, "r-new")
+
+    body = post(gateway_client, [usage(acme_key.key_id, "r-ok"), record]).json()
+
+    assert (body["accepted"], body["duplicates"]) == (1, 0)
+    assert body["conflicts"] == [{"index": 1, "request_id": "r-new"}]
+    assert QuarantinedRecord.objects.get().request_id == "r-new"
+    assert not UsageRecord.objects.filter(request_id="r-new").exists()
