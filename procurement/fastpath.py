@@ -89,6 +89,13 @@ def _connection_ready() -> None:
     connection.ensure_connection()
 
 
+def _may_ask(cached: tuple, secret: str) -> bool:
+    """The presented secret matches the token's digest (constant time) and the token may ask."""
+    from customers.models import secret_digest
+
+    return hmac.compare_digest(cached[2], secret_digest(secret)) and cached[3]
+
+
 def fast_allowance(environ) -> bytes | None:
     """The JSON answer, or None when Django should answer (anything unusual)."""
     if environ.get("REQUEST_METHOD") != "GET":
@@ -104,12 +111,14 @@ def fast_allowance(environ) -> bytes | None:
     key_id = match["key_id"]
 
     from billing.budgets import ALLOWANCE_SQL, allowance_answer, allowance_params
-    from customers.models import ApiToken, secret_digest
+    from customers.models import ApiToken
 
     params = allowance_params(key_id)
     cached = _tokens.get(token_id)
     if cached is not None and cached[0] < time.monotonic():
         cached = None
+    if cached is not None and not _may_ask(cached, secret):
+        return None  # known not to pass: no query
     try:
         _connection_ready()
         with psycopg.Cursor(connection.connection) as cursor:
@@ -138,9 +147,9 @@ def fast_allowance(environ) -> bytes | None:
         if not key_exists:
             return None
         row = row[7:]
+        if not _may_ask(cached, secret):
+            return None
     _until, token_pk, digest, may_ask, last_used_at = cached
-    if not hmac.compare_digest(digest, secret_digest(secret)) or not may_ask:
-        return None
     now = timezone.now()
     if last_used_at is None or now - last_used_at > TOUCH_EVERY:
         ApiToken.objects.filter(pk=token_pk).update(last_used_at=now)
