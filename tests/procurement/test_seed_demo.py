@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from customers.models import ApiKey, Contract, Customer, PortalUser, Project
 from customers.validators import check_tax_id
+from invoices.models import Invoice
 from procurement.demo import DEMO_LOGINS
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,10 @@ def test_it_loads_the_demo_once_and_changes_nothing_the_second_time():
     for username, password, _who in DEMO_LOGINS:
         assert authenticate(username=username, password=password) is not None, username
     assert PortalUser.objects.get(user__username="acme-admin").role == "admin"
+    # invoices: issued ones, and one reversed by a red-letter invoice and issued again
+    assert Invoice.objects.filter(color="blue", status="issued").exists()
+    assert Invoice.objects.filter(color="blue", status="reversed").count() == 1
+    assert Invoice.objects.filter(color="red").count() == 1
 
 
 def test_it_refuses_without_force_when_debug_is_off(settings):

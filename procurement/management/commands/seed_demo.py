@@ -229,9 +229,13 @@ class Command(BaseCommand):
         from invoices.models import Invoice
         from invoices.services import bill_invoiceable, invoice_issue, invoice_red_letter
 
-        if Invoice.objects.exists():
-            return
-        bills = Bill.objects.filter(status__in=(Bill.Status.PAID, Bill.Status.PARTIALLY_PAID, Bill.Status.OVERDUE))
+        demo_codes = [c["code"] for c in DEMO_CUSTOMERS]
+        if Invoice.objects.filter(customer__code__in=demo_codes).exists():
+            return  # seeded before (other customers' invoices, e.g. the contract smoke's, don't count)
+        bills = Bill.objects.filter(
+            customer__code__in=demo_codes,
+            status__in=(Bill.Status.PAID, Bill.Status.PARTIALLY_PAID, Bill.Status.OVERDUE),
+        )
         issued = []
         for bill in bills.select_related("contract", "customer").order_by("period", "pk"):
             contract = bill.contract
