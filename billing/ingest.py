@@ -362,18 +362,19 @@ COPY_SQL = f"COPY usage_staging ({', '.join(c for c, _t in STAGING_COLUMNS)}) FR
 # (one index descent per id; ON CONFLICT checks, then inserts, then confirms). It runs under
 # a savepoint; a unique violation (a retried batch, or one overlapping a concurrent batch)
 # rolls back to it and CLAIM_SQL sorts the ids out. Same order, so no deadlocks either way.
-CLAIM_ALL_SQL = """
+# The ledger's key for a request id (billing.models.UsageRequest); the benchmarks' SQL and
+# migration 0012 spell the same expression.
+REQUEST_KEY_SQL = "md5({})::uuid"
+CLAIM_ALL_SQL = f"""
 INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
-SELECT md5(request_id)::uuid, request_id, content_hash, %s FROM usage_staging ORDER BY md5(request_id)::uuid
-"""
+SELECT {REQUEST_KEY_SQL.format("request_id")}, request_id, content_hash, %s FROM usage_staging
+ORDER BY {REQUEST_KEY_SQL.format("request_id")}"""
 
 # Claim the batch's request_ids in the ledger, then drop from staging the rows another batch
 # already claimed and return them (usually none: no write to staging at all). Staging then
 # holds exactly the accepted records, which the next two statements copy and sum.
-CLAIM_SQL = """
-WITH claimed AS (
-    INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
-    SELECT md5(request_id)::uuid, request_id, content_hash, %s FROM usage_staging ORDER BY md5(request_id)::uuid
+CLAIM_SQL = f"""
+WITH claimed AS ({CLAIM_ALL_SQL}
     ON CONFLICT (key) DO NOTHING
     RETURNING request_id
 )
@@ -600,12 +601,12 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
             repeats = []
             if not_claimed:
                 # A new statement, so that it sees the ledger rows of batches that committed
-                # while the claim waited for them.
-                # Every id not claimed has its ledger row; the same id with the same digest is a
-                # duplicate, anything else a conflict (including another id with the same key).
+                # while the claim waited for them. Every id not claimed has its ledger row: the
+                # same id with the same digest is a duplicate, anything else a conflict
+                # (including another id holding the same key).
                 cursor.execute(
                     "SELECT r.id, l.content_hash FROM unnest(%s::text[]) AS r(id) "
-                    "JOIN billing_usagerequest l ON l.key = md5(r.id)::uuid AND l.request_id = r.id",
+                    f"JOIN billing_usagerequest l ON l.key = {REQUEST_KEY_SQL.format('r.id')} AND l.request_id = r.id",
                     [[rid for _i, rid, _h, _u in not_claimed]],
                 )
                 recorded = {rid: bytes(digest) for rid, digest in cursor.fetchall()}

@@ -149,9 +149,9 @@ class ExchangeRate(models.Model):
 class UsageRequest(models.Model):
     """The idempotency ledger: every ``request_id`` ever accepted, with its content digest.
 
-    Keyed by ``md5(request_id)::uuid`` (REQUEST_KEY_SQL), computed by the statements that
-    write it: a 16-byte fixed-width key makes an index half the size of one on the id itself
-    and cheaper to insert into at random (measured: 200,000 inserts into 1 M rows 0.9 → 0.6 s),
+    Keyed by ``md5(request_id)::uuid`` (billing.ingest.REQUEST_KEY_SQL), computed by the
+    statements that write it: a 16-byte fixed-width key makes an index half the size of one on
+    the id itself and cheaper to insert into at random (measured: 200,000 inserts into 1 M rows 0.9 → 0.6 s),
     and this index is the one every ingested record touches. Two distinct request ids with
     the same MD5 would count as one (the second reported as a conflict and quarantined, never
     silently dropped); request ids come from our own authenticated gateway.
