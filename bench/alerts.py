@@ -32,7 +32,6 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.ingest import (
     RESULTS,
@@ -41,12 +40,14 @@ from bench.ingest import (
     child_pids,
     connect,
     cpu_seconds,
+    database_url,
     drop_database,
     log,
     machine_facts,
     migrate,
     percentile,
     recreate_database,
+    server_url,
 )
 
 BENCH_DB = "bench_alerts"
@@ -58,10 +59,6 @@ SPIKE_FACTORS = (1.5, 2.0, 3.0, 5.0, 10.0)
 
 
 # --- Database ---------------------------------------------------------------------------
-
-
-def bench_db_url(base_url: str) -> str:
-    return urlunsplit(urlsplit(base_url)._replace(path="/" + BENCH_DB))
 
 
 # --- Fixtures (through the app's services) ----------------------------------------------
@@ -502,12 +499,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        print("DATABASE_URL is not set (make bench sets it to the embedded server).", file=sys.stderr)
+    base_url = server_url()
+    if base_url is None:
         return 2
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    url = bench_db_url(base_url)
+    url = database_url(base_url, BENCH_DB)
     started_at = datetime.now(UTC)
     load_average = [round(x, 2) for x in os.getloadavg()]
     log(f"database {BENCH_DB}: create and migrate")

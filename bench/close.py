@@ -41,7 +41,6 @@ import json
 import multiprocessing
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -49,12 +48,22 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
 
 from pypdf import PdfReader
 
 from bench.ingest import MODELS as INGEST_MODELS
-from bench.ingest import RESULTS, ROOT, connect, log, machine_facts, migrate, percentile
+from bench.ingest import (
+    RESULTS,
+    ROOT,
+    database_url,
+    drop_database,
+    log,
+    machine_facts,
+    migrate,
+    percentile,
+    recreate_database,
+    server_url,
+)
 
 BENCH_DB = "bench_close"
 TARGET_CLOSE_SECONDS = 60.0
@@ -81,21 +90,6 @@ MODELS = INGEST_MODELS + [
 
 
 # --- Database ---------------------------------------------------------------------------
-
-
-def bench_db_url(base_url: str) -> str:
-    return urlunsplit(urlsplit(base_url)._replace(path="/" + BENCH_DB))
-
-
-def recreate_database(base_url: str) -> None:
-    with connect(base_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def drop_database(base_url: str) -> None:
-    with connect(base_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 def sql(statement: str, params=None, *, fetch: bool = False):
@@ -685,16 +679,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        print("DATABASE_URL is not set (make bench sets it to the embedded server).", file=sys.stderr)
+    base_url = server_url()
+    if base_url is None:
         return 2
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    url = bench_db_url(base_url)
+    url = database_url(base_url, BENCH_DB)
     started_at = datetime.now(UTC)
     load_at_start = os.getloadavg()
     log(f"database {BENCH_DB}: create and migrate")
-    recreate_database(base_url)
+    recreate_database(base_url, BENCH_DB)
     try:
         migrate(url)
         os.environ["DATABASE_URL"] = url
@@ -806,4 +798,4 @@ def main(argv: list[str]) -> int:
                 connections.close_all()
             except Exception:  # noqa: BLE001 - Django may not be set up yet
                 pass
-            drop_database(base_url)
+            drop_database(base_url, BENCH_DB)

@@ -123,10 +123,20 @@ def log(message: str) -> None:
 # --- Database ---------------------------------------------------------------------------
 
 
-def bench_url(base_url: str) -> str:
-    """The base URL with the database replaced by BENCH_DB (socket ``?host=`` kept)."""
-    parts = urlsplit(base_url)
-    return urlunsplit(parts._replace(path="/" + BENCH_DB))
+def server_url() -> str | None:
+    """The server the benchmarks run on (DATABASE_URL), with bench/results/ ready; None, after
+    saying why, when it is not set."""
+    base_url = os.environ.get("DATABASE_URL")
+    if not base_url:
+        print("DATABASE_URL is not set (make bench sets it to the embedded server).", file=sys.stderr)
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    return base_url
+
+
+def database_url(base_url: str, name: str = BENCH_DB) -> str:
+    """The base URL with the database replaced by ``name`` (socket ``?host=`` kept)."""
+    return urlunsplit(urlsplit(base_url)._replace(path="/" + name))
 
 
 def connect(url: str, **kwargs) -> psycopg.Connection:
@@ -962,12 +972,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        print("DATABASE_URL is not set (make bench sets it to the embedded server).", file=sys.stderr)
+    base_url = server_url()
+    if base_url is None:
         return 2
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    url = bench_url(base_url)
+    url = database_url(base_url)
     started_at = datetime.now(UTC)
     load_start = load_average()
     log(f"database {BENCH_DB}: create and migrate")
