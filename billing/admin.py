@@ -29,6 +29,7 @@ from billing.models import (
 )
 from billing.periods import format_period
 from procurement.admin_export import export_as_csv
+from procurement.admin_links import document_links
 from procurement.api import Conflict
 
 
@@ -326,7 +327,7 @@ class BillAdmin(admin.ModelAdmin):
         "total",
         "amount_paid",
         "due_on",
-        "has_pdf",
+        "pdf_links",
         "held",
     ]
     list_filter = ["status", "confirmation", PeriodFilter, "customer"]
@@ -370,7 +371,7 @@ class BillAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Dates"), {"fields": ["issued_on", "due_on", "pdf_rendered_at", "emailed_at", "reminded_at"]}),
+        (_("Dates"), {"fields": ["issued_on", "due_on", "pdf_links", "pdf_rendered_at", "emailed_at", "reminded_at"]}),
         (
             _("Statement confirmation"),
             {"fields": ["confirmation", "confirmation_note", "confirmed_at", "confirmed_by"]},
@@ -403,9 +404,11 @@ class BillAdmin(admin.ModelAdmin):
     def period_label(self, obj: Bill) -> str:
         return format_period(obj.period)
 
-    @admin.display(boolean=True, description=_("PDF"))
-    def has_pdf(self, obj: Bill) -> bool:
-        return bool(obj.pdf)
+    @admin.display(description=_("PDF"))
+    def pdf_links(self, obj: Bill) -> str:
+        # A draft has no PDF; an issued bill's is rendered on first open if it is missing.
+        number = obj.number if obj.status != Bill.Status.DRAFT else None
+        return document_links("documents:bill-pdf", number)
 
     @admin.display(description=_("why it is held"))
     def held(self, obj: Bill) -> str:

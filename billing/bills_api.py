@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -20,7 +19,8 @@ from billing import payments, receivables
 from billing.documents import bill_pdf_bytes
 from billing.models import Bill, BillLine, Payment
 from billing.periods import format_period, next_period, parse_period, period_start
-from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, is_finance, portal_membership
+from billing.selectors import bill_for, bill_with_pdf_for, visible_bills
+from customers.access import IsFinance, IsFinanceOrPortal, is_finance
 
 
 def money(value) -> str:
@@ -133,30 +133,6 @@ class BillSerializer(serializers.ModelSerializer):
         return obj.replaces.number if obj.replaces_id else None
 
 
-def visible_bills(user) -> QuerySet[Bill]:
-    """The bills ``user`` may read: all for finance; own customer's for portal admin/finance."""
-    qs = Bill.objects.select_related("customer", "project", "replaces").prefetch_related("lines__project")
-    if is_finance(user):
-        return qs
-    membership = portal_membership(user)
-    if membership is None:
-        return qs.none()
-    if membership.role not in MONEY_ROLES:
-        raise PermissionDenied(_("Bills need the admin or finance role."))
-    return qs.filter(customer_id=membership.customer_id)
-
-
-def bill_for(user, number: str) -> Bill:
-    qs = visible_bills(user)
-    lookup = Q(number=number)
-    if number.isdigit():
-        lookup |= Q(pk=int(number), number__isnull=True)
-    bill = qs.filter(lookup).first()
-    if bill is None:
-        raise Http404
-    return bill
-
-
 class BillList(APIView):
     permission_classes = [IsFinanceOrPortal]
 
@@ -203,9 +179,7 @@ class BillPdf(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, number: str) -> HttpResponse:
-        bill = bill_for(request.user, number)
-        if bill.status == Bill.Status.DRAFT:
-            raise Http404
+        bill = bill_with_pdf_for(request.user, number)
         if request.query_params.get("regenerate") and is_finance(request.user):
             from billing.documents import bill_render_pdf
 

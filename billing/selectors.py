@@ -11,10 +11,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied
 
-from billing.models import ExchangeRate, UsageRollup
+from billing.models import Bill, ExchangeRate, UsageRollup
 from billing.money import quantize_money
 from billing.periods import format_period, next_period
+from customers.access import MONEY_ROLES, is_finance, portal_membership
 from customers.models import Contract, Customer
 
 
@@ -131,3 +135,40 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
             total += cost * factor * rate
         row.cost = quantize_money(total) if complete else None
     return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)
+
+
+# --- Who may read which bill: the API, the admin's PDF links and the portal share these ---
+
+
+def visible_bills(user) -> QuerySet[Bill]:
+    """The bills ``user`` may read: all for finance; own customer's for portal admin/finance
+    (a portal developer: 403, as DRF's PermissionDenied; anyone else: none)."""
+    qs = Bill.objects.select_related("customer", "project", "replaces").prefetch_related("lines__project")
+    if is_finance(user):
+        return qs
+    membership = portal_membership(user)
+    if membership is None:
+        return qs.none()
+    if membership.role not in MONEY_ROLES:
+        raise PermissionDenied(_("Bills need the admin or finance role."))
+    return qs.filter(customer_id=membership.customer_id)
+
+
+def bill_for(user, number: str) -> Bill:
+    """The bill ``number`` (or a draft's id) if ``user`` may read it; 404 otherwise."""
+    qs = visible_bills(user)
+    lookup = Q(number=number)
+    if number.isdigit():
+        lookup |= Q(pk=int(number), number__isnull=True)
+    bill = qs.filter(lookup).first()
+    if bill is None:
+        raise Http404
+    return bill
+
+
+def bill_with_pdf_for(user, number: str) -> Bill:
+    """As ``bill_for``, for its PDF: a draft has none (404)."""
+    bill = bill_for(user, number)
+    if bill.status == Bill.Status.DRAFT:
+        raise Http404
+    return bill

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from invoices.models import Invoice, InvoiceCounter, InvoiceEvent, InvoiceLine, InvoiceRequest, RedLetterForm
+from procurement.admin_links import document_links
 from procurement.api import Conflict
 
 # The register (发票登记簿) is the accountant's tax record, a Chinese document whatever the
@@ -129,6 +130,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "vat",
         "total",
         "original",
+        "pdf_links",
     ]
     list_filter = ["status", "color", "invoice_type", "backend", "issued_on", "bill__period", "customer"]
     search_fields = ["number", "order_number", "bill__number", "customer__code", "customer__name"]
@@ -139,7 +141,19 @@ class InvoiceAdmin(admin.ModelAdmin):
     actions = ["reverse_in_full", "resend", "export_register_csv", "export_register_xlsx"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Invoice._meta.fields]
+        # The files as links to the signed-in document views, never to /media/.
+        files = {"pdf": "pdf_links", "platform_file": "platform_file_links"}
+        return [files.get(f.name, f.name) for f in Invoice._meta.fields]
+
+    @admin.display(description=_("PDF"))
+    def pdf_links(self, obj: Invoice) -> str:
+        return document_links("documents:invoice-pdf", obj.number)
+
+    @admin.display(description=_("platform file (PDF/OFD/XML)"))
+    def platform_file_links(self, obj: Invoice) -> str:
+        if not obj.platform_file:
+            return "—"
+        return document_links("documents:invoice-platform-file", obj.number or obj.order_number)
 
     def has_add_permission(self, request):
         return False  # issued from a bill (API or bill admin), never typed in

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -14,12 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.bills_api import bill_for, money
+from billing.bills_api import money
+from billing.selectors import bill_for
 from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, is_finance, portal_membership
 from customers.models import InvoiceType
 from invoices import services
 from invoices.documents import invoice_pdf_bytes
 from invoices.models import Invoice, InvoiceRequest, RedReason
+from invoices.selectors import invoice_for, invoice_with_pdf_for, visible_invoices
 
 
 class InvoiceLineSerializer(serializers.Serializer):
@@ -64,28 +65,6 @@ class InvoiceSerializer(serializers.Serializer):
             "backend": inv.backend,
             "lines": InvoiceLineSerializer(inv.lines.all(), many=True).data,
         }
-
-
-def visible_invoices(user) -> QuerySet[Invoice]:
-    qs = Invoice.objects.select_related("bill", "customer", "original").prefetch_related("lines")
-    if is_finance(user):
-        return qs
-    membership = portal_membership(user)
-    if membership is None:
-        return qs.none()
-    if membership.role not in MONEY_ROLES:
-        raise PermissionDenied(_("Invoices need the admin or finance role."))
-    return qs.filter(customer_id=membership.customer_id)
-
-
-def invoice_for(user, number: str) -> Invoice:
-    invoice = (
-        visible_invoices(user).filter(number=number).first()
-        or visible_invoices(user).filter(order_number=number).first()
-    )
-    if invoice is None:
-        raise Http404
-    return invoice
 
 
 class IssueSerializer(serializers.Serializer):
@@ -167,9 +146,7 @@ class InvoicePdf(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, number: str) -> HttpResponse:
-        invoice = invoice_for(request.user, number)
-        if not invoice.number:  # pending or failed at the platform: nothing to print
-            raise Http404
+        invoice = invoice_with_pdf_for(request.user, number)
         response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response

@@ -145,7 +145,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGIN_URL = "/accounts/login/"
+# Where a signed-out visitor of a session page (the /documents/ PDF links) is sent. The
+# admin's login until the customer portal brings its own (/portal/login/).
+LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/"
 
 # --- Internationalisation and time ----------------------------------------------------

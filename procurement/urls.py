@@ -1,19 +1,27 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from procurement import views
+from procurement import documents, views
+
+# Bill and invoice files, for signed-in users only (procurement/documents.py). MEDIA_ROOT is
+# never served as public media, in any setting: no static(MEDIA_URL, …) here.
+document_urls = (
+    [
+        path("bills/<str:number>/pdf/", documents.bill_pdf, name="bill-pdf"),
+        path("invoices/<str:number>/pdf/", documents.invoice_pdf, name="invoice-pdf"),
+        path("invoices/<str:number>/platform-file/", documents.invoice_platform_file, name="invoice-platform-file"),
+    ],
+    "documents",
+)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("documents/", include(document_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procurement.api_urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
