@@ -139,6 +139,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     inlines = [InvoiceLineInline, InvoiceEventInline]
     action_form = InvoiceActionForm
     actions = ["reverse_in_full", "resend", "export_register_csv", "export_register_xlsx"]
+    exclude = ["pdf", "platform_file"]  # shown as links to the signed-in document views
 
     def get_readonly_fields(self, request, obj=None):
         # The files as links to the signed-in document views, never to /media/.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def document_links(url_name: str, number: str | None) -> SafeString | str:
@@ -18,7 +18,7 @@ def document_links(url_name: str, number: str | None) -> SafeString | str:
     return format_html(
         '<a href="{}" target="_blank" rel="noopener">{}</a> / <a href="{}?download=1">{}</a>',
         url,
-        _("open"),
+        pgettext("document link", "open"),
         url,
-        _("download"),
+        pgettext("document link", "download"),
     )
