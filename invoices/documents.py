@@ -18,9 +18,15 @@ TITLES = {
 }
 
 
+# Backends whose invoices this app numbers and prints itself, not the tax platform: their
+# PDFs are marked as samples (样票), never to be taken for a tax-authority invoice.
+SAMPLE_BACKENDS = frozenset({"local"})
+
+
 def invoice_context(invoice: Invoice) -> dict:
     return {
         "invoice": invoice,
+        "sample": invoice.backend in SAMPLE_BACKENDS,
         "title": TITLES[(invoice.invoice_type, invoice.color)],
         "lines": list(invoice.lines.all()),
         "buyer": invoice.buyer,
