@@ -29,6 +29,7 @@ from billing.models import (
 )
 from billing.periods import format_period
 from procurement.admin_export import export_as_csv
+from procurement.admin_forms import ServiceModelForm, partial_form
 from procurement.api import Conflict
 
 
@@ -462,14 +463,45 @@ class BillAdmin(admin.ModelAdmin):
                 self.message_user(request, outcome.line(), messages.SUCCESS)
 
 
-class PaymentForm(forms.ModelForm):
+class PaymentForm(ServiceModelForm):
+    """Recording a bank transfer is the payment service's job; the form only collects it."""
+
     amount_value = forms.DecimalField(
         label=_("amount (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
+    service_fields = {"amount": "amount_value"}
 
     class Meta:
         model = Payment
         fields = ["bill", "received_on", "reference", "payer_name", "note"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        # Only bills that can take a payment are offered.
+        self.fields["bill"].queryset = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
+        self.fields["bill"].required = True
+
+    def perform(self, data: dict) -> Payment:
+        from billing.payments import payment_record
+
+        payment, created = payment_record(
+            bill=data["bill"],
+            amount=data["amount_value"],
+            received_on=data["received_on"],
+            reference=data.get("reference", ""),
+            payer_name=data.get("payer_name", ""),
+            note=data.get("note", ""),
+            actor=self.actor,
+        )
+        if not created:  # the same transfer again: the service booked nothing
+            raise ValidationError(
+                {
+                    "reference": _("This transfer is already recorded (%(payment)s); nothing new was booked.")
+                    % {"payment": payment}
+                }
+            )
+        return payment
 
 
 @admin.register(Payment)
@@ -495,6 +527,8 @@ class PaymentAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = PaymentForm
+            form = super().get_form(request, obj, **kwargs)
+            return partial_form(form, actor=request.user)
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -506,25 +540,8 @@ class PaymentAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
-        from billing.payments import payment_record
-
-        try:
-            payment, _created = payment_record(
-                bill=form.cleaned_data["bill"],
-                amount=form.cleaned_data["amount_value"],
-                received_on=form.cleaned_data["received_on"],
-                reference=form.cleaned_data.get("reference", ""),
-                payer_name=form.cleaned_data.get("payer_name", ""),
-                note=form.cleaned_data.get("note", ""),
-                actor=request.user,
-            )
-        except (ValidationError, Conflict) as exc:
-            self.message_user(request, str(getattr(exc, "detail", exc)), messages.ERROR)
-            return
-        obj.pk = payment.pk
-        if payment.payer_mismatch:
+        # The form's service call has written the payment (PaymentForm.perform).
+        if not change and obj.payer_mismatch:
             self.message_user(
                 request, _("The payer name differs from the customer (三流一致); please review."), messages.WARNING
             )
