@@ -8,8 +8,14 @@ service wrote, so its log entry, message and redirect refer to the real row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
+from django.contrib import messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 
 from procurement.api import Conflict
 
@@ -68,3 +74,60 @@ def _init_with(form_class, extra):
         form_class.__init__(self, *args, **{**extra, **kwargs})
 
     return __init__
+
+
+def action_with_form(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    submit_label: str,
+    headings: list[str],
+    row: Callable[[Any], list],
+    perform: Callable[[Any, dict], str],
+    intro: str = "",
+    form_kwargs: dict | None = None,
+):
+    """A bulk admin action with a confirmation page: the selected objects (one table row
+    each), a form (a reason, a type) with its errors beside each field, then ``perform`` on
+    each object, reported one message per object (a refusal is an error message naming it)."""
+    form_kwargs = form_kwargs or {}
+    if request.POST.get("apply"):
+        form = form_class(request.POST, **form_kwargs)
+        if form.is_valid():
+            for obj in queryset:
+                try:
+                    done = perform(obj, form.cleaned_data)
+                except (ValidationError, Conflict) as exc:
+                    modeladmin.message_user(request, f"{obj}: {refusal_text(exc)}", messages.ERROR)
+                    continue
+                modeladmin.message_user(request, done, messages.SUCCESS)
+            return None  # back to the list, with the messages
+    else:
+        form = form_class(**form_kwargs)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "submit_label": submit_label,
+        "form": form,
+        "queryset": queryset,
+        "headings": headings,
+        "rows": [row(obj) for obj in queryset],
+        "action": request.POST["action"],
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/action_confirmation.html", context)
+
+
+def refusal_text(exc: Exception) -> str:
+    """A service's refusal as one sentence for a message."""
+    if isinstance(exc, Conflict):
+        return str(exc.detail)
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
