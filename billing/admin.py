@@ -30,6 +30,8 @@ from billing.models import (
     UsageRollup,
 )
 from billing.periods import format_period
+from customers.admin import CustomerAdmin
+from customers.models import Customer
 from procurement.admin_display import count_text, details_html, money_text, party_html, rates_text
 from procurement.admin_export import export_as_csv
 from procurement.admin_forms import ServiceModelForm, action_with_form, partial_form
@@ -414,6 +416,14 @@ class BillAdmin(admin.ModelAdmin):
         # Bills are documents: their page is read-only; the actions call the services.
         return obj is None and super().has_change_permission(request, obj)
 
+    def get_urls(self):
+        from django.urls import path
+
+        from billing.admin_receivables import receivables_aging_view
+
+        aging = self.admin_site.admin_view(lambda request: receivables_aging_view(self, request))
+        return [path("aging/", aging, name="billing_bill_aging"), *super().get_urls()]
+
     @admin.display(description=_("seller"))
     def seller_details(self, obj: Bill) -> str:
         return party_html(obj.seller)
@@ -636,10 +646,20 @@ class PaymentAdmin(admin.ModelAdmin):
             return partial_form(form, actor=request.user)
         return super().get_form(request, obj, **kwargs)
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return self.get_readonly_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [f.name for f in Payment._meta.fields]
+        # The money fields' currency columns (CNY) are implied by the amounts shown.
+        return [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name != "id"]
+
+    def has_change_permission(self, request, obj=None):
+        # A recorded payment is never edited (a wrong one is answered by a correcting entry).
+        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -667,6 +687,9 @@ class CreditEntryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -678,6 +701,7 @@ class AlertDeliveryInline(admin.TabularInline):
     model = AlertDelivery
     extra = 0
     can_delete = False
+    template = DOCUMENT_INLINE
     fields = ["channel", "status", "attempts", "last_error", "sent_at"]
     readonly_fields = fields
 
@@ -720,7 +744,7 @@ class AlertAdmin(admin.ModelAdmin):
         "kind",
         "threshold",
         "period_label",
-        "amount",
+        "spend",
         "short_message",
         "delivered",
     ]
@@ -730,26 +754,29 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
     inlines = [AlertDeliveryInline]
-    readonly_fields = [
-        "customer",
-        "budget",
-        "kind",
-        "threshold",
-        "period",
-        "amount",
-        "currency",
-        "message",
-        "data",
-        "dedupe_key",
-        "created_at",
-    ]
+    fields = ["customer", "budget", "kind", "threshold", "period_label", "spend", "message", "details", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an alert is a record of what was said; it is never taken back
+
     @admin.display(description=_("period"), ordering="period")
     def period_label(self, obj: Alert) -> str:
         return format_period(obj.period)
+
+    @admin.display(description=_("spend when fired"), ordering="amount")
+    def spend(self, obj: Alert) -> str:
+        return money_text(obj.amount) if obj.currency == "CNY" else f"{obj.amount} {obj.currency}"
+
+    @admin.display(description=_("details"))
+    def details(self, obj: Alert) -> str:
+        return details_html(obj.data)
 
     @admin.display(description=_("message"))
     def short_message(self, obj: Alert) -> str:
@@ -760,3 +787,28 @@ class AlertAdmin(admin.ModelAdmin):
         deliveries = list(obj.deliveries.all())
         sent = sum(d.status == AlertDelivery.Status.SENT for d in deliveries)
         return f"{sent}/{len(deliveries)}"
+
+
+# --- The customer's page: what it owes ---------------------------------------------------------
+# customers cannot import billing (dependencies point billing → customers), so the customer
+# admin gains its receivables here.
+
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class BillingCustomerAdmin(CustomerAdmin):
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append((_("Receivables"), {"fields": ["receivables"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *(["receivables"] if obj else [])]
+
+    @admin.display(description=_("open bills, balance and credit"))
+    def receivables(self, obj: Customer) -> str:
+        from billing.admin_receivables import customer_receivables_html
+
+        return customer_receivables_html(obj)

@@ -140,7 +140,7 @@ class IssueInvoiceForm(forms.Form):
 
 
 INVOICE_EVENT_LABELS = {
-    "created": _("created"),
+    "created": pgettext_lazy("invoice event", "created"),
     "submitted": _("submitted to the platform"),
     "issued": pgettext_lazy("invoice event", "issued"),
     "failed": _("failed at the platform"),
@@ -261,7 +261,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             },
         ),
         (_("Amounts"), {"fields": ["vat_rate", "amount", "vat", "total"]}),
-        (_("Parties (frozen at issue)"), {"fields": ["buyer_details", "seller_details", "remark", "issuer"]}),
+        (_("Parties (frozen when invoiced)"), {"fields": ["buyer_details", "seller_details", "remark", "issuer"]}),
         (
             _("Platform"),
             {
@@ -389,7 +389,28 @@ class RedLetterFormAdmin(admin.ModelAdmin):
     list_display = ["blue", "reason", "amount", "vat", "filed_by", "status", "red", "created_at"]
     list_filter = ["status", "reason", "filed_by"]
     search_fields = ["blue__number", "red__number"]
-    readonly_fields = ["blue", "red", "reason", "amount", "vat", "filed_by", "created_by", "created_at"]
+    readonly_fields = [
+        "blue",
+        "red",
+        "reason",
+        "amount",
+        "vat",
+        "filed_by",
+        "status",
+        "note",
+        "created_by",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # filed by the red-letter service, never typed in
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(InvoiceRequest)
