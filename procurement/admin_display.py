@@ -34,6 +34,7 @@ DETAIL_LABELS = {
     "status_to": _("status after"),
     "payer_mismatch": _("payer differs from customer"),
     "reason": _("reason"),
+    "reasons": _("why it is held"),
     "note": _("note"),
     "bytes": _("file size (bytes)"),
     "original": _("original blue invoice"),
@@ -96,7 +97,13 @@ def details_html(data: dict, values: dict | None = None) -> str:
     for key, value in data.items():
         if isinstance(value, bool):
             value = _("yes") if value else _("no")
-        rows.append((DETAIL_LABELS.get(key, key), values.get(value, value)))
+        elif isinstance(value, list | tuple):
+            value = "; ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        else:
+            value = values.get(value, value)
+        rows.append((DETAIL_LABELS.get(key, key), value))
     return format_html_join("", "<div>{}: {}</div>", rows)
 
 
