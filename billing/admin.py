@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from billing import services
@@ -28,7 +30,11 @@ from billing.models import (
     UsageRollup,
 )
 from billing.periods import format_period
+from customers.admin import CustomerAdmin
+from customers.models import Customer
+from procurement.admin_display import count_text, details_html, money_text, party_html, rates_text
 from procurement.admin_export import export_as_csv
+from procurement.admin_forms import ServiceModelForm, action_with_form, partial_form
 from procurement.admin_links import document_links
 from procurement.api import Conflict
 
@@ -225,23 +231,6 @@ class QuarantinedRecordAdmin(admin.ModelAdmin):
 # --- Bills and payments -----------------------------------------------------------------
 
 
-def _party(data: dict) -> str:
-    """Frozen seller/buyer details as readable lines rather than raw JSON."""
-    from django.utils.html import format_html_join
-
-    labels = {
-        "name": _("name"),
-        "tax_id": _("unified social credit code"),
-        "address": _("address"),
-        "phone": _("phone"),
-        "bank_name": _("bank"),
-        "bank_account": _("bank account"),
-        "email": _("e-mail"),
-    }
-    rows = [(labels[k], data[k]) for k in labels if data.get(k)]
-    return format_html_join("", "<div>{}: {}</div>", rows) or "—"
-
-
 EVENT_LABELS = {
     "issued": _("issued"),
     "held": _("held in draft"),
@@ -256,32 +245,65 @@ EVENT_LABELS = {
     "disputed": _("statement disputed"),
     "void": _("voided"),
 }
+LINE_KIND_LABELS = dict(BillLine.Kind.choices)
+BILL_STATUS_LABELS = dict(Bill.Status.choices)
+DOCUMENT_INLINE = "admin/edit_inline/tabular_document.html"
 
 
-class BillActionForm(ActionForm):
-    reason = forms.CharField(label=_("reason (void)"), required=False, max_length=500)
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason for voiding"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept in each bill's history and on the red-letter invoices that reverse its invoices."),
+    )
 
 
 class BillLineInline(admin.TabularInline):
     model = BillLine
     extra = 0
     can_delete = False
+    template = DOCUMENT_INLINE
     fields = [
         "kind",
-        "period",
+        "usage_period",
         "project",
         "provider",
         "model",
-        "requests",
-        "input_tokens",
-        "cached_input_tokens",
-        "output_tokens",
+        "request_count",
+        "input_token_count",
+        "cached_token_count",
+        "output_token_count",
         "discount_percent",
-        "exchange_rates",
+        "rates",
         "price_versions",
         "amount",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("usage period"))
+    def usage_period(self, obj: BillLine) -> str:
+        return format_period(obj.period)
+
+    @admin.display(description=_("requests"))
+    def request_count(self, obj: BillLine) -> str:
+        return count_text(obj.requests)
+
+    @admin.display(description=_("input tokens"))
+    def input_token_count(self, obj: BillLine) -> str:
+        return count_text(obj.input_tokens)
+
+    @admin.display(description=_("cached input tokens"))
+    def cached_token_count(self, obj: BillLine) -> str:
+        return count_text(obj.cached_input_tokens)
+
+    @admin.display(description=_("output tokens"))
+    def output_token_count(self, obj: BillLine) -> str:
+        return count_text(obj.output_tokens)
+
+    @admin.display(description=_("rates used"))
+    def rates(self, obj: BillLine) -> str:
+        return rates_text(obj.exchange_rates)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -291,12 +313,17 @@ class BillEventInline(admin.TabularInline):
     model = BillEvent
     extra = 0
     can_delete = False
-    fields = ["at", "event", "actor", "data"]
+    template = DOCUMENT_INLINE
+    fields = ["at", "event", "actor", "details"]
     readonly_fields = fields
 
     @admin.display(description=_("event"))
     def event(self, obj: BillEvent) -> str:
         return str(EVENT_LABELS.get(obj.kind, obj.kind))
+
+    @admin.display(description=_("details"))
+    def details(self, obj: BillEvent) -> str:
+        return details_html(obj.data, values=BILL_STATUS_LABELS)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -306,6 +333,8 @@ class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
     can_delete = False
+    template = DOCUMENT_INLINE
+    show_change_link = True
     fields = ["received_on", "method", "amount", "applied", "reference", "payer_name", "payer_mismatch", "recorded_by"]
     readonly_fields = fields
 
@@ -326,6 +355,7 @@ class BillAdmin(admin.ModelAdmin):
         "confirmation",
         "total",
         "amount_paid",
+        "balance_due",
         "due_on",
         "pdf_links",
         "held",
@@ -335,8 +365,7 @@ class BillAdmin(admin.ModelAdmin):
     date_hierarchy = "period"
     list_select_related = ["customer", "project"]
     inlines = [BillLineInline, PaymentInline, BillEventInline]
-    action_form = BillActionForm
-    actions = [export_as_csv, "close_again", "render_pdf", "void_bills", "reissue_bills"]
+    actions = [export_as_csv, "close_again", "reprice_and_close", "render_pdf", "void_bills", "reissue_bills"]
     exclude = ["pdf"]
 
     fieldsets = [
@@ -353,6 +382,7 @@ class BillAdmin(admin.ModelAdmin):
                     "replaces",
                     "status",
                     "hold_reason",
+                    "next_step",
                 ]
             },
         ),
@@ -368,6 +398,7 @@ class BillAdmin(admin.ModelAdmin):
                     "vat",
                     "total",
                     "amount_paid",
+                    "balance_due",
                 ]
             },
         ),
@@ -386,13 +417,63 @@ class BillAdmin(admin.ModelAdmin):
         # Bills are documents: their page is read-only; the actions call the services.
         return obj is None and super().has_change_permission(request, obj)
 
+    def get_urls(self):
+        from django.urls import path
+
+        from billing.admin_receivables import receivables_aging_view
+
+        aging = self.admin_site.admin_view(lambda request: receivables_aging_view(self, request))
+        return [path("aging/", aging, name="billing_bill_aging"), *super().get_urls()]
+
     @admin.display(description=_("seller"))
     def seller_details(self, obj: Bill) -> str:
-        return _party(obj.seller)
+        return party_html(obj.seller)
 
     @admin.display(description=_("buyer"))
     def buyer_details(self, obj: Bill) -> str:
-        return _party(obj.buyer)
+        return party_html(obj.buyer)
+
+    @admin.display(description=_("balance"))
+    def balance_due(self, obj: Bill) -> str:
+        if obj.status in (Bill.Status.DRAFT, Bill.Status.VOID):
+            return "—"
+        return money_text(obj.balance)
+
+    @admin.display(description=_("what to do"))
+    def next_step(self, obj: Bill) -> str:
+        """On a held draft: what finance fixes, with a link to the form that fixes it."""
+        if obj.status != Bill.Status.DRAFT:
+            return "—"
+        steps = []
+        unpriced = (
+            UsageRollup.objects.filter(
+                customer_id=obj.customer_id, price_version__isnull=True, bill_period__lte=obj.period
+            )
+            .values_list("provider", "model")
+            .distinct()
+            .order_by("provider", "model")
+        )
+        for provider, model in unpriced:
+            url = reverse("admin:billing_priceversion_add") + "?" + urlencode({"provider": provider, "model": model})
+            steps.append(
+                format_html(
+                    '<div><a href="{}">{}</a></div>',
+                    url,
+                    _("Add the price of %(model)s") % {"model": f"{provider}/{model}"},
+                )
+            )
+        if steps:
+            steps.append(
+                format_html(
+                    "<div>{}</div>",
+                    _("Then choose “Re-price held usage and close again” for this bill in the bill list."),
+                )
+            )
+        elif obj.hold_reason:
+            steps.append(
+                format_html("<div>{}</div>", _("Fix the cause above, then choose “Close again” in the bill list."))
+            )
+        return format_html_join("", "{}", ((step,) for step in steps)) or "—"
 
     def has_add_permission(self, request):
         return False
@@ -423,6 +504,34 @@ class BillAdmin(admin.ModelAdmin):
                 level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
                 self.message_user(request, outcome.line(), level)
 
+    @admin.action(description=_("Re-price held usage and close again"))
+    def reprice_and_close(self, request, queryset):
+        """After a missing price is added: price the usage stored as unpriced, then rebuild
+        and issue the bill (what `reprice_usage` + `close_month` do from the shell)."""
+        from billing.close import month_close_customer
+
+        for bill in queryset.select_related("customer"):
+            if bill.status != Bill.Status.DRAFT:
+                self.message_user(
+                    request, _("%(bill)s is not a draft; nothing to re-price.") % {"bill": bill}, messages.WARNING
+                )
+                continue
+            periods = sorted(
+                {
+                    day.replace(day=1)
+                    for day in UsageRollup.objects.filter(
+                        customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
+                    ).values_list("day", flat=True)
+                }
+            )
+            repriced = sum(services.usage_reprice(period=period)["repriced"] for period in periods)
+            self.message_user(
+                request, _("%(bill)s: %(n)d usage records re-priced.") % {"bill": bill, "n": repriced}, messages.INFO
+            )
+            for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
+                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
+                self.message_user(request, outcome.line(), level)
+
     @admin.action(description=_("Regenerate PDF"))
     def render_pdf(self, request, queryset):
         from billing.documents import bill_render_pdf
@@ -434,22 +543,29 @@ class BillAdmin(admin.ModelAdmin):
             bill_render_pdf(bill_id=bill.pk)
             self.message_user(request, _("%(bill)s: PDF rendered.") % {"bill": bill}, messages.SUCCESS)
 
-    @admin.action(description=_("Void (give the reason above)"))
+    @admin.action(description=_("Void…"))
     def void_bills(self, request, queryset):
         from billing.payments import bill_void
 
-        reason = request.POST.get("reason", "").strip()
-        for bill in queryset:
-            try:
-                bill_void(bill=bill, reason=reason, actor=request.user)
-            except (ValidationError, Conflict) as exc:
-                self.message_user(
-                    request,
-                    f"{bill}: {getattr(exc, 'detail', '; '.join(getattr(exc, 'messages', [str(exc)])))}",
-                    messages.ERROR,
-                )
-                continue
-            self.message_user(request, _("%(bill)s voided.") % {"bill": bill}, messages.SUCCESS)
+        def void(bill: Bill, data: dict) -> str:
+            bill_void(bill=bill, reason=data["reason"], actor=request.user)
+            return _("%(bill)s voided.") % {"bill": bill}
+
+        return action_with_form(
+            self,
+            request,
+            queryset.select_related("customer"),
+            form_class=VoidForm,
+            title=_("Void bills"),
+            intro=_(
+                "Voiding cannot be undone. Invoices issued on these bills are reversed by red-letter invoices, "
+                "and money already received becomes customer credit for the reissued bill."
+            ),
+            submit_label=_("Void these bills"),
+            headings=[_("bill"), _("customer"), _("status"), _("total"), _("amount paid")],
+            row=lambda b: [b, b.customer, b.get_status_display(), money_text(b.total), money_text(b.amount_paid)],
+            perform=void,
+        )
 
     @admin.action(description=_("Reissue voided bills (…-R1)"))
     def reissue_bills(self, request, queryset):
@@ -465,14 +581,45 @@ class BillAdmin(admin.ModelAdmin):
                 self.message_user(request, outcome.line(), messages.SUCCESS)
 
 
-class PaymentForm(forms.ModelForm):
+class PaymentForm(ServiceModelForm):
+    """Recording a bank transfer is the payment service's job; the form only collects it."""
+
     amount_value = forms.DecimalField(
         label=_("amount (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
+    service_fields = {"amount": "amount_value"}
 
     class Meta:
         model = Payment
         fields = ["bill", "received_on", "reference", "payer_name", "note"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        # Only bills that can take a payment are offered.
+        self.fields["bill"].queryset = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
+        self.fields["bill"].required = True
+
+    def perform(self, data: dict) -> Payment:
+        from billing.payments import payment_record
+
+        payment, created = payment_record(
+            bill=data["bill"],
+            amount=data["amount_value"],
+            received_on=data["received_on"],
+            reference=data.get("reference", ""),
+            payer_name=data.get("payer_name", ""),
+            note=data.get("note", ""),
+            actor=self.actor,
+        )
+        if not created:  # the same transfer again: the service booked nothing
+            raise ValidationError(
+                {
+                    "reference": _("This transfer is already recorded (%(payment)s); nothing new was booked.")
+                    % {"payment": payment}
+                }
+            )
+        return payment
 
 
 @admin.register(Payment)
@@ -498,36 +645,31 @@ class PaymentAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = PaymentForm
+            form = super().get_form(request, obj, **kwargs)
+            return partial_form(form, actor=request.user)
         return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return self.get_readonly_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [f.name for f in Payment._meta.fields]
+        # The money fields' currency columns (CNY) are implied by the amounts shown.
+        return [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name != "id"]
+
+    def has_change_permission(self, request, obj=None):
+        # A recorded payment is never edited (a wrong one is answered by a correcting entry).
+        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
-        from billing.payments import payment_record
-
-        try:
-            payment, _created = payment_record(
-                bill=form.cleaned_data["bill"],
-                amount=form.cleaned_data["amount_value"],
-                received_on=form.cleaned_data["received_on"],
-                reference=form.cleaned_data.get("reference", ""),
-                payer_name=form.cleaned_data.get("payer_name", ""),
-                note=form.cleaned_data.get("note", ""),
-                actor=request.user,
-            )
-        except (ValidationError, Conflict) as exc:
-            self.message_user(request, str(getattr(exc, "detail", exc)), messages.ERROR)
-            return
-        obj.pk = payment.pk
-        if payment.payer_mismatch:
+        # The form's service call has written the payment (PaymentForm.perform).
+        if not change and obj.payer_mismatch:
             self.message_user(
                 request, _("The payer name differs from the customer (三流一致); please review."), messages.WARNING
             )
@@ -548,6 +690,9 @@ class CreditEntryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -559,6 +704,7 @@ class AlertDeliveryInline(admin.TabularInline):
     model = AlertDelivery
     extra = 0
     can_delete = False
+    template = DOCUMENT_INLINE
     fields = ["channel", "status", "attempts", "last_error", "sent_at"]
     readonly_fields = fields
 
@@ -601,7 +747,7 @@ class AlertAdmin(admin.ModelAdmin):
         "kind",
         "threshold",
         "period_label",
-        "amount",
+        "spend",
         "short_message",
         "delivered",
     ]
@@ -611,26 +757,29 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
     inlines = [AlertDeliveryInline]
-    readonly_fields = [
-        "customer",
-        "budget",
-        "kind",
-        "threshold",
-        "period",
-        "amount",
-        "currency",
-        "message",
-        "data",
-        "dedupe_key",
-        "created_at",
-    ]
+    fields = ["customer", "budget", "kind", "threshold", "period_label", "spend", "message", "details", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an alert is a record of what was said; it is never taken back
+
     @admin.display(description=_("period"), ordering="period")
     def period_label(self, obj: Alert) -> str:
         return format_period(obj.period)
+
+    @admin.display(description=_("spend when fired"), ordering="amount")
+    def spend(self, obj: Alert) -> str:
+        return money_text(obj.amount) if obj.currency == "CNY" else f"{obj.amount} {obj.currency}"
+
+    @admin.display(description=_("details"))
+    def details(self, obj: Alert) -> str:
+        return details_html(obj.data)
 
     @admin.display(description=_("message"))
     def short_message(self, obj: Alert) -> str:
@@ -641,3 +790,28 @@ class AlertAdmin(admin.ModelAdmin):
         deliveries = list(obj.deliveries.all())
         sent = sum(d.status == AlertDelivery.Status.SENT for d in deliveries)
         return f"{sent}/{len(deliveries)}"
+
+
+# --- The customer's page: what it owes ---------------------------------------------------------
+# customers cannot import billing (dependencies point billing → customers), so the customer
+# admin gains its receivables here.
+
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class BillingCustomerAdmin(CustomerAdmin):
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append((_("Receivables"), {"fields": ["receivables"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *(["receivables"] if obj else [])]
+
+    @admin.display(description=_("open bills, balance and credit"))
+    def receivables(self, obj: Customer) -> str:
+        from billing.admin_receivables import customer_receivables_html
+
+        return customer_receivables_html(obj)

@@ -22,7 +22,18 @@ def aging_bucket(days_overdue: int) -> str:
 
 
 def receivables_aging(*, as_of: date) -> dict:
-    """Open balances per customer in buckets by days past due (current = not yet due)."""
+    """Open balances per customer in buckets by days past due (current = not yet due), with
+    amounts as two-decimal strings (the API's answer)."""
+    table = receivables_aging_table(as_of=as_of)
+
+    def fmt(row: dict) -> dict:
+        return {k: (f"{v:.2f}" if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+    return {**table, "rows": [fmt(r) for r in table["rows"]], "totals": fmt(table["totals"])}
+
+
+def receivables_aging_table(*, as_of: date) -> dict:
+    """The aging with Decimal amounts (pages and spreadsheets format them themselves)."""
     open_bills = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
     rows: dict[str, dict] = {}
     totals = defaultdict(Decimal)
@@ -45,16 +56,12 @@ def receivables_aging(*, as_of: date) -> dict:
         row["total"] += balance
         totals[bucket] += balance
         totals["total"] += balance
-
-    def fmt(row: dict) -> dict:
-        return {k: (f"{v:.2f}" if isinstance(v, Decimal) else v) for k, v in row.items()}
-
     return {
         "as_of": as_of.isoformat(),
         "currency": "CNY",
         "buckets": [b[0] for b in AGING_BUCKETS],
-        "rows": [fmt(r) for r in sorted(rows.values(), key=lambda r: -r["total"])],
-        "totals": fmt({b[0]: totals[b[0]] for b in AGING_BUCKETS} | {"total": totals["total"]}),
+        "rows": sorted(rows.values(), key=lambda r: (-r["total"], r["customer"])),
+        "totals": {b[0]: totals[b[0]] for b in AGING_BUCKETS} | {"total": totals["total"]},
     }
 
 

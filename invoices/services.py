@@ -35,6 +35,7 @@ from invoices.models import (
     InvoiceCounter,
     InvoiceEvent,
     InvoiceLine,
+    InvoiceRequest,
     RedLetterForm,
     RedReason,
 )
@@ -266,6 +267,11 @@ def invoice_issue(
         _event(invoice, "created", actor, amount=str(amount), vat=str(vat))
         backend.submit(invoice=invoice, seller=seller, on=today)
         invoices.append(invoice)
+    # Whoever issued it (the request's action, the bill's action, the API), the customer's
+    # open requests for this bill are answered.
+    InvoiceRequest.objects.filter(bill=bill, status=InvoiceRequest.Status.OPEN).update(
+        status=InvoiceRequest.Status.ISSUED
+    )
     _after_commit_render_and_send([i.pk for i in invoices if i.status == Invoice.Status.ISSUED])
     return invoices
 

@@ -5,10 +5,13 @@ from django.utils.translation import gettext_lazy as _
 # What each staff group may do in the admin. Permissions exist only after every app has
 # migrated, so they are granted on post_migrate (idempotent), not in a data migration.
 GROUP_PERMISSIONS = {
-    "finance": ["customers", "billing", "invoices", "django_celery_beat"],
+    "finance": ["customers", "billing", "invoices"],
     "presales": [],  # presales reads the price book through its own pages (to come)
 }
 PRESALES_VIEW = [("billing", "priceversion"), ("billing", "modelalias")]
+# Finance may look at the beat schedule (month close, reminders) but not change it: the
+# schedule is declared in code, and an accidental edit would move the month close.
+VIEW_ONLY = {"finance": ["django_celery_beat"]}
 
 
 def grant_staff_permissions(**kwargs) -> None:
@@ -23,6 +26,11 @@ def grant_staff_permissions(**kwargs) -> None:
                     content_type__app_label=app_label, content_type__model=model, codename__startswith="view_"
                 )
         group.permissions.add(*permissions)
+        for app_label in VIEW_ONLY.get(name, []):
+            in_app = Permission.objects.filter(content_type__app_label=app_label)
+            group.permissions.add(*in_app.filter(codename__startswith="view_"))
+            # Earlier releases granted everything here: take the write permissions back.
+            group.permissions.remove(*in_app.exclude(codename__startswith="view_"))
 
 
 class ProcurementConfig(AppConfig):

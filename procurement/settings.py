@@ -55,7 +55,7 @@ if not DEBUG and not TESTING:
 # --- Applications ---------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "procurement.admin_site.ProcurementAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

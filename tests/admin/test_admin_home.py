@@ -1,0 +1,34 @@
+"""The admin home as finance sees it: their apps first, the beat schedule last and read-only."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_finance_apps_before_users_and_periodic_tasks(clerk_client):
+    response = clerk_client.get(reverse("admin:index"))
+
+    labels = [app["app_label"] for app in response.context["app_list"]]
+    assert labels[:3] == ["customers", "billing", "invoices"]
+    assert labels[-1] == "django_celery_beat"
+
+
+def test_it_shows_finance_the_close_schedule_read_only(clerk_client):
+    schedule = CrontabSchedule.objects.create(minute="0", hour="2", day_of_month="1")
+    task = PeriodicTask.objects.create(name="close-test", task="billing.close_month", crontab=schedule)
+    change = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+
+    page = clerk_client.get(change)
+    posted = clerk_client.post(change, {"name": "close-test", "task": "billing.close_month", "enabled": ""})
+
+    assert page.status_code == 200
+    assert 'name="name"' not in page.content.decode()  # no editable field
+    assert posted.status_code == 403
+    task.refresh_from_db()
+    assert task.enabled is True
+    assert clerk_client.get(reverse("admin:django_celery_beat_periodictask_add")).status_code == 403
+    assert clerk_client.get(reverse("admin:django_celery_beat_periodictask_delete", args=[task.pk])).status_code == 403
