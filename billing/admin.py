@@ -32,7 +32,7 @@ from billing.models import (
 from billing.periods import format_period
 from customers.admin import CustomerAdmin
 from customers.models import Customer
-from procurement.admin_display import count_text, details_html, money_text, party_html, rates_text
+from procurement.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
 from procurement.admin_export import export_as_csv
 from procurement.admin_forms import ServiceModelForm, action_with_form, partial_form
 from procurement.admin_links import document_links
@@ -353,8 +353,8 @@ class BillAdmin(admin.ModelAdmin):
         "period_label",
         "status",
         "confirmation",
-        "total",
-        "amount_paid",
+        "total_cny",
+        "paid_cny",
         "balance_due",
         "due_on",
         "pdf_links",
@@ -394,10 +394,10 @@ class BillAdmin(admin.ModelAdmin):
                     "exchange_rate",
                     "discount_percent",
                     "vat_rate",
-                    "subtotal",
-                    "vat",
-                    "total",
-                    "amount_paid",
+                    "subtotal_cny",
+                    "vat_cny",
+                    "total_cny",
+                    "paid_cny",
                     "balance_due",
                 ]
             },
@@ -424,6 +424,11 @@ class BillAdmin(admin.ModelAdmin):
 
         aging = self.admin_site.admin_view(lambda request: receivables_aging_view(self, request))
         return [path("aging/", aging, name="billing_bill_aging"), *super().get_urls()]
+
+    subtotal_cny = money_column("subtotal", _("subtotal"))
+    vat_cny = money_column("vat", _("VAT"))
+    total_cny = money_column("total", _("total"))
+    paid_cny = money_column("amount_paid", _("amount paid"))
 
     @admin.display(description=_("seller"))
     def seller_details(self, obj: Bill) -> str:

@@ -247,6 +247,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Nothing on a key's page is editable (revoke it from the list): a "view" page.
+        return obj is None and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # usage refers to keys; revoke instead
 

@@ -26,7 +26,7 @@ from invoices.models import (
     RedReason,
 )
 from invoices.services import PARTIAL_RED_REASONS
-from procurement.admin_display import details_html, money_text, number_text, party_html
+from procurement.admin_display import details_html, money_column, money_text, number_text, party_html
 from procurement.admin_forms import action_with_form
 from procurement.admin_links import document_links
 from procurement.api import Conflict
@@ -88,7 +88,10 @@ def register_rows(queryset) -> list[list]:
 
 
 class RedLetterActionForm(forms.Form):
-    reason = forms.TypedChoiceField(label=_("red-letter reason"), choices=RedReason.choices, coerce=int)
+    # No reason is preselected: the clerk must choose one.
+    reason = forms.TypedChoiceField(
+        label=_("red-letter reason"), choices=[("", "—"), *RedReason.choices], coerce=int, empty_value=None
+    )
     amount = forms.DecimalField(
         label=_("amount to reverse, before VAT (CNY)"),
         required=False,
@@ -230,9 +233,9 @@ class InvoiceAdmin(admin.ModelAdmin):
         "color",
         "invoice_type",
         "status",
-        "amount",
-        "vat",
-        "total",
+        "amount_cny",
+        "vat_cny",
+        "total_cny",
         "original",
         "pdf_links",
     ]
@@ -263,7 +266,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Amounts"), {"fields": ["vat_rate", "amount", "vat", "total"]}),
+        (_("Amounts"), {"fields": ["vat_rate", "amount_cny", "vat_cny", "total_cny"]}),
         (_("Parties (frozen when invoiced)"), {"fields": ["buyer_details", "seller_details", "remark", "issuer"]}),
         (
             _("Platform"),
@@ -294,12 +297,19 @@ class InvoiceAdmin(admin.ModelAdmin):
             "seller_details",
             "pdf_links",
             "platform_file_links",
+            "amount_cny",
+            "vat_cny",
+            "total_cny",
         }
         return [(title, {"fields": [n for n in opts["fields"] if n in present]}) for title, opts in self.fieldsets]
 
     def has_change_permission(self, request, obj=None):
         # An invoice is a document: its page is read-only ("view"); actions call the services.
         return obj is None and super().has_change_permission(request, obj)
+
+    amount_cny = money_column("amount", _("amount excl. VAT"))
+    vat_cny = money_column("vat", _("VAT"))
+    total_cny = money_column("total", _("total incl. VAT"))
 
     @admin.display(description=pgettext_lazy("invoice", "issued on"), ordering="issued_on")
     def invoiced_on(self, obj: Invoice):
@@ -483,6 +493,9 @@ class InvoiceCounterAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

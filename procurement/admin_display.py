@@ -112,3 +112,16 @@ def rates_text(rates: dict) -> str:
     if not rates:
         return "—"
     return ", ".join(f"{currency} {Decimal(rate).normalize():f}" for currency, rate in sorted(rates.items()))
+
+
+def money_column(field: str, description, ordering: str | None = None):
+    """An admin column / read-only field showing the money field ``field`` as ¥1,234.50 in
+    every language (django-money would write CN¥ in English)."""
+
+    def show(model_admin, obj) -> str:
+        return money_text(getattr(obj, field))
+
+    show.short_description = description
+    show.admin_order_field = ordering or field
+    show.__name__ = f"{field}_cny"
+    return show
