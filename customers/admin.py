@@ -12,7 +12,7 @@ from customers import services
 from customers.models import ApiKey, ApiToken, Contract, Customer, InvoiceTitle, PortalUser, Project
 from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
-from procurement.admin_export import export_as_csv
+from procurement.admin_export import export_as_csv, export_as_xlsx
 
 
 class CustomerForm(forms.ModelForm):
@@ -83,7 +83,7 @@ class InvoiceTitleInline(admin.StackedInline):
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
     list_display = ["code", "name", "tax_id", "email", "is_active", "created_at"]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = ["is_active", "tax_id_override", "created_at"]
     search_fields = ["code", "name", "tax_id", "email"]
     date_hierarchy = "created_at"
@@ -158,7 +158,7 @@ class ContractAdmin(admin.ModelAdmin):
         "invoice_type",
         "bill_per_project",
     ]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = ["status", "price_currency", "invoice_type", "invoice_timing", "bill_per_project"]
     search_fields = ["number", "customer__code", "customer__name"]
     date_hierarchy = "starts_on"
@@ -194,7 +194,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["key_id", "name", "customer__code", "project__code"]
     list_select_related = ["customer", "project"]
-    actions = [export_as_csv, "revoke_selected"]
+    actions = [export_as_csv, export_as_xlsx, "revoke_selected"]
     autocomplete_fields = ["project"]
 
     def get_form(self, request, obj=None, **kwargs):

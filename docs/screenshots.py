@@ -11,9 +11,9 @@ finance``), and page 1 of each is rendered with ``pdftoppm`` (poppler-utils).
 
 Pages that the server does not have (404), a Swagger UI that did not render (its assets
 come from a CDN) and data that the demo lacks are skipped with a note; the exit status is 1
-only when a screenshot failed. The demo has a held draft only once its current month is
-closed (the unpriced model is used in that month only); the committed bill-held-draft.png
-was taken after ``month_close_customer`` for ACME and that month, on a throwaway database.
+only when a screenshot failed. The demo's held draft is ACME's bill for the previous month
+(its fine-tuned model has no price since then); the committed bill-held-draft.png was taken
+before seed_demo held that bill itself, after ``month_close_customer`` on a throwaway database.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from djmoney.money import Money
 
 from billing.admin import BillAdmin
 from billing.models import Bill
@@ -30,6 +32,7 @@ from procurement.admin_display import details_html, money_column, money_text, nu
 from procurement.admin_forms import action_with_form
 from procurement.admin_links import document_links
 from procurement.api import Conflict
+from procurement.xlsx import xlsx_response
 
 # The register (发票登记簿) is the accountant's tax record, a Chinese document whatever the
 # language of the admin (like its sheet title): column names and values are written in Chinese.
@@ -63,28 +66,42 @@ REGISTER_RED_REASONS = {1: "销货退回", 2: "开票有误", 3: "服务中止",
 
 
 def register_rows(queryset) -> list[list]:
+    """The register's rows as typed values (dates, Money, Decimal): the XLSX keeps them as
+    numbers and dates; the CSV writes them with :func:`register_csv_text`."""
     rows = []
     for inv in queryset.select_related("bill", "original").order_by("issued_on", "number"):
         rows.append(
             [
                 inv.number or "",
-                inv.issued_on.isoformat() if inv.issued_on else "",
+                inv.issued_on,
                 REGISTER_COLOURS[inv.color],
                 REGISTER_TYPES[inv.invoice_type],
                 REGISTER_STATUSES[inv.status],
                 inv.buyer.get("name", ""),
                 inv.buyer.get("tax_id", ""),
                 inv.bill.number,
-                f"{inv.amount.amount:.2f}",
-                f"{inv.vat_rate:f}",
-                f"{inv.vat.amount:.2f}",
-                f"{inv.total.amount:.2f}",
+                inv.amount,
+                inv.vat_rate,
+                inv.vat,
+                inv.total,
                 inv.original.number if inv.original_id else "",
                 REGISTER_RED_REASONS.get(inv.red_reason, ""),
                 inv.issuer,
             ]
         )
     return rows
+
+
+def register_csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Money):
+        return f"{value.amount:.2f}"
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 class RedLetterActionForm(forms.Form):
@@ -386,28 +403,16 @@ class InvoiceAdmin(admin.ModelAdmin):
         buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
         writer = csv.writer(buffer)
         writer.writerow(REGISTER_COLUMNS)
-        writer.writerows(register_rows(queryset))
+        writer.writerows([register_csv_text(v) for v in row] for row in register_rows(queryset))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="invoice-register.csv"'
         return response
 
     @admin.action(description=_("Export the invoice register (发票登记簿) as XLSX"))
     def export_register_xlsx(self, request, queryset):
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = "发票登记簿"
-        sheet.append(REGISTER_COLUMNS)
-        for row in register_rows(queryset):
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return xlsx_response(
+            title="发票登记簿", header=REGISTER_COLUMNS, rows=register_rows(queryset), filename="invoice-register.xlsx"
         )
-        response["Content-Disposition"] = 'attachment; filename="invoice-register.xlsx"'
-        return response
 
 
 @admin.register(RedLetterForm)

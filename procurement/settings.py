@@ -2,8 +2,13 @@
 
 The variables (CONTRACT.md): DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, DJANGO_DEBUG,
 ALLOWED_HOSTS, BILLING_TIME_ZONE, EMAIL_URL, MEDIA_ROOT. Nothing else is required.
-``make run`` and ``make test`` set PROCUREMENT_ENV to ``run`` / ``test``; only there may
-SECRET_KEY be absent and DEBUG default to on.
+
+SECRET_KEY may be absent only on a developer's checkout: under ``make run`` / ``make test``
+(they set PROCUREMENT_ENV to ``run`` / ``test``) and whenever DATABASE_URL is unset — the
+embedded PostgreSQL under var/, which no deployment uses — so that ``.venv/bin/python
+manage.py …`` works as the README writes it. There the key is generated once and kept in
+``var/secret_key`` (tests use a fixed one), and DEBUG defaults to on. With DATABASE_URL
+set, outside make run and make test, SECRET_KEY is required and DEBUG defaults to off.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,16 +35,40 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def local_secret_key(path: Path) -> str:
+    """This checkout's own key: generated on first use, then read from ``path`` (owner-only)."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if key:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = get_random_secret_key()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first (or it was empty): use what is there
+        return path.read_text().strip() or key
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
 # --- Security -------------------------------------------------------------------------
 
-DEBUG = env_bool("DJANGO_DEBUG", ENV == "run")
+# No DATABASE_URL: the embedded PostgreSQL under var/, i.e. a developer's checkout.
+LOCAL_CHECKOUT = not os.environ.get("DATABASE_URL")
+DEBUG = env_bool("DJANGO_DEBUG", ENV == "run" or (LOCAL_CHECKOUT and not TESTING))
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if ENV in {"run", "test"} or TESTING:
-        SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+    if ENV == "test" or TESTING:
+        SECRET_KEY = "insecure-test-key-do-not-use-in-production"
+    elif ENV == "run" or LOCAL_CHECKOUT:
+        SECRET_KEY = local_secret_key(BASE_DIR / "var" / "secret_key")
     else:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it in the environment (make run and make test set a development key for you)."
+            "SECRET_KEY is not set. Set it in the environment: it is required with DATABASE_URL "
+            "(without DATABASE_URL, on a local checkout, a key is generated in var/secret_key)."
         )
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 if not ALLOWED_HOSTS and (DEBUG or TESTING or ENV == "run"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -104,7 +105,7 @@ def test_it_exports_the_register_as_csv_for_excel(admin_client, invoices):
     assert by_number[red.number][8:14] == ["-1000.00", "0.0600", "-60.00", "-1060.00", blue.number, "销售折让"]
 
 
-def test_it_exports_the_register_as_xlsx(admin_client, invoices):
+def test_it_exports_the_register_as_xlsx_with_numbers_and_dates_excel_can_compute_with(admin_client, invoices):
     blue, red = invoices
 
     response = export(admin_client, "export_register_xlsx", invoices)
@@ -115,6 +116,13 @@ def test_it_exports_the_register_as_xlsx(admin_client, invoices):
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == REGISTER_HEADER
     assert [(r[0], r[8], r[10], r[11], r[12] or "") for r in rows[1:]] == [
-        (blue.number, "11646.86", "698.81", "12345.67", ""),
-        (red.number, "-1000.00", "-60.00", "-1060.00", blue.number),
+        (blue.number, 11646.86, 698.81, 12345.67, ""),
+        (red.number, -1000, -60, -1060, blue.number),
     ]
+    blue_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == blue.number)
+    issued_on, amount, rate, vat, total = blue_row[1], blue_row[8], blue_row[9], blue_row[10], blue_row[11]
+    assert issued_on.is_date and issued_on.value.date() == date(2026, 11, 5)
+    assert [c.data_type for c in (amount, rate, vat, total)] == ["n", "n", "n", "n"]
+    assert [c.number_format for c in (amount, vat, total)] == ["0.00", "0.00", "0.00"]
+    assert rate.value == 0.06
+    assert blue_row[0].data_type == "s"  # a 20-digit invoice number stays text, never 1.2E+19

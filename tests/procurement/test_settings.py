@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from procurement.settings import BASE_DIR, _email_config
+from procurement.settings import BASE_DIR, _email_config, local_secret_key
 
 
 def import_settings(code: str = "import procurement.settings", **env: str) -> subprocess.CompletedProcess:
@@ -23,12 +23,50 @@ def import_settings(code: str = "import procurement.settings", **env: str) -> su
     )
 
 
-def test_it_requires_a_secret_key_outside_run_and_test():
+# As on a fresh clone: no DATABASE_URL, so the settings would start the embedded server;
+# it is replaced by a URL nothing connects to (importing the settings opens no connection).
+WITHOUT_DATABASE_URL = (
+    "import procurement.embedded_db as e; e.ensure_running = lambda: 'postgres://unused@127.0.0.1:9/unused'; "
+    "import procurement.settings as s; print(s.DEBUG, s.SECRET_KEY)"
+)
+
+
+def test_it_requires_a_secret_key_with_a_database_url_outside_run_and_test():
     result = import_settings()
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
     assert "ImproperlyConfigured" in result.stderr
+
+
+def test_it_generates_a_secret_key_once_on_a_checkout_without_database_url():
+    env = {k: v for k, v in os.environ.items() if k not in {"PROCUREMENT_ENV", "SECRET_KEY", "DJANGO_DEBUG"}}
+    env.pop("DATABASE_URL", None)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", WITHOUT_DATABASE_URL], cwd=BASE_DIR, env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    first, second = (r.stdout.split("\n")[0].split(" ") for r in runs)
+    assert first == second
+    debug, key = first
+    assert debug == "True"
+    assert key == (BASE_DIR / "var" / "secret_key").read_text().strip()
+    assert len(key) >= 50
+
+
+def test_it_keeps_a_generated_key_private_and_reuses_it(tmp_path):
+    path = tmp_path / "var" / "secret_key"
+
+    key = local_secret_key(path)
+
+    assert len(key) >= 50
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert local_secret_key(path) == key
+    assert local_secret_key(tmp_path / "other") != key
 
 
 def test_it_starts_with_a_secret_key_and_debug_off():

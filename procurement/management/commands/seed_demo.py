@@ -1,7 +1,16 @@
-"""Demo data for `make run`: staff, customers, contracts, projects, keys, portal users.
+"""Demo data for `make run`: staff, customers, contracts, projects, keys, portal users,
+three months of usage, closed bills, payments, invoices, budgets and alerts.
 
-Idempotent: every object is found by its natural key before it is created, so running it
-again changes nothing. Later features add their demo data here (usage, bills, invoices).
+Everything is placed relative to today, so that the tour the README describes holds on any
+date: the three past months are closed (the oldest paid, the next part-paid, the last open);
+ACME's fine-tuned model has no price since last month, so ACME's bill for last month is
+held in draft; last month ACME's key budget passed 50, 80 and 100 % and its customer budget
+50 %; and there are about 76,000 calls (the two oldest months carry what this month has not
+had yet, so the total does not depend on the day of the month).
+
+Idempotent: every object is found by its natural key before it is created, and the usage
+is the same for the same day, so running it again changes nothing (on a later day it adds
+that day's usage; a period already closed gets no new demo usage).
 """
 
 from __future__ import annotations
@@ -45,8 +54,8 @@ DEMO_CUSTOMERS = [
         "bank_account": "1219 0988 1010 001",
         "email": "ap@acme.example.cn",
         "contract": {
-            "number": "HT-ACME-2026-01",
-            "starts_on": date(2026, 1, 1),
+            "number": "HT-ACME-{year}-01",
+            "months_before": 11,  # starts on the 1st, that many months before this one
             "price_currency": "USD",
             "discount_percent": Decimal("8.00"),
             "payment_terms_days": 30,
@@ -66,8 +75,8 @@ DEMO_CUSTOMERS = [
         "bank_account": "0200 0045 0920 0123 456",
         "email": "finance@beidou.example.cn",
         "contract": {
-            "number": "HT-BEIDOU-2026-01",
-            "starts_on": date(2026, 3, 1),
+            "number": "HT-BEIDOU-{year}-01",
+            "months_before": 9,
             "price_currency": "USD",
             "discount_percent": Decimal("5.00"),
             "payment_terms_days": 45,
@@ -87,8 +96,8 @@ DEMO_CUSTOMERS = [
         "bank_account": "7589 6012 3456",
         "email": "ap@nanhai.example.cn",
         "contract": {
-            "number": "HT-NANHAI-2026-01",
-            "starts_on": date(2026, 5, 1),
+            "number": "HT-NANHAI-{year}-01",
+            "months_before": 7,
             "price_currency": "CNY",
             "fixed_exchange_rate": None,
             "payment_terms_days": 30,
@@ -109,24 +118,46 @@ DEMO_MODEL_MIX = [
     ("google", "gemini-2.5-flash", 0.15, 4500, 760, 0.10),
     ("openai", "acme-finetune-v2", 0.05, 2700, 400, 0.0),  # not in the price book: stored unpriced
 ]
+# Budgets on ACME (CNY at scale 1): last month's spend passes the whole key budget and half
+# of the customer budget (tests/procurement/test_seed_demo.py checks it on several dates).
+DEMO_KEY_BUDGET = Decimal("200.00")
+DEMO_CUSTOMER_BUDGET = Decimal("1450.00")
 
 
-def _demo_day_records(key: ApiKey, day: date, tz, now: datetime) -> list[dict]:
+def _older_months_volume(now: datetime) -> float:
+    """How much busier the two oldest months are than a normal month: they carry the part of
+    this month that has not happened yet, so the demo holds about four months of calls
+    whatever the day. Last month stays a normal month: its budgets' alerts and its bill look
+    the same on any date."""
+    period = current_period(now)
+    start = datetime.combine(period, time(0), tzinfo=billing_tz())
+    end = datetime.combine(next_period(period), time(0), tzinfo=billing_tz())
+    elapsed = (now - start) / (end - start)
+    return 1 + (1 - elapsed) / 2
+
+
+def _demo_day_records(key: ApiKey, day: date, tz, now: datetime, volume: float = 1.0) -> list[dict]:
+    """The calls of one key on one day that have happened by ``now``. The same (key, day,
+    n) always gives the same record, whatever ``now`` and ``volume`` (which only decide how
+    many there are), so a re-run never sends a request id with other content."""
     rng = random.Random(f"{key.key_id}-{day.isoformat()}")
     weekday_factor = 1.0 if day.weekday() < 5 else 0.35
-    calls = int(rng.gauss(110, 20) * weekday_factor * (1.4 if key.customer.code == "ACME" else 1.0))
+    calls = int(rng.gauss(110, 20) * weekday_factor * (1.4 if key.customer.code == "ACME" else 1.0) * volume)
+    # The unknown model shows up from last month on, at ACME only: last month's bill is held.
+    finetune_from = next_period(current_period(now), -1)
     records = []
     for n in range(max(calls, 0)):
         provider, model, _share, mean_in, mean_out, hit = rng.choices(
             DEMO_MODEL_MIX, weights=[m[2] for m in DEMO_MODEL_MIX]
         )[0]
-        # The unknown model shows up this month only, at ACME: its bill-to-be waits for a price.
-        if model == "acme-finetune-v2" and (key.customer.code != "ACME" or day < current_period()):
+        if model == "acme-finetune-v2" and (key.customer.code != "ACME" or day < finetune_from):
             provider, model, mean_in, mean_out, hit = "openai", "gpt-4o-mini", 3600, 600, 0.2
         moment = datetime.combine(day, time(9), tzinfo=tz) + timedelta(seconds=rng.randint(0, 12 * 3600))
-        if moment > now:
-            continue
         input_tokens = max(1, int(rng.expovariate(1 / mean_in)))
+        cache_draw = rng.random()
+        output_tokens = max(1, int(rng.expovariate(1 / mean_out)))
+        if moment > now:
+            continue  # not yet: drawn all the same, so the next record does not change
         records.append(
             {
                 "request_id": f"demo-{key.key_id}-{day:%Y%m%d}-{n}",
@@ -134,13 +165,11 @@ def _demo_day_records(key: ApiKey, day: date, tz, now: datetime) -> list[dict]:
                 "provider": provider,
                 "model": model,
                 "input_tokens": input_tokens,
-                "cached_input_tokens": int(input_tokens * hit * rng.random() * 2) if hit else 0,
-                "output_tokens": max(1, int(rng.expovariate(1 / mean_out))),
+                "cached_input_tokens": min(int(input_tokens * hit * cache_draw * 2), input_tokens) if hit else 0,
+                "output_tokens": output_tokens,
                 "occurred_at": moment.isoformat(),
             }
         )
-    for record in records:
-        record["cached_input_tokens"] = min(record["cached_input_tokens"], record["input_tokens"])
     return records
 
 
@@ -152,10 +181,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Also when DEBUG is off (demo passwords are public).")
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="Share of the demo's call volume, budgets and commitment (default 1: the README's demo; "
+            "tests use less to run faster).",
+        )
 
-    def handle(self, *args, force: bool, **options):
+    def handle(self, *args, force: bool, scale: float, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with published passwords; run it with DEBUG on or --force.")
+        if not 0 < scale <= 1:
+            raise CommandError("--scale must be more than 0 and at most 1.")
+        self.scale = scale
         with transaction.atomic():
             self.seed_staff()
             for spec in DEMO_CUSTOMERS:
@@ -252,6 +291,8 @@ class Command(BaseCommand):
             invoice_issue(bill=issued[-1].bill)
 
     def seed_budgets(self) -> None:
+        """ACME's budgets, evaluated as they were at the end of last month (a whole month of
+        usage on any date: the alerts the tour shows), then as of now (the allowances)."""
         from billing.budgets import budget_create, budgets_evaluate_customer
         from billing.models import Budget
 
@@ -261,7 +302,7 @@ class Command(BaseCommand):
                 customer=acme,
                 scope="customer",
                 target=None,
-                monthly_amount=Decimal("1500.00"),
+                monthly_amount=self.scaled(DEMO_CUSTOMER_BUDGET),
                 channels=["ops@acme.example.cn"],
             )
             key = ApiKey.objects.filter(customer=acme, project__code="search").first()
@@ -269,12 +310,17 @@ class Command(BaseCommand):
                 customer=acme,
                 scope="api_key",
                 target=key.key_id,
-                monthly_amount=Decimal("300.00"),
+                monthly_amount=self.scaled(DEMO_KEY_BUDGET),
                 hard_limit=True,
                 channels=["search-team@acme.example.cn"],
             )
+        end_of_last_month = datetime.combine(current_period(), time(0), tzinfo=billing_tz()) - timedelta(minutes=1)
         for customer in Customer.objects.filter(budgets__isnull=False).distinct():
+            budgets_evaluate_customer(customer_id=customer.pk, now=end_of_last_month)
             budgets_evaluate_customer(customer_id=customer.pk)
+
+    def scaled(self, amount: Decimal) -> Decimal:
+        return (amount * Decimal(str(self.scale))).quantize(Decimal("0.01"))
 
     def seed_prices_and_rates(self) -> None:
         prices_import(at=timezone.now())
@@ -286,21 +332,32 @@ class Command(BaseCommand):
     def seed_usage(self) -> int:
         """Three full months before this one plus this month to date, through the real
         ingestion path. Deterministic per day, so a re-run only adds days not seen yet."""
+        from billing.models import ClosedPeriod
+
         now = timezone.now()
         tz = billing_tz()
-        first_day = next_period(current_period(), -3)
-        keys = list(
-            ApiKey.objects.filter(customer__code__in=[c["code"] for c in DEMO_CUSTOMERS]).select_related("customer")
-        )
-        starts = {c["code"]: c["contract"]["starts_on"] for c in DEMO_CUSTOMERS}
+        this_month = current_period(now)
+        first_day = next_period(this_month, -3)
+        codes = [c["code"] for c in DEMO_CUSTOMERS]
+        keys = list(ApiKey.objects.filter(customer__code__in=codes).select_related("customer"))
+        starts = {
+            c.customer.code: c.starts_on
+            for c in Contract.objects.filter(customer__code__in=codes).order_by("-starts_on")
+        }
+        closed = set(ClosedPeriod.objects.filter(customer__code__in=codes).values_list("customer__code", "period"))
+        older_volume = _older_months_volume(now)
         accepted = 0
         day = first_day
         today = business_day(now)
         while day <= today:
+            period = day.replace(day=1)
+            volume = self.scale * (older_volume if period < next_period(this_month, -1) else 1.0)
             records = []
             for key in keys:
-                if day >= starts[key.customer.code]:  # a customer's keys are used from its contract's start
-                    records.extend(_demo_day_records(key, day, tz, now))
+                code = key.customer.code
+                # A customer's keys are used from its contract's start; a closed month stays as billed.
+                if code in starts and day >= starts[code] and (code, period) not in closed:
+                    records.extend(_demo_day_records(key, day, tz, now, volume))
             for start in range(0, len(records), 5000):
                 accepted += usage_ingest_batch(records=records[start : start + 5000]).accepted
             day += timedelta(days=1)
@@ -329,8 +386,12 @@ class Command(BaseCommand):
             fields = {k: spec[k] for k in ("name", "tax_id", "address", "phone", "bank_name", "bank_account", "email")}
             customer = services.customer_create(code=spec["code"], **fields)
         terms = dict(spec["contract"])
-        if not Contract.objects.filter(number=terms["number"]).exists():
-            services.contract_create(customer=customer, **terms)
+        if not Contract.objects.filter(customer=customer).exists():
+            starts_on = next_period(current_period(), -terms.pop("months_before"))
+            terms["number"] = terms["number"].format(year=starts_on.year)
+            if terms.get("minimum_monthly_commitment"):
+                terms["minimum_monthly_commitment"] = self.scaled(terms["minimum_monthly_commitment"])
+            services.contract_create(customer=customer, starts_on=starts_on, **terms)
         for code, name in spec["projects"]:
             project = Project.objects.filter(customer=customer, code=code).first()
             if project is None:
