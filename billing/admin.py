@@ -33,7 +33,7 @@ from billing.periods import format_period
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from procurement.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
-from procurement.admin_export import export_as_csv
+from procurement.admin_export import export_as_csv, export_as_xlsx
 from procurement.admin_forms import ServiceModelForm, action_with_form, partial_form
 from procurement.admin_links import document_links
 from procurement.api import Conflict
@@ -88,7 +88,7 @@ class PriceVersionAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
         "source",
         "locked",
     ]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = ["provider", "currency", "source", ("locked_at", admin.EmptyFieldListFilter)]
     search_fields = ["provider", "model", "note"]
     date_hierarchy = "effective_from"
@@ -138,7 +138,7 @@ class ExchangeRateForm(forms.ModelForm):
 class ExchangeRateAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
     form = ExchangeRateForm
     list_display = ["currency", "period_label", "rate", "updated_at", "updated_by", "locked"]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = ["currency", ("locked_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "period"
 
@@ -181,7 +181,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "priced",
         "bill_period",
     ]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
@@ -211,7 +211,7 @@ class QuarantinedRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     readonly_fields = ["received_at", "source", "batch_index", "request_id", "payload", "errors"]
     fields = readonly_fields + ["resolved_at", "resolution_note"]
-    actions = [export_as_csv, "mark_resolved"]
+    actions = [export_as_csv, export_as_xlsx, "mark_resolved"]
 
     @admin.display(description=_("errors"))
     def error_summary(self, obj: QuarantinedRecord) -> str:
@@ -365,7 +365,15 @@ class BillAdmin(admin.ModelAdmin):
     date_hierarchy = "period"
     list_select_related = ["customer", "project"]
     inlines = [BillLineInline, PaymentInline, BillEventInline]
-    actions = [export_as_csv, "close_again", "reprice_and_close", "render_pdf", "void_bills", "reissue_bills"]
+    actions = [
+        export_as_csv,
+        export_as_xlsx,
+        "close_again",
+        "reprice_and_close",
+        "render_pdf",
+        "void_bills",
+        "reissue_bills",
+    ]
     exclude = ["pdf"]
 
     fieldsets = [
@@ -640,7 +648,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "payer_name",
         "payer_mismatch",
     ]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = ["method", "payer_mismatch", "received_on"]
     search_fields = ["reference", "payer_name", "customer__code", "bill__number"]
     date_hierarchy = "received_on"
@@ -744,6 +752,38 @@ class BudgetAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+def alert_summary(alert: Alert) -> str:
+    """The alert in the reader's language, from its stored facts (the ``message`` field keeps
+    the text as it was sent, in the language of the day it fired)."""
+    facts = {
+        "budget": str(alert.budget) if alert.budget_id else alert.customer.code,
+        "spend": money_text(alert.amount),
+        "t": alert.threshold,
+        "period": format_period(alert.period),
+        **{k: v for k, v in (alert.data or {}).items() if isinstance(v, str | int)},
+    }
+    if alert.kind == Alert.Kind.THRESHOLD:
+        return _("%(budget)s: %(spend)s spent in %(period)s, past the %(t)s%% threshold.") % facts
+    if alert.kind == Alert.Kind.FORECAST and "projected" in facts:
+        return (
+            _(
+                "%(budget)s: at the current pace %(period)s ends near ¥%(projected)s, reaching the budget around %(expected_date)s."
+            )
+            % facts
+        )
+    if alert.kind == Alert.Kind.ANOMALY:
+        scope = facts.get("scope")
+        if scope == "month_over_month":
+            return (
+                _("%(budget)s: spend so far in %(period)s (%(spend)s) is well above the same days last month.") % facts
+            )
+        if scope == "api_key_model":
+            return _("Key %(key_id)s spent %(spend)s on %(model)s on %(day)s, far above its usual day.") % facts
+        if "day" in facts:
+            return _("%(budget)s spent %(spend)s on %(day)s, far above its usual day.") % facts
+    return alert.message
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = [
@@ -756,13 +796,24 @@ class AlertAdmin(admin.ModelAdmin):
         "short_message",
         "delivered",
     ]
-    actions = [export_as_csv]
+    actions = [export_as_csv, export_as_xlsx]
     list_filter = ["kind", PeriodFilter, "customer"]
     search_fields = ["customer__code", "customer__name", "message"]
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
     inlines = [AlertDeliveryInline]
-    fields = ["customer", "budget", "kind", "threshold", "period_label", "spend", "message", "details", "created_at"]
+    fields = [
+        "customer",
+        "budget",
+        "kind",
+        "threshold",
+        "period_label",
+        "spend",
+        "summary",
+        "message",
+        "details",
+        "created_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -786,9 +837,13 @@ class AlertAdmin(admin.ModelAdmin):
     def details(self, obj: Alert) -> str:
         return details_html(obj.data)
 
-    @admin.display(description=_("message"))
+    @admin.display(description=_("what happened"))
     def short_message(self, obj: Alert) -> str:
-        return obj.message[:90]
+        return alert_summary(obj)[:120]
+
+    @admin.display(description=_("what happened"))
+    def summary(self, obj: Alert) -> str:
+        return alert_summary(obj)
 
     @admin.display(description=_("delivered"))
     def delivered(self, obj: Alert) -> str:

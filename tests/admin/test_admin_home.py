@@ -32,3 +32,27 @@ def test_it_shows_finance_the_close_schedule_read_only(clerk_client):
     assert task.enabled is True
     assert clerk_client.get(reverse("admin:django_celery_beat_periodictask_add")).status_code == 403
     assert clerk_client.get(reverse("admin:django_celery_beat_periodictask_delete", args=[task.pk])).status_code == 403
+
+
+def test_it_shows_an_alert_in_the_readers_language(clerk_client, acme):
+    from datetime import date
+
+    from billing.models import Alert
+
+    alert = Alert.objects.create(
+        customer=acme,
+        kind="threshold",
+        threshold=80,
+        period=date(2026, 11, 1),
+        amount="812.40",
+        message="ACME：本月消费 ¥812.40，达到预算的 81.2%（阈值 80%）。",
+        dedupe_key="t:80",
+    )
+    change = reverse("admin:billing_alert_change", args=[alert.pk])
+
+    chinese = clerk_client.get(change).content.decode()
+    english = clerk_client.get(change, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "ACME：2026-11 已消费 ¥812.40，超过 80% 阈值。" in chinese
+    assert "ACME: ¥812.40 spent in 2026-11, past the 80% threshold." in english
+    assert "修改" not in chinese.split("<h1>")[1][:40]  # a read-only page: 查看, not 修改

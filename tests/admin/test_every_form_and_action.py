@@ -47,12 +47,13 @@ pytestmark = pytest.mark.django_db
 
 # (app_label, model_name) → the actions tested below (Django's delete_selected aside).
 COVERED_ACTIONS = {
-    ("billing", "priceversion"): {"export_as_csv"},
-    ("billing", "exchangerate"): {"export_as_csv"},
-    ("billing", "usagerollup"): {"export_as_csv"},
-    ("billing", "quarantinedrecord"): {"export_as_csv", "mark_resolved"},
+    ("billing", "priceversion"): {"export_as_csv", "export_as_xlsx"},
+    ("billing", "exchangerate"): {"export_as_csv", "export_as_xlsx"},
+    ("billing", "usagerollup"): {"export_as_csv", "export_as_xlsx"},
+    ("billing", "quarantinedrecord"): {"export_as_csv", "export_as_xlsx", "mark_resolved"},
     ("billing", "bill"): {
         "export_as_csv",
+        "export_as_xlsx",
         "close_again",
         "reprice_and_close",
         "render_pdf",
@@ -60,11 +61,11 @@ COVERED_ACTIONS = {
         "reissue_bills",
         "issue_invoice",
     },
-    ("billing", "payment"): {"export_as_csv"},
-    ("billing", "alert"): {"export_as_csv"},
-    ("customers", "customer"): {"export_as_csv"},
-    ("customers", "contract"): {"export_as_csv"},
-    ("customers", "apikey"): {"export_as_csv", "revoke_selected"},
+    ("billing", "payment"): {"export_as_csv", "export_as_xlsx"},
+    ("billing", "alert"): {"export_as_csv", "export_as_xlsx"},
+    ("customers", "customer"): {"export_as_csv", "export_as_xlsx"},
+    ("customers", "contract"): {"export_as_csv", "export_as_xlsx"},
+    ("customers", "apikey"): {"export_as_csv", "export_as_xlsx", "revoke_selected"},
     ("invoices", "invoice"): {"reverse_in_full", "resend", "export_register_csv", "export_register_xlsx"},
     ("invoices", "invoicerequest"): {"issue_requested"},
 }
@@ -638,15 +639,19 @@ def one_of_each(acme_bill, acme_project, alice):
     [PriceVersion, ExchangeRate, UsageRollup, QuarantinedRecord, Bill, Payment, Alert, Customer, Contract, ApiKey],
     ids=lambda m: m.__name__,
 )
-def test_it_exports_the_selected_rows_as_csv(clerk_client, one_of_each, model):
+def test_it_exports_the_selected_rows_as_csv_and_xlsx(clerk_client, one_of_each, model):
     obj = one_of_each[model]
 
     response = action(clerk_client, model, "export_as_csv", [obj])
+    workbook = action(clerk_client, model, "export_as_xlsx", [obj])
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2  # header + the one selected row
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet.max_row == 2
+    assert [c.value for c in sheet[1]] == rows[0]
 
 
 def test_it_keeps_credit_entries_read_only(clerk_client, acme):
