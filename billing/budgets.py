@@ -30,6 +30,7 @@ from billing.forecasting import day_anomaly, forecast_month_end, month_over_mont
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance, UsageRollup
 from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
+from billing.pricing.cost import cny_unrounded, exact_context, line_amount
 from billing.selectors import contract_for_period, exchange_rate_for
 from customers.models import ApiKey, Contract, Customer, Project
 
@@ -134,21 +135,67 @@ def daily_spend_cny(customer: Customer, start: date, end: date, **scope) -> dict
         .values("day", "period", "currency")
         .annotate(cost=Sum("cost"))
     )
-    factors: dict[date, Decimal] = {}
-    rates: dict[tuple[str, date], Decimal | None] = {}
+    terms = _PeriodTerms(customer)
     result: dict[date, Decimal] = defaultdict(Decimal)
     for row in rows:
-        period = row["period"]
-        if period not in factors:
-            contract = contract_for_period(customer, period)
-            factors[period] = (Decimal(100) - (contract.discount_percent if contract else ZERO)) / Decimal(100)
-            for currency in ("USD", "CNY"):
-                rates[(currency, period)] = exchange_rate_for(currency, period, contract=contract, exact=False)
-        rate = rates.get((row["currency"], period))
+        period, currency = row["period"], row["currency"]
+        rate = terms.rate(currency, period)
         if rate is None:
             continue  # no rate yet: the spend is unknown in CNY, not zero — surfaced in summaries
-        result[row["day"]] += row["cost"] * factors[period] * rate
+        value = cny_unrounded({currency: row["cost"]}, discount_percent=terms.discount(period), rates={currency: rate})
+        with exact_context():
+            result[row["day"]] += value
     return dict(result)
+
+
+class _PeriodTerms:
+    """The discount and the open-period rates (money rule 4) of one customer, looked up once each."""
+
+    def __init__(self, customer: Customer):
+        self.customer = customer
+        self._contracts: dict[date, Contract | None] = {}
+        self._rates: dict[tuple[str, date], Decimal | None] = {}
+
+    def contract(self, period: date) -> Contract | None:
+        if period not in self._contracts:
+            self._contracts[period] = contract_for_period(self.customer, period)
+        return self._contracts[period]
+
+    def discount(self, period: date) -> Decimal:
+        contract = self.contract(period)
+        return contract.discount_percent if contract else ZERO
+
+    def rate(self, currency: str, period: date) -> Decimal | None:
+        if (currency, period) not in self._rates:
+            self._rates[(currency, period)] = exchange_rate_for(
+                currency, period, contract=self.contract(period), exact=False
+            )
+        return self._rates[(currency, period)]
+
+
+def month_to_date_cny(customer: Customer, period: date, today: date, **scope) -> Decimal:
+    """Spend of ``period`` up to ``today`` as the bill will count it: one amount per
+    (project, model), each rounded once (money rule 5), summed; usage without a rate yet
+    counts nothing (its cost in CNY is unknown)."""
+    rows = (
+        UsageRollup.objects.filter(
+            customer=customer, period=period, day__lte=today, price_version__isnull=False, **scope
+        )
+        .values("project_id", "provider", "model", "currency")
+        .annotate(cost=Sum("cost"))
+    )
+    terms = _PeriodTerms(customer)
+    lines: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
+    for row in rows:
+        if terms.rate(row["currency"], period) is not None:
+            lines[(row["project_id"], row["provider"], row["model"])][row["currency"]] = row["cost"]
+    return sum(
+        (
+            line_amount(costs, discount_percent=terms.discount(period), rates={c: terms.rate(c, period) for c in costs})
+            for costs in lines.values()
+        ),
+        ZERO,
+    )
 
 
 def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
@@ -157,7 +204,11 @@ def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
     rate = exchange_rate_for(
         budget.currency, period, contract=contract_for_period(budget.customer, period), exact=False
     )
-    return None if rate is None else quantize_money(budget.monthly_amount * rate)
+    return (
+        None
+        if rate is None
+        else line_amount({budget.currency: budget.monthly_amount}, discount_percent=ZERO, rates={budget.currency: rate})
+    )
 
 
 # --- Firing and delivering alerts -------------------------------------------------------
@@ -287,7 +338,7 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     month_end = next_period(period) - timedelta(days=1)
     history_start = min(period, today - timedelta(days=28))
     daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
-    spend = quantize_money(sum((v for d, v in daily.items() if d >= period), ZERO))
+    spend = month_to_date_cny(budget.customer, period, today, **_scope_filter(budget))
     limit = budget_amount_cny(budget, period)
     fired: list[Alert] = []
     if limit is None or limit <= 0:

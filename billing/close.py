@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Sum
@@ -35,16 +35,15 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
+from billing.money import quantize_money
 from billing.payments import bill_event
 from billing.periods import business_day, format_period, next_period, period_start
-from billing.selectors import contract_for_period, exchange_rate_for, quantize_money
+from billing.pricing.cost import bill_totals, line_amount
+from billing.selectors import contract_for_period, exchange_rate_for
 from customers.models import Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
-# Enough digits for Σ cost (38) × discount factor (5) × rate (14) to be exact: the default
-# context (28) would round the product once before quantize_money rounds it again.
-EXACT_PRECISION = 80
 
 
 @dataclass
@@ -196,9 +195,7 @@ def build_lines(
             contracts[line.period] = contract_for_period(customer, line.period)
         contract = contracts[line.period]
         line.discount_percent = contract.discount_percent if contract else ZERO
-        factor = (Decimal(100) - line.discount_percent) / Decimal(100)
-        total = ZERO
-        for currency, cost in sorted(line.costs.items()):
+        for currency in sorted(line.costs):
             if (currency, line.period) not in rates:
                 rates[(currency, line.period)] = exchange_rate_for(currency, line.period, contract=contract, exact=True)
             rate = rates[(currency, line.period)]
@@ -213,9 +210,12 @@ def build_lines(
             if currency != "CNY" and not (contract and contract.fixed_exchange_rate is not None):
                 rates_used.add((currency, line.period))
             line.exchange_rates[currency] = rate
-            with localcontext(prec=EXACT_PRECISION):
-                total += cost * factor * rate  # money rule 5: round once, per line
-        line.amount = quantize_money(total)
+        # Money rule 5, rounded once per line; a line missing a rate holds the bill anyway.
+        line.amount = line_amount(
+            {c: cost for c, cost in line.costs.items() if c in line.exchange_rates},
+            discount_percent=line.discount_percent,
+            rates=line.exchange_rates,
+        )
 
     if unpriced:
         detail = ", ".join(f"{model} ({count})" for model, count in sorted(unpriced.items()))
@@ -276,12 +276,11 @@ def _save_lines(bill: Bill, drafts: list[LineDraft], *, replace: bool = True) ->
 
 
 def _apply_totals(bill: Bill, drafts: list[LineDraft], vat_rate: Decimal) -> None:
-    subtotal = sum((d.amount for d in drafts), ZERO)
-    vat = quantize_money(subtotal * vat_rate)  # money rule 8
+    subtotal, vat, total = bill_totals((d.amount for d in drafts), vat_rate)
     bill.vat_rate = vat_rate
     bill.subtotal = Money(subtotal, "CNY")
     bill.vat = Money(vat, "CNY")
-    bill.total = Money(subtotal + vat, "CNY")
+    bill.total = Money(total, "CNY")
 
 
 def _apply_credit(bill: Bill, actor=None) -> bool:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 
 from billing.models import ExchangeRate, UsageRollup
-from billing.money import quantize_money
 from billing.periods import format_period, next_period
+from billing.pricing.cost import line_amount
 from customers.models import Contract, Customer
 
 
@@ -118,16 +118,16 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
         else:
             row.cost_by_currency[item["currency"]] += item["cost"]
     missing: set[str] = set()
-    factor = (Decimal(100) - discount) / Decimal(100)
+    rates: dict[str, Decimal | None] = {}
     for row in rows.values():
-        total = Decimal(0)
-        complete = True
-        for currency, cost in row.cost_by_currency.items():
-            rate = exchange_rate_for(currency, period, contract=contract, exact=False)
-            if rate is None:
-                missing.add(currency)
-                complete = False
-                continue
-            total += cost * factor * rate
-        row.cost = quantize_money(total) if complete else None
+        for currency in row.cost_by_currency:
+            if currency not in rates:
+                rates[currency] = exchange_rate_for(currency, period, contract=contract, exact=False)
+        row_missing = {c for c in row.cost_by_currency if rates[c] is None}
+        missing |= row_missing
+        row.cost = (
+            None
+            if row_missing
+            else line_amount(row.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
+        )
     return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)

@@ -28,6 +28,7 @@ from djmoney.money import Money
 from billing.models import Bill, SellerProfile
 from billing.money import quantize_money
 from billing.periods import business_day, format_period
+from billing.pricing.cost import vat_amount
 from customers.models import Contract, InvoiceTitle, InvoiceType
 from invoices.models import (
     PARTIAL_RED_REASONS,
@@ -356,7 +357,7 @@ def invoice_red_letter(
                 % {"left": left_amount, "number": blue}
             )
         red_amount = quantize_money(amount)
-        red_vat = left_vat if red_amount == left_amount else min(quantize_money(red_amount * blue.vat_rate), left_vat)
+        red_vat = left_vat if red_amount == left_amount else min(vat_amount(red_amount, blue.vat_rate), left_vat)
     today = business_day(timezone.now())
     seller = seller_in_force(today)
     form = RedLetterForm.objects.create(

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.ingest import MAX_TOKENS, record_cost
+from billing.ingest import MAX_TOKENS
 from billing.models import PriceVersion, UsageRecord
+from billing.pricing.cost import record_cost
 from tests.billing.helpers import (
     SHANGHAI,
     ingest,
