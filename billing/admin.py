@@ -28,8 +28,8 @@ from billing.models import (
     UsageRollup,
 )
 from billing.periods import format_period
-from procurement.admin_export import export_as_csv
-from procurement.api import Conflict
+from common.admin_export import export_as_csv
+from common.api import Conflict
 
 
 class PeriodFilter(admin.SimpleListFilter):

@@ -32,6 +32,7 @@ from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
 from billing.pricing.cost import cny_unrounded, exact_context, line_amount
 from billing.selectors import contract_for_period, exchange_rate_for
+from common.tasks import enqueue, enqueue_on_commit
 from customers.models import ApiKey, Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
@@ -244,16 +245,10 @@ def alert_fire(
             deliveries = [AlertDelivery.objects.create(alert=alert, channel=c) for c in dict.fromkeys(channels)]
     except IntegrityError:
         return None
-    from billing import tasks
-
     # One callback per channel, robust: a channel whose enqueue (or, run eagerly, whose
     # sending) raises must not keep the others from being sent; it stays for the sweep.
     for delivery in deliveries:
-
-        def enqueue(pk: int = delivery.pk) -> None:
-            tasks.alert_deliver.delay(pk)
-
-        transaction.on_commit(enqueue, robust=True)
+        enqueue_on_commit("billing.tasks.alert_deliver", delivery.pk, robust=True)
     return alert
 
 
@@ -450,8 +445,6 @@ def budget_evaluation_request(*, customer_ids: set[int]) -> None:
     """
     if not customer_ids:
         return
-    from billing import tasks
-
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -463,7 +456,7 @@ def budget_evaluation_request(*, customer_ids: set[int]) -> None:
         )
         new = [row[0] for row in cursor.fetchall()]
     for customer_id in new:
-        tasks.budgets_evaluate.apply_async((customer_id,), countdown=1)
+        enqueue("billing.tasks.budgets_evaluate", customer_id, countdown=1)
 
 
 def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:

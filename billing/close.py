@@ -40,6 +40,7 @@ from billing.payments import bill_event
 from billing.periods import business_day, format_period, next_period, period_start
 from billing.pricing.cost import bill_totals, line_amount
 from billing.selectors import contract_for_period, exchange_rate_for
+from common.tasks import enqueue_on_commit
 from customers.models import Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
@@ -424,10 +425,8 @@ def month_close_customer(
             ClosedPeriod.objects.bulk_create([ClosedPeriod(customer=customer, period=period)], ignore_conflicts=True)
             _lock_inputs(drafts, rates_used)
             issued = [o.bill.pk for o in outcomes if o.action == "issued"]
-            if issued:
-                from billing import tasks
-
-                transaction.on_commit(lambda: [tasks.bill_render_and_send.delay(pk) for pk in issued])
+            for pk in issued:
+                enqueue_on_commit("billing.tasks.bill_render_and_send", pk)
     return outcomes
 
 

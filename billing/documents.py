@@ -36,7 +36,7 @@ def daily_spend(bill: Bill) -> list[tuple[str, Decimal]]:
 def spend_chart_svg(series: list[tuple[str, Decimal]], *, width: int = 640, height: int = 140) -> str:
     """A small bar chart as inline SVG (no JavaScript, no network, renders in WeasyPrint)."""
     # Inline SVG does not inherit the page's font: unnamed, the labels pull a system font into the PDF.
-    from procurement.pdf import PDF_FONT_FAMILY
+    from common.pdf import PDF_FONT_FAMILY
 
     top = max((value for _label, value in series), default=Decimal(0)) or Decimal(1)
     n = max(len(series), 1)
@@ -79,7 +79,7 @@ def bill_render_pdf(*, bill_id: int) -> Bill:
     bill = Bill.objects.select_related("customer", "project").get(pk=bill_id)
     if bill.status == Bill.Status.DRAFT:
         raise ValueError("A draft bill has no PDF; issue it first.")
-    from procurement.pdf import render_pdf  # WeasyPrint loads only where PDFs are made
+    from common.pdf import render_pdf  # WeasyPrint loads only where PDFs are made
 
     with translation.override("zh-hans"):
         pdf = render_pdf("pdf/bill.html", bill_context(bill))

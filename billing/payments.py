@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from billing.models import Bill, BillEvent, CreditEntry, Payment
-from procurement.api import Conflict
+from billing.periods import business_day
+from common.api import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def payment_record(
         CreditEntry.objects.create(customer=bill.customer, amount=Money(amount - applied, "CNY"), payment=payment)
     bill.amount_paid = Money(bill.amount_paid.amount + applied, "CNY")
     old = bill.status
-    bill.status = _status_after_payment(bill, timezone.localdate())
+    bill.status = _status_after_payment(bill, business_day(timezone.now()))
     bill.save(update_fields=["amount_paid", "status", "updated_at"])
     bill_event(
         bill,

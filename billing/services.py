@@ -14,7 +14,7 @@ from billing.models import ExchangeRate, PriceVersion
 from billing.periods import period_bounds
 from billing.pricing.cost import record_cost
 from billing.pricing.index import PriceIndex
-from procurement.api import Conflict
+from common.api import Conflict
 
 
 class LockedError(Conflict):

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from common.api import Conflict
 from invoices.models import Invoice, InvoiceCounter, InvoiceEvent, InvoiceLine, InvoiceRequest, RedLetterForm
-from procurement.api import Conflict
 
 # The register (发票登记簿) is the accountant's tax record, a Chinese document whatever the
 # language of the admin (like its sheet title): column names and values are written in Chinese.

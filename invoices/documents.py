@@ -32,7 +32,7 @@ def invoice_context(invoice: Invoice) -> dict:
 
 
 def invoice_render_pdf(*, invoice_id: int) -> Invoice:
-    from procurement.pdf import render_pdf
+    from common.pdf import render_pdf
 
     invoice = Invoice.objects.get(pk=invoice_id)
     if invoice.status == Invoice.Status.PENDING or not invoice.number:

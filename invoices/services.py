@@ -29,6 +29,8 @@ from billing.models import Bill, SellerProfile
 from billing.money import quantize_money
 from billing.periods import business_day, format_period
 from billing.pricing.cost import vat_amount
+from common.api import Conflict
+from common.tasks import enqueue_on_commit
 from customers.models import Contract, InvoiceTitle, InvoiceType
 from invoices.models import (
     PARTIAL_RED_REASONS,
@@ -39,7 +41,6 @@ from invoices.models import (
     RedLetterForm,
     RedReason,
 )
-from procurement.api import Conflict
 
 ZERO = Decimal("0")
 INVOICEABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID, Bill.Status.OVERDUE)
@@ -274,9 +275,8 @@ def invoice_issue(
 def _after_commit_render_and_send(invoice_ids: list[int]) -> None:
     if not invoice_ids:
         return
-    from invoices import tasks
-
-    transaction.on_commit(lambda: [tasks.invoice_render_and_send.delay(pk) for pk in invoice_ids])
+    for pk in invoice_ids:
+        enqueue_on_commit("invoices.tasks.invoice_render_and_send", pk)
 
 
 @transaction.atomic

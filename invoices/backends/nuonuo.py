@@ -74,6 +74,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import SellerProfile
+from billing.periods import business_day
 from customers.models import InvoiceType
 
 logger = logging.getLogger(__name__)
@@ -452,7 +453,7 @@ class NuonuoBackend:
                     mark_issued(
                         invoice=invoice,
                         number=result.invoice_number,
-                        issued_on=result.invoice_date or timezone.localdate(),
+                        issued_on=result.invoice_date or business_day(timezone.now()),
                     )
                 except ValidationError as exc:
                     # A number we cannot record (malformed, or already used): keep it pending for finance.
@@ -488,6 +489,6 @@ def _event(invoice, kind: str, **data) -> None:
 
 
 def _send_after_commit(invoice_id: int) -> None:
-    from invoices import tasks
+    from common.tasks import enqueue_on_commit
 
-    transaction.on_commit(lambda: tasks.invoice_platform_submit.delay(invoice_id))
+    enqueue_on_commit("invoices.tasks.invoice_platform_submit", invoice_id)
