@@ -583,11 +583,26 @@ class BudgetAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "created_by"]
 
     def save_model(self, request, obj, form, change):
-        if not obj.thresholds:
-            obj.thresholds = [50, 80, 100]
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        from billing.budgets import budget_create, budget_target, budget_update
+
+        terms = {
+            "scope": obj.scope,
+            "target": budget_target(obj),
+            "monthly_amount": obj.monthly_amount,
+            "currency": obj.currency,
+            "thresholds": obj.thresholds,
+            "hard_limit": obj.hard_limit,
+            "channels": obj.channels,
+        }
+        try:
+            if change:
+                saved = budget_update(budget=obj, is_active=obj.is_active, **terms)
+            else:
+                saved = budget_create(customer=obj.customer, actor=request.user, **terms)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.pk = saved.pk
 
 
 @admin.register(Alert)

@@ -64,6 +64,48 @@ def _check_channel(channel: str) -> None:
         ) from exc
 
 
+def _budget_terms(
+    *,
+    customer: Customer,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    thresholds: list[int] | None,
+    channels: list[str] | None,
+) -> dict:
+    """The checked fields of a budget, for budget_create and budget_update alike."""
+    project = api_key = None
+    if scope == Budget.Scope.PROJECT:
+        project = Project.objects.filter(customer=customer, code=target or "").first()
+        if project is None:
+            raise ValidationError({"target": [_("No project with this code for the customer.")]})
+    elif scope == Budget.Scope.API_KEY:
+        api_key = ApiKey.objects.filter(customer=customer, key_id=target or "").first()
+        if api_key is None:
+            raise ValidationError({"target": [_("No API key with this key_id for the customer.")]})
+    elif scope == Budget.Scope.CUSTOMER:
+        if target:
+            raise ValidationError({"target": [_("A customer-wide budget has no target; send null.")]})
+    else:
+        raise ValidationError({"scope": [_("One of: customer, project, api_key.")]})
+    if monthly_amount is None or monthly_amount <= 0:
+        raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
+    thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
+    if any(t <= 0 or t > 1000 for t in thresholds):
+        raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
+    channels = [c.strip() for c in (channels or []) if c.strip()]
+    for channel in channels:
+        _check_channel(channel)
+    return {
+        "scope": scope,
+        "project": project,
+        "api_key": api_key,
+        "monthly_amount": monthly_amount,
+        "thresholds": thresholds,
+        "channels": channels,
+    }
+
+
 @transaction.atomic
 def budget_create(
     *,
@@ -77,43 +119,64 @@ def budget_create(
     channels: list[str] | None = None,
     actor=None,
 ) -> Budget:
-    project = api_key = None
-    if scope == Budget.Scope.PROJECT:
-        project = Project.objects.filter(customer=customer, code=target or "").first()
-        if project is None:
-            raise ValidationError({"target": [_("No project with this code for the customer.")]})
-    elif scope == Budget.Scope.API_KEY:
-        api_key = ApiKey.objects.filter(customer=customer, key_id=target or "").first()
-        if api_key is None:
-            raise ValidationError({"target": [_("No API key with this key_id for the customer.")]})
-        project = None
-    elif scope == Budget.Scope.CUSTOMER:
-        if target:
-            raise ValidationError({"target": [_("A customer-wide budget has no target; send null.")]})
-    else:
-        raise ValidationError({"scope": [_("One of: customer, project, api_key.")]})
-    if monthly_amount <= 0:
-        raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
-    thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
-    if any(t <= 0 or t > 1000 for t in thresholds):
-        raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
-    channels = [c.strip() for c in (channels or []) if c.strip()]
-    for channel in channels:
-        _check_channel(channel)
-    budget = Budget.objects.create(
+    terms = _budget_terms(
         customer=customer,
         scope=scope,
-        project=project,
-        api_key=api_key,
+        target=target,
         monthly_amount=monthly_amount,
-        currency=currency,
         thresholds=thresholds,
-        hard_limit=hard_limit,
         channels=channels,
+    )
+    budget = Budget.objects.create(
+        customer=customer,
+        currency=currency,
+        hard_limit=hard_limit,
         created_by=actor if getattr(actor, "pk", None) else None,
+        **terms,
     )
     transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer.pk))
     return budget
+
+
+@transaction.atomic
+def budget_update(
+    *,
+    budget: Budget,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    currency: str,
+    thresholds: list[int] | None,
+    hard_limit: bool,
+    channels: list[str] | None,
+    is_active: bool = True,
+) -> Budget:
+    """Change a budget with the same checks as budget_create; re-evaluated on commit (a
+    raised amount can unblock a key, a lowered one block it)."""
+    budget = Budget.objects.select_for_update().get(pk=budget.pk)
+    terms = _budget_terms(
+        customer=budget.customer,
+        scope=scope,
+        target=target,
+        monthly_amount=monthly_amount,
+        thresholds=thresholds,
+        channels=channels,
+    )
+    for name, value in {**terms, "currency": currency, "hard_limit": hard_limit, "is_active": is_active}.items():
+        setattr(budget, name, value)
+    budget.save()
+    customer_id = budget.customer_id
+    transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer_id))
+    return budget
+
+
+def budget_target(budget: Budget) -> str | None:
+    """The ``target`` budget_create takes for this budget: the project code, the key_id or None."""
+    if budget.scope == Budget.Scope.PROJECT:
+        return budget.project.code if budget.project_id else None
+    if budget.scope == Budget.Scope.API_KEY:
+        return budget.api_key.key_id if budget.api_key_id else None
+    return None
 
 
 # --- Spend ----------------------------------------------------------------------------

@@ -23,9 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from billing.bills.events import bill_event
+from billing.bills.transitions import bill_move
 from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
 from billing.models import (
     Bill,
+    BillEvent,
     BillLine,
     ClosedPeriod,
     CreditEntry,
@@ -36,7 +39,6 @@ from billing.models import (
     UsageRollup,
 )
 from billing.money import quantize_money
-from billing.payments import bill_event
 from billing.periods import business_day, format_period, next_period, period_start
 from billing.pricing.cost import bill_totals, line_amount
 from billing.selectors import contract_for_period, exchange_rate_for
@@ -301,21 +303,21 @@ def _apply_credit(bill: Bill, actor=None) -> bool:
     )
     CreditEntry.objects.create(customer=bill.customer, amount=Money(-use, "CNY"), payment=payment, bill=bill)
     bill.amount_paid = Money(bill.amount_paid.amount + use, "CNY")
-    bill.status = Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID
-    bill_event(bill, "credit_applied", actor, amount=str(use))
+    bill_move(bill, Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID)
+    bill_event(bill, BillEvent.Kind.CREDIT_APPLIED, actor, amount=str(use))
     return True
 
 
 def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
     bill.number = bill_number(bill.customer, bill.period, bill.project, bill.revision)
-    bill.status = Bill.Status.ISSUED
+    bill_move(bill, Bill.Status.ISSUED)
     bill.hold_reason = ""
     bill.issued_on = today
     bill.due_on = today + timedelta(days=contract.payment_terms_days)
     bill.seller = _seller_snapshot(today)
     bill.buyer = _buyer_snapshot(bill.customer)
     bill.save()
-    bill_event(bill, "issued", actor, number=bill.number, total=str(bill.total.amount))
+    bill_event(bill, BillEvent.Kind.ISSUED, actor, number=bill.number, total=str(bill.total.amount))
     if _apply_credit(bill, actor):
         bill.save()
 
@@ -413,7 +415,7 @@ def month_close_customer(
             _save_lines(bill, lines, replace=not is_new)
             if holds:
                 if previous_hold != bill.hold_reason:  # a re-run with the same cause adds nothing
-                    bill_event(bill, "held", actor, reasons=holds)
+                    bill_event(bill, BillEvent.Kind.HELD, actor, reasons=holds)
                 outcomes.append(CloseOutcome(bill, "held"))
                 continue
             _issue(bill, contract, today, actor)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from billing.money import rmb_figures, rmb_upper
+from invoices.events import invoice_event
 from invoices.models import Invoice, InvoiceEvent
 
 TITLES = {
@@ -78,5 +79,5 @@ def invoice_send(*, invoice_id: int) -> bool:
     except Exception:
         Invoice.objects.filter(pk=invoice_id).update(emailed_at=None)
         raise
-    InvoiceEvent.objects.create(invoice=invoice, kind="emailed", data={"to": to})
+    invoice_event(invoice, InvoiceEvent.Kind.EMAILED, to=to)
     return True

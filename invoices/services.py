@@ -32,24 +32,19 @@ from billing.pricing.cost import vat_amount
 from common.api import Conflict
 from common.tasks import enqueue_on_commit
 from customers.models import Contract, InvoiceTitle, InvoiceType
+from invoices.events import invoice_event as _event
 from invoices.models import (
     PARTIAL_RED_REASONS,
     Invoice,
     InvoiceCounter,
-    InvoiceEvent,
     InvoiceLine,
     RedLetterForm,
     RedReason,
 )
+from invoices.transitions import invoice_can_become, invoice_move, invoice_sources
 
 ZERO = Decimal("0")
 INVOICEABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID, Bill.Status.OVERDUE)
-
-
-def _event(invoice: Invoice, kind: str, actor=None, **data) -> None:
-    InvoiceEvent.objects.create(
-        invoice=invoice, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data
-    )
 
 
 def seller_in_force(on: date) -> SellerProfile:
@@ -287,7 +282,7 @@ def mark_issued(*, invoice: Invoice, number: str, issued_on: date, actor=None) -
     # An issued invoice never changes: a second result (a repeated callback, finance typing
     # the number again) must not overwrite the first number.
     current = Invoice.objects.select_for_update().only("status").get(pk=invoice.pk)
-    if current.status != Invoice.Status.PENDING:
+    if not invoice_can_become(current.status, Invoice.Status.ISSUED):
         raise Conflict(
             _("Invoice %(invoice)s is %(status)s; its number cannot change.")
             % {"invoice": invoice, "status": current.get_status_display()}
@@ -296,7 +291,8 @@ def mark_issued(*, invoice: Invoice, number: str, issued_on: date, actor=None) -
         raise ValidationError({"number": [_("This invoice number is already recorded.")]})
     invoice.number = number
     invoice.issued_on = issued_on
-    invoice.status = Invoice.Status.ISSUED
+    invoice.status = current.status
+    invoice_move(invoice, Invoice.Status.ISSUED)
     invoice.save(update_fields=["number", "issued_on", "status", "updated_at"])
     _event(invoice, "issued", actor, number=number)
     if invoice.color == Invoice.Color.RED:
@@ -312,7 +308,9 @@ def _reversed_so_far(blue: Invoice) -> Invoiced:
 def _settle_reversal(red: Invoice) -> None:
     blue = Invoice.objects.select_for_update().get(pk=red.original_id)
     done = _reversed_so_far(blue)
-    blue.status = Invoice.Status.REVERSED if done.total >= blue.total.amount else Invoice.Status.PARTIALLY_REVERSED
+    invoice_move(
+        blue, Invoice.Status.REVERSED if done.total >= blue.total.amount else Invoice.Status.PARTIALLY_REVERSED
+    )
     blue.save(update_fields=["status", "updated_at"])
     RedLetterForm.objects.filter(red=red).update(status=RedLetterForm.Status.RED_ISSUED)
     _event(blue, "reversed" if blue.status == Invoice.Status.REVERSED else "partially_reversed", None, red=red.number)
@@ -330,10 +328,7 @@ def invoice_red_letter(
             {"reason": [_("The reason is 1 (return), 2 (error), 3 (service stopped) or 4 (discount).")]}
         )
     blue = Invoice.objects.select_for_update().get(pk=blue.pk)
-    if blue.color != Invoice.Color.BLUE or blue.status not in (
-        Invoice.Status.ISSUED,
-        Invoice.Status.PARTIALLY_REVERSED,
-    ):
+    if blue.color != Invoice.Color.BLUE or not invoice_can_become(blue.status, Invoice.Status.REVERSED):
         raise Conflict(
             _("Invoice %(number)s cannot be reversed (it is %(status)s).")
             % {"number": blue, "status": blue.get_status_display()}
@@ -424,9 +419,7 @@ def bill_reverse_invoices(*, bill: Bill, reason: str = "", actor=None) -> list[I
         raise Conflict(
             _("Bill %(bill)s has invoices pending at the platform; wait for them before voiding.") % {"bill": bill}
         )
-    standing = bill.invoices.filter(
-        color=Invoice.Color.BLUE, status__in=(Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_REVERSED)
-    )
+    standing = bill.invoices.filter(color=Invoice.Color.BLUE, status__in=invoice_sources(Invoice.Status.REVERSED))
     return [invoice_red_letter(blue=blue, reason=RedReason.ERROR, note=reason, actor=actor) for blue in standing]
 
 

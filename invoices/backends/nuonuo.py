@@ -409,7 +409,9 @@ class NuonuoBackend:
         from invoices.models import Invoice
 
         with transaction.atomic():
-            updated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.PENDING).update(
+            from invoices.transitions import invoice_sources
+
+            updated = Invoice.objects.filter(pk=invoice.pk, status__in=invoice_sources(Invoice.Status.FAILED)).update(
                 status=Invoice.Status.FAILED, failure=message, updated_at=timezone.now()
             )
             if updated:
@@ -483,9 +485,9 @@ class NuonuoBackend:
 
 
 def _event(invoice, kind: str, **data) -> None:
-    from invoices.models import InvoiceEvent
+    from invoices.events import invoice_event
 
-    InvoiceEvent.objects.create(invoice=invoice, kind=kind, data=data)
+    invoice_event(invoice, kind, **data)
 
 
 def _send_after_commit(invoice_id: int) -> None:
