@@ -527,6 +527,52 @@ def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
     return budgets_evaluate_customer(customer_id=customer_id)
 
 
+def budgets_evaluate_all(*, now: datetime | None = None) -> int:
+    """Beat (and ``manage.py evaluate_budgets``): evaluate every customer with an active
+    budget — the month reset, forecasts, events a coalesced evaluation missed. Returns the
+    number of alerts fired."""
+    fired = 0
+    for customer_id in Budget.objects.filter(is_active=True).values_list("customer_id", flat=True).distinct():
+        fired += len(budgets_evaluate_customer(customer_id=customer_id, now=now))
+    return fired
+
+
+ALERT_DELIVERY_MAX_RETRIES = 6  # the delivery task's own retries: 30 s · (1 + 2 + … + 2^5) ≈ 32 min
+
+
+def _enqueue_delivery(delivery_id: int, *, retries_spent: bool) -> None:
+    # Retries already spent: a single attempt, no new backoff chain.
+    options = {"retries": ALERT_DELIVERY_MAX_RETRIES} if retries_spent else {}
+    enqueue("billing.tasks.alert_deliver", delivery_id, **options)
+
+
+def alert_deliveries_retry(*, now: datetime | None = None, deliver=None) -> int:
+    """Send again what a crashed worker left pending, and what is still failing after the
+    delivery task's own retries (a channel down longer than its backoff): one more attempt
+    per run, for a day after the alert fired. ``deliver(delivery_id, retries_spent=…)``
+    defaults to enqueueing the delivery task; ``manage.py deliver_alerts`` sends at once."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    deliver = deliver or _enqueue_delivery
+    # An hour is safely past the task's own retries.
+    stale = AlertDelivery.objects.filter(
+        Q(status=AlertDelivery.Status.PENDING, alert__created_at__lt=now - timedelta(minutes=10))
+        | Q(
+            status=AlertDelivery.Status.FAILED,
+            alert__created_at__lt=now - timedelta(hours=1),
+            alert__created_at__gte=now - timedelta(days=1),
+        )
+    )
+    rows = list(stale.order_by("pk").values_list("pk", "status")[:1000])
+    for pk, status in rows:
+        try:
+            deliver(pk, retries_spent=status != AlertDelivery.Status.PENDING)
+        except Exception:  # noqa: BLE001 - recorded on the row; the next run tries again
+            logger.warning("alert delivery retry failed", extra={"delivery": pk}, exc_info=True)
+    return len(rows)
+
+
 # --- Allowance ------------------------------------------------------------------------
 
 

@@ -25,6 +25,12 @@ def grant_staff_permissions(**kwargs) -> None:
         group.permissions.add(*permissions)
 
 
+def sync_beat_schedule(**kwargs) -> None:
+    from procurement.schedule import beat_schedule_sync
+
+    beat_schedule_sync()
+
+
 class ProcurementConfig(AppConfig):
     name = "procurement"
     verbose_name = _("Procurement Center")
@@ -37,3 +43,4 @@ class ProcurementConfig(AppConfig):
         admin.site.site_title = _("Procurement Center")
         # Every app's post_migrate (idempotent): the last one sees every permission created.
         post_migrate.connect(grant_staff_permissions, dispatch_uid="procurement.grant_staff_permissions")
+        post_migrate.connect(sync_beat_schedule, dispatch_uid="procurement.sync_beat_schedule")
