@@ -78,7 +78,7 @@ def test_every_scheduled_task_exists_and_has_a_command_twin():
     for entry in SCHEDULE:
         assert entry.task in tasks, entry.task
     for task, command in twins.items():
-        assert command in commands, command
+        assert task in tasks and command in commands, (task, command)
 
 
 @pytest.mark.django_db
