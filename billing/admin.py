@@ -30,13 +30,13 @@ from billing.models import (
     UsageRollup,
 )
 from billing.periods import format_period
+from common.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
+from common.admin_export import export_as_csv, export_as_xlsx
+from common.admin_forms import ServiceModelForm, action_with_form, partial_form
+from common.admin_links import document_links
+from common.api import Conflict
 from customers.admin import CustomerAdmin
 from customers.models import Customer
-from procurement.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
-from procurement.admin_export import export_as_csv, export_as_xlsx
-from procurement.admin_forms import ServiceModelForm, action_with_form, partial_form
-from procurement.admin_links import document_links
-from procurement.api import Conflict
 
 
 class PeriodFilter(admin.SimpleListFilter):
@@ -745,11 +745,26 @@ class BudgetAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "created_by"]
 
     def save_model(self, request, obj, form, change):
-        if not obj.thresholds:
-            obj.thresholds = [50, 80, 100]
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        from billing.budgets import budget_create, budget_target, budget_update
+
+        terms = {
+            "scope": obj.scope,
+            "target": budget_target(obj),
+            "monthly_amount": obj.monthly_amount,
+            "currency": obj.currency,
+            "thresholds": obj.thresholds,
+            "hard_limit": obj.hard_limit,
+            "channels": obj.channels,
+        }
+        try:
+            if change:
+                saved = budget_update(budget=obj, is_active=obj.is_active, **terms)
+            else:
+                saved = budget_create(customer=obj.customer, actor=request.user, **terms)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.pk = saved.pk
 
 
 def alert_summary(alert: Alert) -> str:

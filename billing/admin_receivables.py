@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Bill, CreditEntry
 from billing.periods import business_day, format_period
 from billing.receivables import receivables_aging_table
-from procurement.admin_display import money_text
+from common.admin_display import money_text
 
 BUCKET_LABELS = {
     "current": _("not yet due"),

@@ -25,8 +25,8 @@ from billing.ingest import MAX_BODY_BYTES, MAX_RECORDS, usage_ingest_batch
 from billing.models import Currency, ExchangeRate, PriceVersion
 from billing.periods import billing_tz, current_period, format_period, parse_period
 from billing.selectors import GROUPINGS, usage_summary
+from common.api import PayloadTooLarge
 from customers.access import READ_USAGE_ROLES, IsFinance, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
-from procurement.api import PayloadTooLarge
 
 # --- Ingestion ------------------------------------------------------------------------
 

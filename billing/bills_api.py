@@ -18,8 +18,9 @@ from rest_framework.views import APIView
 from billing import payments, receivables
 from billing.documents import bill_pdf_bytes
 from billing.models import Bill, BillLine, Payment
-from billing.periods import format_period, next_period, parse_period, period_start
+from billing.periods import business_day, format_period, next_period, parse_period, period_start
 from billing.selectors import bill_for, bill_with_pdf_for, visible_bills
+from common.tasks import enqueue
 from customers.access import IsFinance, IsFinanceOrPortal, is_finance
 
 
@@ -316,7 +317,6 @@ class MonthClose(APIView):
 
     @extend_schema(request=CloseSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
-        from billing import tasks
         from billing.close import customers_to_close
         from customers.models import Customer
 
@@ -331,7 +331,7 @@ class MonthClose(APIView):
         else:
             ids = customers_to_close(month)
         for customer_id in ids:
-            tasks.month_close_customer.delay(customer_id, month.isoformat())
+            enqueue("billing.tasks.month_close_customer", customer_id, month.isoformat())
         return Response({"period": format_period(month), "queued": len(ids)}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -346,7 +346,7 @@ class ReceivablesAging(APIView):
         from django.utils import timezone
         from django.utils.dateparse import parse_date
 
-        as_of = parse_date(request.query_params.get("as_of") or "") or timezone.localdate()
+        as_of = parse_date(request.query_params.get("as_of") or "") or business_day(timezone.now())
         return Response(receivables.receivables_aging(as_of=as_of))
 
 

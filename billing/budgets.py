@@ -30,7 +30,9 @@ from billing.forecasting import day_anomaly, forecast_month_end, month_over_mont
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance, UsageRollup
 from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
+from billing.pricing.cost import cny_unrounded, exact_context, line_amount
 from billing.selectors import contract_for_period, exchange_rate_for
+from common.tasks import enqueue, enqueue_on_commit
 from customers.models import ApiKey, Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,48 @@ def _check_channel(channel: str) -> None:
         ) from exc
 
 
+def _budget_terms(
+    *,
+    customer: Customer,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    thresholds: list[int] | None,
+    channels: list[str] | None,
+) -> dict:
+    """The checked fields of a budget, for budget_create and budget_update alike."""
+    project = api_key = None
+    if scope == Budget.Scope.PROJECT:
+        project = Project.objects.filter(customer=customer, code=target or "").first()
+        if project is None:
+            raise ValidationError({"target": [_("No project with this code for the customer.")]})
+    elif scope == Budget.Scope.API_KEY:
+        api_key = ApiKey.objects.filter(customer=customer, key_id=target or "").first()
+        if api_key is None:
+            raise ValidationError({"target": [_("No API key with this key_id for the customer.")]})
+    elif scope == Budget.Scope.CUSTOMER:
+        if target:
+            raise ValidationError({"target": [_("A customer-wide budget has no target; send null.")]})
+    else:
+        raise ValidationError({"scope": [_("One of: customer, project, api_key.")]})
+    if monthly_amount is None or monthly_amount <= 0:
+        raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
+    thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
+    if any(t <= 0 or t > 1000 for t in thresholds):
+        raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
+    channels = [c.strip() for c in (channels or []) if c.strip()]
+    for channel in channels:
+        _check_channel(channel)
+    return {
+        "scope": scope,
+        "project": project,
+        "api_key": api_key,
+        "monthly_amount": monthly_amount,
+        "thresholds": thresholds,
+        "channels": channels,
+    }
+
+
 @transaction.atomic
 def budget_create(
     *,
@@ -75,43 +119,64 @@ def budget_create(
     channels: list[str] | None = None,
     actor=None,
 ) -> Budget:
-    project = api_key = None
-    if scope == Budget.Scope.PROJECT:
-        project = Project.objects.filter(customer=customer, code=target or "").first()
-        if project is None:
-            raise ValidationError({"target": [_("No project with this code for the customer.")]})
-    elif scope == Budget.Scope.API_KEY:
-        api_key = ApiKey.objects.filter(customer=customer, key_id=target or "").first()
-        if api_key is None:
-            raise ValidationError({"target": [_("No API key with this key_id for the customer.")]})
-        project = None
-    elif scope == Budget.Scope.CUSTOMER:
-        if target:
-            raise ValidationError({"target": [_("A customer-wide budget has no target; send null.")]})
-    else:
-        raise ValidationError({"scope": [_("One of: customer, project, api_key.")]})
-    if monthly_amount <= 0:
-        raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
-    thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
-    if any(t <= 0 or t > 1000 for t in thresholds):
-        raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
-    channels = [c.strip() for c in (channels or []) if c.strip()]
-    for channel in channels:
-        _check_channel(channel)
-    budget = Budget.objects.create(
+    terms = _budget_terms(
         customer=customer,
         scope=scope,
-        project=project,
-        api_key=api_key,
+        target=target,
         monthly_amount=monthly_amount,
-        currency=currency,
         thresholds=thresholds,
-        hard_limit=hard_limit,
         channels=channels,
+    )
+    budget = Budget.objects.create(
+        customer=customer,
+        currency=currency,
+        hard_limit=hard_limit,
         created_by=actor if getattr(actor, "pk", None) else None,
+        **terms,
     )
     transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer.pk))
     return budget
+
+
+@transaction.atomic
+def budget_update(
+    *,
+    budget: Budget,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    currency: str,
+    thresholds: list[int] | None,
+    hard_limit: bool,
+    channels: list[str] | None,
+    is_active: bool = True,
+) -> Budget:
+    """Change a budget with the same checks as budget_create; re-evaluated on commit (a
+    raised amount can unblock a key, a lowered one block it)."""
+    budget = Budget.objects.select_for_update().get(pk=budget.pk)
+    terms = _budget_terms(
+        customer=budget.customer,
+        scope=scope,
+        target=target,
+        monthly_amount=monthly_amount,
+        thresholds=thresholds,
+        channels=channels,
+    )
+    for name, value in {**terms, "currency": currency, "hard_limit": hard_limit, "is_active": is_active}.items():
+        setattr(budget, name, value)
+    budget.save()
+    customer_id = budget.customer_id
+    transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer_id))
+    return budget
+
+
+def budget_target(budget: Budget) -> str | None:
+    """The ``target`` budget_create takes for this budget: the project code, the key_id or None."""
+    if budget.scope == Budget.Scope.PROJECT:
+        return budget.project.code if budget.project_id else None
+    if budget.scope == Budget.Scope.API_KEY:
+        return budget.api_key.key_id if budget.api_key_id else None
+    return None
 
 
 # --- Spend ----------------------------------------------------------------------------
@@ -134,21 +199,67 @@ def daily_spend_cny(customer: Customer, start: date, end: date, **scope) -> dict
         .values("day", "period", "currency")
         .annotate(cost=Sum("cost"))
     )
-    factors: dict[date, Decimal] = {}
-    rates: dict[tuple[str, date], Decimal | None] = {}
+    terms = _PeriodTerms(customer)
     result: dict[date, Decimal] = defaultdict(Decimal)
     for row in rows:
-        period = row["period"]
-        if period not in factors:
-            contract = contract_for_period(customer, period)
-            factors[period] = (Decimal(100) - (contract.discount_percent if contract else ZERO)) / Decimal(100)
-            for currency in ("USD", "CNY"):
-                rates[(currency, period)] = exchange_rate_for(currency, period, contract=contract, exact=False)
-        rate = rates.get((row["currency"], period))
+        period, currency = row["period"], row["currency"]
+        rate = terms.rate(currency, period)
         if rate is None:
             continue  # no rate yet: the spend is unknown in CNY, not zero — surfaced in summaries
-        result[row["day"]] += row["cost"] * factors[period] * rate
+        value = cny_unrounded({currency: row["cost"]}, discount_percent=terms.discount(period), rates={currency: rate})
+        with exact_context():
+            result[row["day"]] += value
     return dict(result)
+
+
+class _PeriodTerms:
+    """The discount and the open-period rates (money rule 4) of one customer, looked up once each."""
+
+    def __init__(self, customer: Customer):
+        self.customer = customer
+        self._contracts: dict[date, Contract | None] = {}
+        self._rates: dict[tuple[str, date], Decimal | None] = {}
+
+    def contract(self, period: date) -> Contract | None:
+        if period not in self._contracts:
+            self._contracts[period] = contract_for_period(self.customer, period)
+        return self._contracts[period]
+
+    def discount(self, period: date) -> Decimal:
+        contract = self.contract(period)
+        return contract.discount_percent if contract else ZERO
+
+    def rate(self, currency: str, period: date) -> Decimal | None:
+        if (currency, period) not in self._rates:
+            self._rates[(currency, period)] = exchange_rate_for(
+                currency, period, contract=self.contract(period), exact=False
+            )
+        return self._rates[(currency, period)]
+
+
+def month_to_date_cny(customer: Customer, period: date, today: date, **scope) -> Decimal:
+    """Spend of ``period`` up to ``today`` as the bill will count it: one amount per
+    (project, model), each rounded once (money rule 5), summed; usage without a rate yet
+    counts nothing (its cost in CNY is unknown)."""
+    rows = (
+        UsageRollup.objects.filter(
+            customer=customer, period=period, day__lte=today, price_version__isnull=False, **scope
+        )
+        .values("project_id", "provider", "model", "currency")
+        .annotate(cost=Sum("cost"))
+    )
+    terms = _PeriodTerms(customer)
+    lines: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
+    for row in rows:
+        if terms.rate(row["currency"], period) is not None:
+            lines[(row["project_id"], row["provider"], row["model"])][row["currency"]] = row["cost"]
+    return sum(
+        (
+            line_amount(costs, discount_percent=terms.discount(period), rates={c: terms.rate(c, period) for c in costs})
+            for costs in lines.values()
+        ),
+        ZERO,
+    )
 
 
 def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
@@ -157,7 +268,11 @@ def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
     rate = exchange_rate_for(
         budget.currency, period, contract=contract_for_period(budget.customer, period), exact=False
     )
-    return None if rate is None else quantize_money(budget.monthly_amount * rate)
+    return (
+        None
+        if rate is None
+        else line_amount({budget.currency: budget.monthly_amount}, discount_percent=ZERO, rates={budget.currency: rate})
+    )
 
 
 # --- Firing and delivering alerts -------------------------------------------------------
@@ -193,16 +308,10 @@ def alert_fire(
             deliveries = [AlertDelivery.objects.create(alert=alert, channel=c) for c in dict.fromkeys(channels)]
     except IntegrityError:
         return None
-    from billing import tasks
-
     # One callback per channel, robust: a channel whose enqueue (or, run eagerly, whose
     # sending) raises must not keep the others from being sent; it stays for the sweep.
     for delivery in deliveries:
-
-        def enqueue(pk: int = delivery.pk) -> None:
-            tasks.alert_deliver.delay(pk)
-
-        transaction.on_commit(enqueue, robust=True)
+        enqueue_on_commit("billing.tasks.alert_deliver", delivery.pk, robust=True)
     return alert
 
 
@@ -287,7 +396,7 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     month_end = next_period(period) - timedelta(days=1)
     history_start = min(period, today - timedelta(days=28))
     daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
-    spend = quantize_money(sum((v for d, v in daily.items() if d >= period), ZERO))
+    spend = month_to_date_cny(budget.customer, period, today, **_scope_filter(budget))
     limit = budget_amount_cny(budget, period)
     fired: list[Alert] = []
     if limit is None or limit <= 0:
@@ -399,8 +508,6 @@ def budget_evaluation_request(*, customer_ids: set[int]) -> None:
     """
     if not customer_ids:
         return
-    from billing import tasks
-
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -412,12 +519,58 @@ def budget_evaluation_request(*, customer_ids: set[int]) -> None:
         )
         new = [row[0] for row in cursor.fetchall()]
     for customer_id in new:
-        tasks.budgets_evaluate.apply_async((customer_id,), countdown=1)
+        enqueue("billing.tasks.budgets_evaluate", customer_id, countdown=1)
 
 
 def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
     BudgetEvaluationRequest.objects.filter(customer_id=customer_id).delete()
     return budgets_evaluate_customer(customer_id=customer_id)
+
+
+def budgets_evaluate_all(*, now: datetime | None = None) -> int:
+    """Beat (and ``manage.py evaluate_budgets``): evaluate every customer with an active
+    budget — the month reset, forecasts, events a coalesced evaluation missed. Returns the
+    number of alerts fired."""
+    fired = 0
+    for customer_id in Budget.objects.filter(is_active=True).values_list("customer_id", flat=True).distinct():
+        fired += len(budgets_evaluate_customer(customer_id=customer_id, now=now))
+    return fired
+
+
+ALERT_DELIVERY_MAX_RETRIES = 6  # the delivery task's own retries: 30 s · (1 + 2 + … + 2^5) ≈ 32 min
+
+
+def _enqueue_delivery(delivery_id: int, *, retries_spent: bool) -> None:
+    # Retries already spent: a single attempt, no new backoff chain.
+    options = {"retries": ALERT_DELIVERY_MAX_RETRIES} if retries_spent else {}
+    enqueue("billing.tasks.alert_deliver", delivery_id, **options)
+
+
+def alert_deliveries_retry(*, now: datetime | None = None, deliver=None) -> int:
+    """Send again what a crashed worker left pending, and what is still failing after the
+    delivery task's own retries (a channel down longer than its backoff): one more attempt
+    per run, for a day after the alert fired. ``deliver(delivery_id, retries_spent=…)``
+    defaults to enqueueing the delivery task; ``manage.py deliver_alerts`` sends at once."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    deliver = deliver or _enqueue_delivery
+    # An hour is safely past the task's own retries.
+    stale = AlertDelivery.objects.filter(
+        Q(status=AlertDelivery.Status.PENDING, alert__created_at__lt=now - timedelta(minutes=10))
+        | Q(
+            status=AlertDelivery.Status.FAILED,
+            alert__created_at__lt=now - timedelta(hours=1),
+            alert__created_at__gte=now - timedelta(days=1),
+        )
+    )
+    rows = list(stale.order_by("pk").values_list("pk", "status")[:1000])
+    for pk, status in rows:
+        try:
+            deliver(pk, retries_spent=status != AlertDelivery.Status.PENDING)
+        except Exception:  # noqa: BLE001 - recorded on the row; the next run tries again
+            logger.warning("alert delivery retry failed", extra={"delivery": pk}, exc_info=True)
+    return len(rows)
 
 
 # --- Allowance ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Sum
@@ -23,9 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from billing.bills.events import bill_event
+from billing.bills.transitions import bill_move
 from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
 from billing.models import (
     Bill,
+    BillEvent,
     BillLine,
     ClosedPeriod,
     CreditEntry,
@@ -35,16 +38,15 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
-from billing.payments import bill_event
+from billing.money import quantize_money
 from billing.periods import business_day, format_period, next_period, period_start
-from billing.selectors import contract_for_period, exchange_rate_for, quantize_money
+from billing.pricing.cost import bill_totals, line_amount
+from billing.selectors import contract_for_period, exchange_rate_for
+from common.tasks import enqueue_on_commit
 from customers.models import Contract, Customer, Project
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
-# Enough digits for Σ cost (38) × discount factor (5) × rate (14) to be exact: the default
-# context (28) would round the product once before quantize_money rounds it again.
-EXACT_PRECISION = 80
 
 
 @dataclass
@@ -196,9 +198,7 @@ def build_lines(
             contracts[line.period] = contract_for_period(customer, line.period)
         contract = contracts[line.period]
         line.discount_percent = contract.discount_percent if contract else ZERO
-        factor = (Decimal(100) - line.discount_percent) / Decimal(100)
-        total = ZERO
-        for currency, cost in sorted(line.costs.items()):
+        for currency in sorted(line.costs):
             if (currency, line.period) not in rates:
                 rates[(currency, line.period)] = exchange_rate_for(currency, line.period, contract=contract, exact=True)
             rate = rates[(currency, line.period)]
@@ -213,9 +213,12 @@ def build_lines(
             if currency != "CNY" and not (contract and contract.fixed_exchange_rate is not None):
                 rates_used.add((currency, line.period))
             line.exchange_rates[currency] = rate
-            with localcontext(prec=EXACT_PRECISION):
-                total += cost * factor * rate  # money rule 5: round once, per line
-        line.amount = quantize_money(total)
+        # Money rule 5, rounded once per line; a line missing a rate holds the bill anyway.
+        line.amount = line_amount(
+            {c: cost for c, cost in line.costs.items() if c in line.exchange_rates},
+            discount_percent=line.discount_percent,
+            rates=line.exchange_rates,
+        )
 
     if unpriced:
         detail = ", ".join(f"{model} ({count})" for model, count in sorted(unpriced.items()))
@@ -276,12 +279,11 @@ def _save_lines(bill: Bill, drafts: list[LineDraft], *, replace: bool = True) ->
 
 
 def _apply_totals(bill: Bill, drafts: list[LineDraft], vat_rate: Decimal) -> None:
-    subtotal = sum((d.amount for d in drafts), ZERO)
-    vat = quantize_money(subtotal * vat_rate)  # money rule 8
+    subtotal, vat, total = bill_totals((d.amount for d in drafts), vat_rate)
     bill.vat_rate = vat_rate
     bill.subtotal = Money(subtotal, "CNY")
     bill.vat = Money(vat, "CNY")
-    bill.total = Money(subtotal + vat, "CNY")
+    bill.total = Money(total, "CNY")
 
 
 def _apply_credit(bill: Bill, actor=None) -> bool:
@@ -301,21 +303,21 @@ def _apply_credit(bill: Bill, actor=None) -> bool:
     )
     CreditEntry.objects.create(customer=bill.customer, amount=Money(-use, "CNY"), payment=payment, bill=bill)
     bill.amount_paid = Money(bill.amount_paid.amount + use, "CNY")
-    bill.status = Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID
-    bill_event(bill, "credit_applied", actor, amount=str(use))
+    bill_move(bill, Bill.Status.PAID if bill.amount_paid.amount >= bill.total.amount else Bill.Status.PARTIALLY_PAID)
+    bill_event(bill, BillEvent.Kind.CREDIT_APPLIED, actor, amount=str(use))
     return True
 
 
 def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
     bill.number = bill_number(bill.customer, bill.period, bill.project, bill.revision)
-    bill.status = Bill.Status.ISSUED
+    bill_move(bill, Bill.Status.ISSUED)
     bill.hold_reason = ""
     bill.issued_on = today
     bill.due_on = today + timedelta(days=contract.payment_terms_days)
     bill.seller = _seller_snapshot(today)
     bill.buyer = _buyer_snapshot(bill.customer)
     bill.save()
-    bill_event(bill, "issued", actor, number=bill.number, total=str(bill.total.amount))
+    bill_event(bill, BillEvent.Kind.ISSUED, actor, number=bill.number, total=str(bill.total.amount))
     if _apply_credit(bill, actor):
         bill.save()
 
@@ -413,7 +415,7 @@ def month_close_customer(
             _save_lines(bill, lines, replace=not is_new)
             if holds:
                 if previous_hold != bill.hold_reason:  # a re-run with the same cause adds nothing
-                    bill_event(bill, "held", actor, reasons=holds)
+                    bill_event(bill, BillEvent.Kind.HELD, actor, reasons=holds)
                 outcomes.append(CloseOutcome(bill, "held"))
                 continue
             _issue(bill, contract, today, actor)
@@ -425,10 +427,8 @@ def month_close_customer(
             ClosedPeriod.objects.bulk_create([ClosedPeriod(customer=customer, period=period)], ignore_conflicts=True)
             _lock_inputs(drafts, rates_used)
             issued = [o.bill.pk for o in outcomes if o.action == "issued"]
-            if issued:
-                from billing import tasks
-
-                transaction.on_commit(lambda: [tasks.bill_render_and_send.delay(pk) for pk in issued])
+            for pk in issued:
+                enqueue_on_commit("billing.tasks.bill_render_and_send", pk)
     return outcomes
 
 

@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from billing.bills.events import bill_event
 from billing.models import Bill, BillEvent, UsageRollup
 from billing.money import rmb_figures, rmb_upper
 from billing.periods import format_period, next_period
@@ -36,7 +37,7 @@ def daily_spend(bill: Bill) -> list[tuple[str, Decimal]]:
 def spend_chart_svg(series: list[tuple[str, Decimal]], *, width: int = 640, height: int = 140) -> str:
     """A small bar chart as inline SVG (no JavaScript, no network, renders in WeasyPrint)."""
     # Inline SVG does not inherit the page's font: unnamed, the labels pull a system font into the PDF.
-    from procurement.pdf import PDF_FONT_FAMILY
+    from common.pdf import PDF_FONT_FAMILY
 
     top = max((value for _label, value in series), default=Decimal(0)) or Decimal(1)
     n = max(len(series), 1)
@@ -79,7 +80,7 @@ def bill_render_pdf(*, bill_id: int) -> Bill:
     bill = Bill.objects.select_related("customer", "project").get(pk=bill_id)
     if bill.status == Bill.Status.DRAFT:
         raise ValueError("A draft bill has no PDF; issue it first.")
-    from procurement.pdf import render_pdf  # WeasyPrint loads only where PDFs are made
+    from common.pdf import render_pdf  # WeasyPrint loads only where PDFs are made
 
     with translation.override("zh-hans"):
         pdf = render_pdf("pdf/bill.html", bill_context(bill))
@@ -88,7 +89,7 @@ def bill_render_pdf(*, bill_id: int) -> Bill:
     bill.pdf.save(f"{bill.number}.pdf", ContentFile(pdf), save=False)
     bill.pdf_rendered_at = timezone.now()
     bill.save(update_fields=["pdf", "pdf_rendered_at", "updated_at"])
-    BillEvent.objects.create(bill=bill, kind="pdf_rendered", data={"bytes": len(pdf)})
+    bill_event(bill, BillEvent.Kind.PDF_RENDERED, bytes=len(pdf))
     return bill
 
 
@@ -113,7 +114,7 @@ def bill_send(*, bill_id: int) -> bool:
     bill = Bill.objects.select_related("customer").get(pk=bill_id)
     recipients = bill.customer.billing_emails
     if not recipients:
-        BillEvent.objects.create(bill=bill, kind="email_skipped", data={"reason": "no billing e-mail"})
+        bill_event(bill, BillEvent.Kind.EMAIL_SKIPPED, reason="no billing e-mail")
         return True
     try:
         context = bill_context(bill)
@@ -126,7 +127,7 @@ def bill_send(*, bill_id: int) -> bool:
     except Exception:
         Bill.objects.filter(pk=bill_id).update(emailed_at=None)
         raise
-    BillEvent.objects.create(bill=bill, kind="emailed", data={"to": recipients})
+    bill_event(bill, BillEvent.Kind.EMAILED, to=recipients)
     return True
 
 
@@ -141,4 +142,4 @@ def bill_send_reminder(*, bill_id: int) -> None:
         body = render_to_string("emails/reminder_body.txt", context)
     EmailMessage(subject, body, to=recipients).send()
     Bill.objects.filter(pk=bill_id).update(reminded_at=timezone.now())
-    BillEvent.objects.create(bill=bill, kind="reminder_sent", data={"to": recipients})
+    bill_event(bill, BillEvent.Kind.REMINDER_SENT, to=recipients)

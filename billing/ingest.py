@@ -18,23 +18,23 @@ The path, per batch (see README, "Metering"):
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import logging
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import ClosedPeriod, ModelAlias, PriceVersion, QuarantinedRecord
+from billing.models import ClosedPeriod, PriceVersion, QuarantinedRecord
 from billing.partitions import ensure_partitions
 from billing.periods import billing_tz, next_period
+from billing.pricing.cost import exact_context, record_cost_in_context
+from billing.pricing.index import PriceIndex
 from customers.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -44,8 +44,6 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_TOKENS = 10**12
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
-MILLION = Decimal(1_000_000)
-COST_PRECISION = 38  # digits, as the cost columns (numeric(38, 16))
 USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. month close"
 
 
@@ -218,6 +216,12 @@ def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord
         fast = _validate_fast(record, index, now + FUTURE_TOLERANCE)
         if fast is not None:
             return fast, {}
+    return _validate_full(record, index, now)
+
+
+def _validate_full(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
+    """The full check, naming every error; ``_validate_fast`` must agree with it wherever it
+    answers (tests/billing/test_ingest_properties.py pins the two together)."""
     if not isinstance(record, dict):
         return None, {"non_field_errors": [_("Each record must be a JSON object.")]}
     errors: dict[str, list[str]] = {}
@@ -251,62 +255,6 @@ def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord
 
 
 # --- Resolution and pricing -----------------------------------------------------------
-
-
-def record_cost(price: PriceVersion, input_tokens: int, cached: int, output: int) -> Decimal:
-    """Money rule 2, in the price currency, unrounded."""
-    # The default context keeps 28 digits; tokens (< 10^12) × prices (18 digits) need up to 32.
-    with localcontext(prec=COST_PRECISION):
-        return _cost(price, input_tokens, cached, output)
-
-
-def _cost(price: PriceVersion, input_tokens: int, cached: int, output: int) -> Decimal:
-    """record_cost without setting the precision: only inside localcontext(prec=COST_PRECISION)."""
-    cached_price = price.input_per_mtok if price.cached_input_per_mtok is None else price.cached_input_per_mtok
-    return (
-        Decimal(input_tokens - cached) * price.input_per_mtok
-        + Decimal(cached) * cached_price
-        + Decimal(output) * price.output_per_mtok
-    ) / MILLION
-
-
-class PriceIndex:
-    """Price versions and aliases for a set of model names, searchable by time."""
-
-    def __init__(self, model_names: set[str]):
-        aliases = ModelAlias.objects.filter(alias__in=model_names).values_list("provider", "alias", "model")
-        self.alias: dict[tuple[str, str], str] = {(p, a): m for p, a, m in aliases}
-        canonical = set(model_names) | {m for _p, _a, m in aliases}
-        self.versions: dict[tuple[str, str], list[PriceVersion]] = defaultdict(list)
-        for version in PriceVersion.objects.filter(model__in=canonical).order_by("effective_from"):
-            self.versions[(version.provider, version.model)].append(version)
-        self.starts = {k: [v.effective_from for v in vs] for k, vs in self.versions.items()}
-        self.providers_of: dict[str, set[str]] = defaultdict(set)
-        for provider, model in self.versions:
-            self.providers_of[model].add(provider)
-        for (provider, alias), model in self.alias.items():
-            if (provider, model) in self.versions:
-                self.providers_of[alias].add(provider)
-
-    def resolve(self, provider: str, model: str) -> tuple[str, str] | None:
-        """(provider, canonical model), or None when several providers sell ``model``."""
-        if provider:
-            return provider, self.alias.get((provider, model), model)
-        candidates = self.providers_of.get(model, set())
-        if len(candidates) > 1:
-            return None
-        if not candidates:
-            return "", model
-        (only,) = candidates
-        return only, self.alias.get((only, model), model)
-
-    def price_at(self, provider: str, model: str, moment: datetime) -> PriceVersion | None:
-        """Money rule 1: the version with the latest effective_from ≤ moment."""
-        starts = self.starts.get((provider, model))
-        if not starts:
-            return None
-        position = bisect.bisect_right(starts, moment)
-        return self.versions[(provider, model)][position - 1] if position else None
 
 
 # --- The batch ------------------------------------------------------------------------
@@ -476,7 +424,7 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
     tz = billing_tz()
     priced: list[ValidRecord] = []
     resolutions: dict[tuple[str, str], tuple[str, str] | None] = {}
-    with localcontext(prec=COST_PRECISION):  # money rule 2's precision, set once for the batch
+    with exact_context():  # money rule 2's precision, set once for the batch
         for record in checked:
             # Resolve before de-duplicating: a record rejected here claims no request_id, so a
             # later valid record with the same id in this batch is the one that counts.
@@ -508,7 +456,9 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
             record.resolved_provider, record.resolved_model = resolved
             record.price = prices.price_at(*resolved, record.occurred_at)
             if record.price is not None:
-                record.cost = _cost(record.price, record.input_tokens, record.cached_input_tokens, record.output_tokens)
+                record.cost = record_cost_in_context(
+                    record.price, record.input_tokens, record.cached_input_tokens, record.output_tokens
+                )
             priced.append(record)
 
     rejected.sort(key=lambda item: item[0])

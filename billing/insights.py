@@ -15,20 +15,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from django.db.models import Sum
 
 from billing.models import PriceVersion, UsageRollup
 from billing.money import quantize_money
 from billing.periods import format_period, next_period, period_start
+from billing.pricing.cost import discount_factor, exact_context, line_amount, record_cost
 from billing.selectors import contract_for_period, exchange_rate_for
 from customers.models import Customer
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
-MILLION = Decimal("1000000")
-EXACT_PRECISION = 80  # as in billing.close: Σ cost × factor × rate without an intermediate rounding
 TREND_MONTHS = 6
 ALTERNATIVES_PER_MODEL = 3
 CACHE_HIT_RATES = (25, 50, 75)
@@ -53,16 +52,6 @@ def _percent(part: Decimal | None, whole: Decimal | None) -> str | None:
     if part is None or not whole:
         return None
     return f"{quantize_money(part * HUNDRED / whole) + ZERO:.2f}"
-
-
-def token_cost(version: PriceVersion, input_tokens: Decimal, cached: Decimal, output: Decimal) -> Decimal:
-    """Money rule 2 for any (possibly fractional) token counts, in the version's currency."""
-    with localcontext(prec=EXACT_PRECISION):
-        return (
-            (input_tokens - cached) * version.input_per_mtok
-            + cached * version.effective_cached_input_per_mtok
-            + output * version.output_per_mtok
-        ) / MILLION
 
 
 @dataclass
@@ -123,16 +112,11 @@ class _Pricing:
         return self._rates[key]
 
     def cny(self, costs: dict[str, Decimal], period: date) -> Decimal | None:
-        """Σ cost × (1 − discount) × rate, rounded once; None when a rate is missing."""
-        factor = (HUNDRED - self.discount(period)) / HUNDRED
-        total = ZERO
-        for currency, cost in sorted(costs.items()):
-            rate = self.rate(currency, period)
-            if rate is None:
-                return None
-            with localcontext(prec=EXACT_PRECISION):
-                total += cost * factor * rate
-        return quantize_money(total)
+        """Money rule 5: Σ cost × (1 − discount) × rate, rounded once; None when a rate is missing."""
+        rates = {currency: self.rate(currency, period) for currency in costs}
+        if any(rate is None for rate in rates.values()):
+            return None
+        return line_amount(costs, discount_percent=self.discount(period), rates=rates)
 
 
 def _usage_by_month(customer: Customer, first: date, last: date) -> dict[date, dict[tuple[str, str], _ModelMonth]]:
@@ -192,7 +176,7 @@ def _alternatives(usage: _ModelMonth, actual: Decimal, catalogue: list[PriceVers
     for version in catalogue:
         if version.model == usage.model:
             continue
-        cost = pricing.cny({version.currency: token_cost(version, input_tokens, cached, output)}, period)
+        cost = pricing.cny({version.currency: record_cost(version, input_tokens, cached, output)}, period)
         if cost is None or cost >= actual:
             continue
         found.append(
@@ -222,13 +206,15 @@ def _cached_cost(usage: _ModelMonth, hit_rate: int, pricing: _Pricing, period: d
     costs: dict[str, Decimal] = defaultdict(Decimal)
     for s in usage.slices:
         cached = max(Decimal(s.cached_input_tokens), Decimal(s.input_tokens) * share)
-        costs[s.version.currency] += token_cost(s.version, Decimal(s.input_tokens), cached, Decimal(s.output_tokens))
+        costs[s.version.currency] += record_cost(s.version, Decimal(s.input_tokens), cached, Decimal(s.output_tokens))
     return pricing.cny(costs, period)
 
 
 def _batch_cost(usage: _ModelMonth, discount_percent: Decimal, pricing: _Pricing, period: date) -> Decimal | None:
-    factor = (HUNDRED - discount_percent) / HUNDRED if usage.provider in BATCH_PROVIDERS else Decimal(1)
-    return pricing.cny({c: cost * factor for c, cost in _actual_costs(usage).items()}, period)
+    factor = discount_factor(discount_percent) if usage.provider in BATCH_PROVIDERS else Decimal(1)
+    with exact_context():
+        costs = {c: cost * factor for c, cost in _actual_costs(usage).items()}
+    return pricing.cny(costs, period)
 
 
 def _sum(values) -> Decimal | None:

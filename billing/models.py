@@ -436,10 +436,25 @@ class BillLine(models.Model):
 
 
 class BillEvent(models.Model):
-    """The audit trail of a bill: every state change, who and when."""
+    """The audit trail of a bill: every state change, who and when. Written only by
+    ``billing.bills.events.bill_event``."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("issued")
+        HELD = "held", _("held in draft")
+        PDF_RENDERED = "pdf_rendered", _("PDF rendered")
+        EMAILED = "emailed", _("e-mailed")
+        EMAIL_SKIPPED = "email_skipped", _("e-mail skipped")
+        PAYMENT = "payment", _("payment recorded")
+        CREDIT_APPLIED = "credit_applied", _("credit applied")
+        OVERDUE = "overdue", _("became overdue")
+        REMINDER_SENT = "reminder_sent", _("reminder sent")
+        CONFIRMED = "confirmed", _("statement confirmed")
+        DISPUTED = "disputed", _("statement disputed")
+        VOID = "void", _("voided")
 
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("event"), max_length=32)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

@@ -17,8 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from billing.bills.events import bill_event
+from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
-from procurement.api import Conflict
+from billing.periods import business_day
+from common.api import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +29,7 @@ logger = logging.getLogger(__name__)
 # reverses the bill's invoices with red-letter invoices). billing cannot import invoices.
 BEFORE_VOID: list[Callable[..., None]] = []
 
-PAYABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.OVERDUE)
-
-
-def bill_event(bill: Bill, kind: str, actor=None, **data) -> None:
-    """Append to the bill's audit trail (who, when, what)."""
-    BillEvent.objects.create(bill=bill, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data)
+PAYABLE = bill_sources(Bill.Status.PAID)
 
 
 def _normalise_name(name: str) -> str:
@@ -96,11 +94,11 @@ def payment_record(
         CreditEntry.objects.create(customer=bill.customer, amount=Money(amount - applied, "CNY"), payment=payment)
     bill.amount_paid = Money(bill.amount_paid.amount + applied, "CNY")
     old = bill.status
-    bill.status = _status_after_payment(bill, timezone.localdate())
+    bill_move(bill, _status_after_payment(bill, business_day(timezone.now())))
     bill.save(update_fields=["amount_paid", "status", "updated_at"])
     bill_event(
         bill,
-        "payment",
+        BillEvent.Kind.PAYMENT,
         actor,
         amount=str(amount),
         applied=str(applied),
@@ -116,17 +114,18 @@ def bills_mark_overdue(*, today: date) -> int:
     """Daily: issued or partly paid bills past their due date become overdue; a reminder
     e-mail goes out once per bill per day at most."""
     marked = 0
-    due = Bill.objects.filter(status__in=(Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID), due_on__lt=today)
+    becoming = bill_sources(Bill.Status.OVERDUE, moving=True)
+    due = Bill.objects.filter(status__in=becoming, due_on__lt=today)
     for bill_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             # Compare-and-swap: a concurrent payment or a second beat run changes nothing twice.
-            updated = Bill.objects.filter(
-                pk=bill_id, status__in=(Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID)
-            ).update(status=Bill.Status.OVERDUE, updated_at=timezone.now())
+            updated = Bill.objects.filter(pk=bill_id, status__in=becoming).update(
+                status=Bill.Status.OVERDUE, updated_at=timezone.now()
+            )
             if updated != 1:
                 continue
             bill = Bill.objects.get(pk=bill_id)
-            bill_event(bill, "overdue", None, due_on=str(bill.due_on))
+            bill_event(bill, BillEvent.Kind.OVERDUE, None, due_on=str(bill.due_on))
             from billing import documents
 
             transaction.on_commit(lambda pk=bill_id: documents.bill_send_reminder(bill_id=pk))
@@ -149,7 +148,9 @@ def bill_confirm(*, bill: Bill, confirmed: bool, note: str = "", actor=None) -> 
     bill.confirmed_at = timezone.now()
     bill.confirmed_by = actor if getattr(actor, "pk", None) else None
     bill.save(update_fields=["confirmation", "confirmation_note", "confirmed_at", "confirmed_by", "updated_at"])
-    bill_event(bill, "confirmed" if confirmed else "disputed", actor, note=bill.confirmation_note)
+    bill_event(
+        bill, BillEvent.Kind.CONFIRMED if confirmed else BillEvent.Kind.DISPUTED, actor, note=bill.confirmation_note
+    )
     return bill
 
 
@@ -160,16 +161,16 @@ def bill_void(*, bill: Bill, reason: str, actor=None) -> Bill:
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the reason for voiding.")]})
     bill = Bill.objects.select_for_update().get(pk=bill.pk)
-    if bill.status in (Bill.Status.DRAFT, Bill.Status.VOID):
+    if not bill_can_become(bill.status, Bill.Status.VOID):
         raise Conflict(_("Only issued bills can be voided."))
     for callback in BEFORE_VOID:
         callback(bill=bill, reason=reason, actor=actor)
     if bill.amount_paid.amount > 0:
         CreditEntry.objects.create(customer=bill.customer, amount=bill.amount_paid, bill=bill)
     old = bill.status
-    bill.status = Bill.Status.VOID
+    bill_move(bill, Bill.Status.VOID)
     bill.save(update_fields=["status", "updated_at"])
-    bill_event(bill, "void", actor, reason=reason, status_from=old)
+    bill_event(bill, BillEvent.Kind.VOID, actor, reason=reason, status_from=old)
     return bill
 
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 
 from billing.models import Bill, ExchangeRate, UsageRollup
-from billing.money import quantize_money
 from billing.periods import format_period, next_period
+from billing.pricing.cost import line_amount
 from customers.access import MONEY_ROLES, is_finance, portal_membership
 from customers.models import Contract, Customer
 
@@ -122,18 +122,18 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
         else:
             row.cost_by_currency[item["currency"]] += item["cost"]
     missing: set[str] = set()
-    factor = (Decimal(100) - discount) / Decimal(100)
+    rates: dict[str, Decimal | None] = {}
     for row in rows.values():
-        total = Decimal(0)
-        complete = True
-        for currency, cost in row.cost_by_currency.items():
-            rate = exchange_rate_for(currency, period, contract=contract, exact=False)
-            if rate is None:
-                missing.add(currency)
-                complete = False
-                continue
-            total += cost * factor * rate
-        row.cost = quantize_money(total) if complete else None
+        for currency in row.cost_by_currency:
+            if currency not in rates:
+                rates[currency] = exchange_rate_for(currency, period, contract=contract, exact=False)
+        row_missing = {c for c in row.cost_by_currency if rates[c] is None}
+        missing |= row_missing
+        row.cost = (
+            None
+            if row_missing
+            else line_amount(row.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
+        )
     return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)
 
 

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE, record_cost
+from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
 from billing.models import ExchangeRate, PriceVersion
 from billing.periods import period_bounds
-from procurement.api import Conflict
+from billing.pricing.cost import record_cost
+from billing.pricing.index import PriceIndex
+from common.api import Conflict
 
 
 class LockedError(Conflict):
@@ -131,8 +133,6 @@ def usage_reprice(*, period: date, batch_size: int = 5000) -> dict[str, int]:
     Idempotent: a record is repriced once (it stops being unpriced); running again finds
     nothing new. Each chunk is one transaction, so an interruption loses nothing.
     """
-    from billing.ingest import PriceIndex
-
     start, end = period_bounds(period)
     repriced = still_unpriced = 0
     last_id = 0

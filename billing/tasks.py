@@ -1,6 +1,10 @@
 """Celery tasks: thin wrappers that take ids and call one service each.
 
-Every task has a management-command twin (close_month, …) and is safe to run twice.
+Every periodic task has a management-command twin (close_month, mark_overdue,
+evaluate_budgets, deliver_alerts, scan_anomalies) and is safe to run twice. Queues are
+routed in settings (CELERY_TASK_ROUTES); the beat schedule is procurement/schedule.py.
+Each task has a hard ``time_limit`` and a ``soft_time_limit`` a little before it, so that
+a stuck database or SMTP server frees the worker instead of holding it for ever.
 """
 
 from __future__ import annotations
@@ -10,10 +14,16 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from billing.budgets import ALERT_DELIVERY_MAX_RETRIES
+
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="billing.tasks.month_close")
+def _limits(seconds: int) -> dict:
+    return {"time_limit": seconds, "soft_time_limit": seconds - max(5, seconds // 10)}
+
+
+@shared_task(name="billing.tasks.month_close", **_limits(300))
 def month_close(period: str | None = None) -> int:
     """Fan out: one task per customer to close ``period`` (default: the previous month)."""
     from billing.close import customers_to_close
@@ -27,7 +37,9 @@ def month_close(period: str | None = None) -> int:
     return len(customer_ids)
 
 
-@shared_task(name="billing.tasks.month_close_customer", bind=True, max_retries=3, default_retry_delay=30)
+@shared_task(
+    name="billing.tasks.month_close_customer", bind=True, max_retries=3, default_retry_delay=30, **_limits(900)
+)
 def month_close_customer(self, customer_id: int, period: str) -> list[str]:
     from datetime import date
 
@@ -39,7 +51,9 @@ def month_close_customer(self, customer_id: int, period: str) -> list[str]:
     return [o.line() for o in outcomes]
 
 
-@shared_task(name="billing.tasks.bill_render_and_send", bind=True, max_retries=5, default_retry_delay=60)
+@shared_task(
+    name="billing.tasks.bill_render_and_send", bind=True, max_retries=5, default_retry_delay=60, **_limits(300)
+)
 def bill_render_and_send(self, bill_id: int) -> str:
     """Render the bill's PDF, then e-mail it to the billing contacts once."""
     from billing.documents import bill_render_pdf, bill_send
@@ -52,21 +66,22 @@ def bill_render_and_send(self, bill_id: int) -> str:
     return "sent" if sent else "already sent"
 
 
-@shared_task(name="billing.tasks.bill_render_pdf")
+@shared_task(name="billing.tasks.bill_render_pdf", **_limits(300))
 def bill_render_pdf_task(bill_id: int) -> None:
     from billing.documents import bill_render_pdf
 
     bill_render_pdf(bill_id=bill_id)
 
 
-@shared_task(name="billing.tasks.bills_mark_overdue")
+@shared_task(name="billing.tasks.bills_mark_overdue", **_limits(600))
 def bills_mark_overdue() -> int:
     from billing.payments import bills_mark_overdue as mark
+    from billing.periods import business_day
 
-    return mark(today=timezone.localdate())
+    return mark(today=business_day(timezone.now()))
 
 
-@shared_task(name="billing.tasks.usage_partitions_ahead")
+@shared_task(name="billing.tasks.usage_partitions_ahead", **_limits(300))
 def usage_partitions_ahead() -> list[str]:
     from billing.partitions import ensure_partitions_around
     from billing.periods import business_day
@@ -74,7 +89,7 @@ def usage_partitions_ahead() -> list[str]:
     return ensure_partitions_around(business_day(timezone.now()), months_back=0, months_ahead=3)
 
 
-@shared_task(name="billing.tasks.budgets_evaluate")
+@shared_task(name="billing.tasks.budgets_evaluate", **_limits(120))
 def budgets_evaluate(customer_id: int) -> int:
     """Coalesced evaluation after ingestion (see billing.budgets.budget_evaluation_request)."""
     from billing.budgets import budgets_evaluate_claimed
@@ -82,19 +97,15 @@ def budgets_evaluate(customer_id: int) -> int:
     return len(budgets_evaluate_claimed(customer_id=customer_id))
 
 
-@shared_task(name="billing.tasks.budgets_evaluate_all")
+@shared_task(name="billing.tasks.budgets_evaluate_all", **_limits(900))
 def budgets_evaluate_all() -> int:
     """Beat: evaluate every customer with an active budget (month reset, forecasts, missed events)."""
-    from billing.budgets import budgets_evaluate_customer
-    from billing.models import Budget
+    from billing.budgets import budgets_evaluate_all as evaluate_all
 
-    fired = 0
-    for customer_id in Budget.objects.filter(is_active=True).values_list("customer_id", flat=True).distinct():
-        fired += len(budgets_evaluate_customer(customer_id=customer_id))
-    return fired
+    return evaluate_all()
 
 
-@shared_task(name="billing.tasks.alert_deliver", bind=True, max_retries=6)
+@shared_task(name="billing.tasks.alert_deliver", bind=True, max_retries=ALERT_DELIVERY_MAX_RETRIES, **_limits(60))
 def alert_deliver(self, delivery_id: int) -> bool:
     """Send one alert to one channel; retried with exponential backoff (30 s, 1, 2, 4 … min)."""
     from billing.budgets import alert_deliver as deliver
@@ -105,40 +116,15 @@ def alert_deliver(self, delivery_id: int) -> bool:
         raise self.retry(exc=exc, countdown=30 * (2**self.request.retries)) from exc
 
 
-@shared_task(name="billing.tasks.alerts_retry_pending")
+@shared_task(name="billing.tasks.alerts_retry_pending", **_limits(300))
 def alerts_retry_pending() -> int:
-    """Beat: send again what a crashed worker left pending, and what is still failing after the
-    delivery task's own retries (a channel down longer than its backoff): one more attempt per
-    run, for a day after the alert fired."""
-    from datetime import timedelta
+    """Beat: one more attempt for deliveries left pending or still failing (see the service)."""
+    from billing.budgets import alert_deliveries_retry
 
-    from django.db.models import Q
-
-    from billing.models import AlertDelivery
-
-    now = timezone.now()
-    # The task's retries wait 30 s · (1 + 2 + … + 2^5) ≈ 32 min in all; an hour is safely past them.
-    stale = AlertDelivery.objects.filter(
-        Q(status=AlertDelivery.Status.PENDING, alert__created_at__lt=now - timedelta(minutes=10))
-        | Q(
-            status=AlertDelivery.Status.FAILED,
-            alert__created_at__lt=now - timedelta(hours=1),
-            alert__created_at__gte=now - timedelta(days=1),
-        )
-    )
-    rows = list(stale.order_by("pk").values_list("pk", "status")[:1000])
-    for pk, status in rows:
-        try:
-            if status == AlertDelivery.Status.PENDING:
-                alert_deliver.delay(pk)
-            else:  # retries already spent: a single attempt, no new backoff chain
-                alert_deliver.apply_async((pk,), retries=alert_deliver.max_retries)
-        except Exception:  # noqa: BLE001 - recorded on the row; the next run tries again
-            logger.warning("alert delivery retry failed", extra={"delivery": pk}, exc_info=True)
-    return len(rows)
+    return alert_deliveries_retry()
 
 
-@shared_task(name="billing.tasks.anomalies_scan")
+@shared_task(name="billing.tasks.anomalies_scan", **_limits(1800))
 def anomalies_scan(day: str | None = None) -> int:
     """Beat, daily: yesterday against its trailing 28 days."""
     from datetime import date, timedelta

@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from common.admin_export import export_as_csv, export_as_xlsx
 from customers import services
 from customers.models import ApiKey, ApiToken, Contract, Customer, InvoiceTitle, PortalUser, Project
 from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
-from procurement.admin_export import export_as_csv, export_as_xlsx
 
 
 class CustomerForm(forms.ModelForm):

@@ -17,6 +17,11 @@ from djmoney.money import Money
 
 from billing.admin import BillAdmin
 from billing.models import Bill
+from common.admin_display import details_html, money_column, money_text, number_text, party_html
+from common.admin_forms import action_with_form
+from common.admin_links import document_links
+from common.api import Conflict
+from common.xlsx import xlsx_response
 from customers.models import InvoiceTitle, InvoiceType
 from invoices.models import (
     Invoice,
@@ -28,11 +33,6 @@ from invoices.models import (
     RedReason,
 )
 from invoices.services import PARTIAL_RED_REASONS
-from procurement.admin_display import details_html, money_column, money_text, number_text, party_html
-from procurement.admin_forms import action_with_form
-from procurement.admin_links import document_links
-from procurement.api import Conflict
-from procurement.xlsx import xlsx_response
 
 # The register (发票登记簿) is the accountant's tax record, a Chinese document whatever the
 # language of the admin (like its sheet title): column names and values are written in Chinese.

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from billing.money import rmb_figures, rmb_upper
+from invoices.events import invoice_event
 from invoices.models import Invoice, InvoiceEvent
 
 TITLES = {
@@ -38,7 +39,7 @@ def invoice_context(invoice: Invoice) -> dict:
 
 
 def invoice_render_pdf(*, invoice_id: int) -> Invoice:
-    from procurement.pdf import render_pdf
+    from common.pdf import render_pdf
 
     invoice = Invoice.objects.get(pk=invoice_id)
     if invoice.status == Invoice.Status.PENDING or not invoice.number:
@@ -84,5 +85,5 @@ def invoice_send(*, invoice_id: int) -> bool:
     except Exception:
         Invoice.objects.filter(pk=invoice_id).update(emailed_at=None)
         raise
-    InvoiceEvent.objects.create(invoice=invoice, kind="emailed", data={"to": to})
+    invoice_event(invoice, InvoiceEvent.Kind.EMAILED, to=to)
     return True

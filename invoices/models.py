@@ -263,8 +263,21 @@ class InvoiceRequest(models.Model):
 
 
 class InvoiceEvent(models.Model):
+    """The audit trail of an invoice. Written only by ``invoices.events.invoice_event``."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        SUBMITTED = "submitted", _("submitted to the platform")
+        PLATFORM_UNAVAILABLE = "platform_unavailable", _("platform unavailable")
+        PLATFORM_RESULT_REJECTED = "platform_result_rejected", _("platform result rejected")
+        ISSUED = "issued", _("issued")
+        FAILED = "failed", _("failed")
+        EMAILED = "emailed", _("e-mailed")
+        PARTIALLY_REVERSED = "partially_reversed", _("partially reversed")
+        REVERSED = "reversed", _("reversed")
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("event"), max_length=32)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

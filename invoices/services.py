@@ -28,27 +28,24 @@ from djmoney.money import Money
 from billing.models import Bill, SellerProfile
 from billing.money import quantize_money
 from billing.periods import business_day, format_period
+from billing.pricing.cost import vat_amount
+from common.api import Conflict
+from common.tasks import enqueue_on_commit
 from customers.models import Contract, InvoiceTitle, InvoiceType
+from invoices.events import invoice_event as _event
 from invoices.models import (
     PARTIAL_RED_REASONS,
     Invoice,
     InvoiceCounter,
-    InvoiceEvent,
     InvoiceLine,
     InvoiceRequest,
     RedLetterForm,
     RedReason,
 )
-from procurement.api import Conflict
+from invoices.transitions import invoice_can_become, invoice_move, invoice_sources
 
 ZERO = Decimal("0")
 INVOICEABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID, Bill.Status.OVERDUE)
-
-
-def _event(invoice: Invoice, kind: str, actor=None, **data) -> None:
-    InvoiceEvent.objects.create(
-        invoice=invoice, kind=kind, actor=actor if getattr(actor, "pk", None) else None, data=data
-    )
 
 
 def seller_in_force(on: date) -> SellerProfile:
@@ -279,9 +276,8 @@ def invoice_issue(
 def _after_commit_render_and_send(invoice_ids: list[int]) -> None:
     if not invoice_ids:
         return
-    from invoices import tasks
-
-    transaction.on_commit(lambda: [tasks.invoice_render_and_send.delay(pk) for pk in invoice_ids])
+    for pk in invoice_ids:
+        enqueue_on_commit("invoices.tasks.invoice_render_and_send", pk)
 
 
 @transaction.atomic
@@ -292,7 +288,7 @@ def mark_issued(*, invoice: Invoice, number: str, issued_on: date, actor=None) -
     # An issued invoice never changes: a second result (a repeated callback, finance typing
     # the number again) must not overwrite the first number.
     current = Invoice.objects.select_for_update().only("status").get(pk=invoice.pk)
-    if current.status != Invoice.Status.PENDING:
+    if not invoice_can_become(current.status, Invoice.Status.ISSUED):
         raise Conflict(
             _("Invoice %(invoice)s is %(status)s; its number cannot change.")
             % {"invoice": invoice, "status": current.get_status_display()}
@@ -301,7 +297,8 @@ def mark_issued(*, invoice: Invoice, number: str, issued_on: date, actor=None) -
         raise ValidationError({"number": [_("This invoice number is already recorded.")]})
     invoice.number = number
     invoice.issued_on = issued_on
-    invoice.status = Invoice.Status.ISSUED
+    invoice.status = current.status
+    invoice_move(invoice, Invoice.Status.ISSUED)
     invoice.save(update_fields=["number", "issued_on", "status", "updated_at"])
     _event(invoice, "issued", actor, number=number)
     if invoice.color == Invoice.Color.RED:
@@ -317,7 +314,9 @@ def _reversed_so_far(blue: Invoice) -> Invoiced:
 def _settle_reversal(red: Invoice) -> None:
     blue = Invoice.objects.select_for_update().get(pk=red.original_id)
     done = _reversed_so_far(blue)
-    blue.status = Invoice.Status.REVERSED if done.total >= blue.total.amount else Invoice.Status.PARTIALLY_REVERSED
+    invoice_move(
+        blue, Invoice.Status.REVERSED if done.total >= blue.total.amount else Invoice.Status.PARTIALLY_REVERSED
+    )
     blue.save(update_fields=["status", "updated_at"])
     RedLetterForm.objects.filter(red=red).update(status=RedLetterForm.Status.RED_ISSUED)
     _event(blue, "reversed" if blue.status == Invoice.Status.REVERSED else "partially_reversed", None, red=red.number)
@@ -335,10 +334,7 @@ def invoice_red_letter(
             {"reason": [_("The reason is 1 (return), 2 (error), 3 (service stopped) or 4 (discount).")]}
         )
     blue = Invoice.objects.select_for_update().get(pk=blue.pk)
-    if blue.color != Invoice.Color.BLUE or blue.status not in (
-        Invoice.Status.ISSUED,
-        Invoice.Status.PARTIALLY_REVERSED,
-    ):
+    if blue.color != Invoice.Color.BLUE or not invoice_can_become(blue.status, Invoice.Status.REVERSED):
         raise Conflict(
             _("Invoice %(number)s cannot be reversed (it is %(status)s).")
             % {"number": blue, "status": blue.get_status_display()}
@@ -362,7 +358,7 @@ def invoice_red_letter(
                 % {"left": left_amount, "number": blue}
             )
         red_amount = quantize_money(amount)
-        red_vat = left_vat if red_amount == left_amount else min(quantize_money(red_amount * blue.vat_rate), left_vat)
+        red_vat = left_vat if red_amount == left_amount else min(vat_amount(red_amount, blue.vat_rate), left_vat)
     today = business_day(timezone.now())
     seller = seller_in_force(today)
     form = RedLetterForm.objects.create(
@@ -429,9 +425,7 @@ def bill_reverse_invoices(*, bill: Bill, reason: str = "", actor=None) -> list[I
         raise Conflict(
             _("Bill %(bill)s has invoices pending at the platform; wait for them before voiding.") % {"bill": bill}
         )
-    standing = bill.invoices.filter(
-        color=Invoice.Color.BLUE, status__in=(Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_REVERSED)
-    )
+    standing = bill.invoices.filter(color=Invoice.Color.BLUE, status__in=invoice_sources(Invoice.Status.REVERSED))
     return [invoice_red_letter(blue=blue, reason=RedReason.ERROR, note=reason, actor=actor) for blue in standing]
 
 

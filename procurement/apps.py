@@ -33,6 +33,12 @@ def grant_staff_permissions(**kwargs) -> None:
             group.permissions.remove(*in_app.exclude(codename__startswith="view_"))
 
 
+def sync_beat_schedule(**kwargs) -> None:
+    from procurement.schedule import beat_schedule_sync
+
+    beat_schedule_sync()
+
+
 class ProcurementConfig(AppConfig):
     name = "procurement"
     verbose_name = _("Procurement Center")
@@ -45,3 +51,4 @@ class ProcurementConfig(AppConfig):
         admin.site.site_title = _("Procurement Center")
         # Every app's post_migrate (idempotent): the last one sees every permission created.
         post_migrate.connect(grant_staff_permissions, dispatch_uid="procurement.grant_staff_permissions")
+        post_migrate.connect(sync_beat_schedule, dispatch_uid="procurement.sync_beat_schedule")

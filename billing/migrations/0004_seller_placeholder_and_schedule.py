@@ -6,7 +6,6 @@ it is in force. The schedule is editable in the admin (Periodic tasks).
 
 from datetime import date
 
-from django.conf import settings
 from django.db import migrations
 
 PLACEHOLDER_NAME = "（请在管理后台填写销售方信息）Procurement Center"
@@ -26,24 +25,8 @@ def forwards(apps, schema_editor):
             bank_account="",
             issuing_clerk="",
         )
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    tz = settings.BILLING_TIME_ZONE
-    monthly, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="2", day_of_month="1", month_of_year="*", day_of_week="*", timezone=tz
-    )
-    daily, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="6", day_of_month="*", month_of_year="*", day_of_week="*", timezone=tz
-    )
-    PeriodicTask.objects.get_or_create(
-        name="Month close (月结)", defaults={"task": "billing.tasks.month_close", "crontab": monthly}
-    )
-    PeriodicTask.objects.get_or_create(
-        name="Mark overdue bills and remind", defaults={"task": "billing.tasks.bills_mark_overdue", "crontab": daily}
-    )
-    PeriodicTask.objects.get_or_create(
-        name="Create usage partitions ahead", defaults={"task": "billing.tasks.usage_partitions_ahead", "crontab": daily}
-    )
+    # The beat schedule that was created here is declared in procurement/schedule.py and
+    # created after every migrate (procurement.apps.sync_beat_schedule).
 
 
 class Migration(migrations.Migration):

@@ -74,6 +74,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import SellerProfile
+from billing.periods import business_day
 from customers.models import InvoiceType
 
 logger = logging.getLogger(__name__)
@@ -408,7 +409,9 @@ class NuonuoBackend:
         from invoices.models import Invoice
 
         with transaction.atomic():
-            updated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.PENDING).update(
+            from invoices.transitions import invoice_sources
+
+            updated = Invoice.objects.filter(pk=invoice.pk, status__in=invoice_sources(Invoice.Status.FAILED)).update(
                 status=Invoice.Status.FAILED, failure=message, updated_at=timezone.now()
             )
             if updated:
@@ -452,7 +455,7 @@ class NuonuoBackend:
                     mark_issued(
                         invoice=invoice,
                         number=result.invoice_number,
-                        issued_on=result.invoice_date or timezone.localdate(),
+                        issued_on=result.invoice_date or business_day(timezone.now()),
                     )
                 except ValidationError as exc:
                     # A number we cannot record (malformed, or already used): keep it pending for finance.
@@ -482,12 +485,12 @@ class NuonuoBackend:
 
 
 def _event(invoice, kind: str, **data) -> None:
-    from invoices.models import InvoiceEvent
+    from invoices.events import invoice_event
 
-    InvoiceEvent.objects.create(invoice=invoice, kind=kind, data=data)
+    invoice_event(invoice, kind, **data)
 
 
 def _send_after_commit(invoice_id: int) -> None:
-    from invoices import tasks
+    from common.tasks import enqueue_on_commit
 
-    transaction.on_commit(lambda: tasks.invoice_platform_submit.delay(invoice_id))
+    enqueue_on_commit("invoices.tasks.invoice_platform_submit", invoice_id)

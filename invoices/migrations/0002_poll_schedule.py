@@ -4,13 +4,7 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_2, _ = IntervalSchedule.objects.get_or_create(every=2, period="minutes")
-    PeriodicTask.objects.get_or_create(
-        name="Poll pending invoices at the issuing platform",
-        defaults={"task": "invoices.tasks.invoices_poll_pending", "interval": every_2},
-    )
+    """Now procurement/schedule.py, created after every migrate (procurement.apps.sync_beat_schedule)."""
 
 
 class Migration(migrations.Migration):

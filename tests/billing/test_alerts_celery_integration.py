@@ -52,7 +52,10 @@ def celery_worker():
     app.conf.update(broker_url=broker, task_always_eager=False, broker_transport_options={"global_keyprefix": prefix})
     reset_connections()
     try:
-        with start_worker(app, perform_ping_check=False, shutdown_timeout=30) as worker:
+        # The queues a production worker consumes (README, "Deployment"): budgets and alerts go to notify.
+        with start_worker(
+            app, perform_ping_check=False, queues=["default", "ingest", "close", "pdf", "notify"], shutdown_timeout=30
+        ) as worker:
             yield worker
     finally:
         app.conf.update(saved)

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import translation
 
 from billing import tasks
 from billing.budgets import budget_create, budget_evaluate, budget_evaluation_request
@@ -275,3 +276,47 @@ def test_it_coalesces_a_burst_of_batches_into_one_evaluation(
         budget_evaluation_request(customer_ids={other_key.customer_id})
         assert enqueue.call_count == 2
         assert list(BudgetEvaluationRequest.objects.values_list("customer_id", flat=True)) == [acme.pk]
+
+
+# --- The admin's budget form goes through the budget service ------------------------------
+
+
+def _admin_save(obj: Budget, user, change: bool) -> mock.MagicMock:
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from billing.admin import BudgetAdmin
+
+    model_admin = BudgetAdmin(Budget, django_admin.site)
+    request = RequestFactory().post("/admin/billing/budget/")
+    request.user = user
+    with mock.patch.object(model_admin, "message_user") as message_user, translation.override("en"):
+        model_admin.save_model(request, obj, form=None, change=change)
+    return message_user
+
+
+def test_it_refuses_an_admin_budget_the_api_would_refuse(acme, finance_user):
+    says = _admin_save(
+        Budget(customer=acme, scope="customer", monthly_amount=Decimal("100"), channels=["not a channel"]),
+        finance_user,
+        change=False,
+    )
+    assert not Budget.objects.exists()
+    assert "Not an e-mail address" in says.call_args.args[1]
+
+
+def test_it_creates_and_changes_an_admin_budget_through_the_service(acme, acme_key, finance_user):
+    obj = Budget(customer=acme, scope="customer", monthly_amount=Decimal("100"), thresholds=[80, 50, 80], channels=[])
+    _admin_save(obj, finance_user, change=False)
+    budget = Budget.objects.get()
+    assert budget.thresholds == [50, 80]  # sorted and de-duplicated, as budget_create does
+    assert budget.created_by == finance_user
+
+    budget.monthly_amount = Decimal("-5")
+    says = _admin_save(budget, finance_user, change=True)
+    assert Budget.objects.get().monthly_amount == Decimal("100.00")
+    assert "greater than zero" in says.call_args.args[1]
+
+    budget.monthly_amount = Decimal("250")
+    _admin_save(budget, finance_user, change=True)
+    assert Budget.objects.get().monthly_amount == Decimal("250.00")

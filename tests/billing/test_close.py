@@ -24,7 +24,7 @@ from billing.models import Bill, BillEvent, BillLine, ClosedPeriod, CreditEntry,
 from billing.partitions import ensure_partitions, forget_known
 from billing.payments import bill_reissue, bill_void, payment_record
 from billing.services import usage_reprice
-from procurement.api import Conflict
+from common.api import Conflict
 from tests.billing.close_helpers import (
     DEC,
     JAN,

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.ingest import MAX_TOKENS, record_cost
+from billing.ingest import MAX_TOKENS
 from billing.models import PriceVersion, UsageRecord
+from billing.pricing.cost import record_cost
 from tests.billing.helpers import (
     SHANGHAI,
     ingest,
@@ -190,3 +191,84 @@ def test_it_gives_the_totals_of_one_clean_submission_whatever_the_retries_and_sp
     assert UsageRecord.objects.count() == expected_records == len(corpus)
     assert rollup_rows() == expected_rollups
     assert record_totals() == rollup_totals()
+
+
+# --- The two record validators agree ------------------------------------------------------
+
+VALIDATION_NOW = datetime(2026, 11, 15, 2, 0, tzinfo=UTC)
+text = st.one_of(st.text(min_size=0, max_size=140), st.none(), st.integers(), st.booleans())
+tokens = st.one_of(
+    st.integers(min_value=-5, max_value=MAX_TOKENS + 5),
+    st.integers(min_value=0, max_value=2000),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+)
+times = st.one_of(
+    st.datetimes(
+        min_value=datetime(2019, 12, 1), max_value=datetime(2026, 11, 16), timezones=st.sampled_from([UTC, SHANGHAI])
+    ).map(lambda d: d.isoformat()),
+    st.datetimes(min_value=datetime(2019, 12, 1), max_value=datetime(2026, 11, 16)).map(lambda d: d.isoformat()),
+    st.sampled_from(["", "yesterday", "2026-11-15T10:04:59+08:00", "2026-11-15T02:05:00Z", "2026-11-15T02:05:01Z"]),
+    st.none(),
+    st.integers(),
+)
+
+
+WILD = {
+    "request_id": text,
+    "key_id": text,
+    "model": text,
+    "provider": text,
+    "input_tokens": tokens,
+    "output_tokens": tokens,
+    "cached_input_tokens": tokens,
+    "occurred_at": times,
+    "cache_read_input_tokens": tokens,
+    "cache_creation_input_tokens": tokens,
+}
+
+
+def near(limit: int, min_size: int = 1):
+    """Strings of any short length, or of a length at the field's limit (limit ± 1)."""
+    return st.one_of(st.text(min_size=min_size, max_size=8), st.integers(limit - 1, limit + 1).map(lambda n: "é" * n))
+
+
+@st.composite
+def raw_records(draw):
+    """Gateway records as JSON decodes them: a well-formed one (small token counts, so that
+    cached > input comes up), then up to two fields replaced by anything and some dropped."""
+    record = {
+        "request_id": draw(near(128)),
+        "key_id": draw(near(40)),
+        "model": draw(near(100)),
+        "provider": draw(near(40, min_size=0)),
+        "input_tokens": draw(st.integers(0, 3)),
+        "output_tokens": draw(st.integers(0, 20)),
+        "cached_input_tokens": draw(st.integers(0, 3)),
+        "occurred_at": draw(times),
+    }
+    if draw(st.booleans()):
+        record["cache_read_input_tokens"] = draw(st.integers(0, 20))
+    for name in draw(st.lists(st.sampled_from(sorted(WILD)), max_size=2)):
+        record[name] = draw(WILD[name])
+    for name in draw(st.lists(st.sampled_from(sorted(record)), max_size=2)):
+        record.pop(name, None)
+    return record
+
+
+@settings(max_examples=3000, deadline=None)
+@given(record=raw_records())
+def test_the_fast_validator_accepts_exactly_what_the_full_check_accepts(record):
+    from billing.ingest import FUTURE_TOLERANCE, _validate_fast, _validate_full
+
+    full, errors = _validate_full(record, 3, VALIDATION_NOW)
+    fast = _validate_fast(record, 3, VALIDATION_NOW + FUTURE_TOLERANCE)
+    if fast is not None:
+        assert full == fast  # same normalisation, same digest
+    elif full is not None:
+        # The fast path declines only what it does not handle: Anthropic's fields.
+        assert "cache_read_input_tokens" in record or "cache_creation_input_tokens" in record
+    else:
+        assert errors

@@ -145,12 +145,6 @@ def test_quantize_money_rounds_half_up_to_the_fen(value, expected):
     assert str(result) == expected
 
 
-def test_selectors_keep_the_old_import_path():
-    from billing import money, selectors
-
-    assert selectors.quantize_money is money.quantize_money
-
-
 # --- Properties ---------------------------------------------------------------------
 
 UPPER_DIGITS = {ch: n for n, ch in enumerate("零壹贰叁肆伍陆柒捌玖")}

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from billing import tasks
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from billing.payments import bills_mark_overdue, payment_record
-from procurement.api import Conflict
+from common.api import Conflict
 from tests.billing.close_helpers import DEC, close, only, set_terms, travel
 
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.ingest import record_cost
 from billing.models import ModelAlias, PriceVersion, QuarantinedRecord, UsageRecord, UsageRollup
+from billing.pricing.cost import record_cost
 from billing.services import LockedError, price_version_set
 from tests.billing.helpers import OMIT, ingest, price, shanghai, usage
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.api import Conflict
 from invoices.models import Invoice
 from invoices.services import (
     allocate_largest_remainder,
@@ -18,7 +19,6 @@ from invoices.services import (
     invoice_red_letter,
     split_amounts,
 )
-from procurement.api import Conflict
 from tests.invoices.helpers import commitment_bill, seller_profile
 
 CENT = Decimal("0.01")

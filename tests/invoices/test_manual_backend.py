@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from common.api import Conflict, exception_handler
 from invoices.backends import get_backend
 from invoices.backends.manual import ManualBackend
 from invoices.models import Invoice, RedLetterForm
 from invoices.services import invoice_issue, invoice_red_letter, mark_issued
-from procurement.api import Conflict, exception_handler
 from tests.invoices.helpers import commitment_bill
 
 pytestmark = pytest.mark.django_db

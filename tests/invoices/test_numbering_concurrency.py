@@ -26,7 +26,7 @@ def test_it_numbers_invoices_issued_concurrently_without_gaps_or_duplicates(sell
     SellerProfile.objects.filter(pk=seller.pk).update(invoice_amount_limit=Decimal("400.00"))
     # No PDFs or e-mails here: on_commit callbacks run in a transactional test.
     monkeypatch.setattr(services, "_after_commit_render_and_send", lambda ids: None)
-    monkeypatch.setattr(billing_tasks.bill_render_and_send, "delay", lambda pk: None)
+    monkeypatch.setattr(billing_tasks.bill_render_and_send, "apply_async", lambda *args, **options: None)
     bills = []
     for i in range(THREADS):
         customer = CustomerFactory(code=f"PAR{i}")

@@ -1,4 +1,4 @@
-"""procurement.pdf.render_pdf: Chinese text that extracts back, one CJK font embedded (the
+"""common.pdf.render_pdf: Chinese text that extracts back, one CJK font embedded (the
 project's Noto Sans CJK SC, not a fontconfig fallback), page numbers, no network."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from billing.money import rmb_figures, rmb_upper
-from procurement import pdf
+from common import pdf
 
 TEST_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BUYER = "上海阿克米信息技术有限公司"

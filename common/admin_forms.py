@@ -17,7 +17,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from procurement.api import Conflict
+from common.api import Conflict
 
 
 def errors_onto_form(form: forms.BaseForm, exc: Exception, *, fields: dict[str, str] | None = None) -> None:

@@ -18,7 +18,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from procurement.xlsx import xlsx_response
+from common.xlsx import xlsx_response
 
 
 def _columns(modeladmin, request) -> list[str]:
