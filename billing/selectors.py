@@ -13,12 +13,11 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied
 
 from billing.models import Bill, ExchangeRate, UsageRollup
 from billing.periods import format_period, next_period
 from billing.pricing.cost import line_amount
-from customers.access import MONEY_ROLES, is_finance, portal_membership
+from customers.access import MONEY_ROLES, customer_scoped
 from customers.models import Contract, Customer
 
 
@@ -144,14 +143,7 @@ def visible_bills(user) -> QuerySet[Bill]:
     """The bills ``user`` may read: all for finance; own customer's for portal admin/finance
     (a portal developer: 403, as DRF's PermissionDenied; anyone else: none)."""
     qs = Bill.objects.select_related("customer", "project", "replaces").prefetch_related("lines__project")
-    if is_finance(user):
-        return qs
-    membership = portal_membership(user)
-    if membership is None:
-        return qs.none()
-    if membership.role not in MONEY_ROLES:
-        raise PermissionDenied(_("Bills need the admin or finance role."))
-    return qs.filter(customer_id=membership.customer_id)
+    return customer_scoped(user, qs, roles=MONEY_ROLES, refusal=_("Bills need the admin or finance role."))
 
 
 def bill_for(user, number: str) -> Bill:

@@ -61,6 +61,20 @@ def visible_customers(user) -> QuerySet[Customer]:
     return Customer.objects.filter(pk=membership.customer_id)
 
 
+def customer_scoped(user, queryset: QuerySet, *, roles: frozenset[str], refusal: str) -> QuerySet:
+    """``queryset`` (rows with a ``customer``) narrowed to what ``user`` may read: all of it for
+    finance; their own customer's rows for a portal user with one of ``roles`` (another role:
+    403 saying ``refusal``); nothing for anyone else."""
+    if is_finance(user):
+        return queryset
+    membership = portal_membership(user)
+    if membership is None:
+        return queryset.none()
+    if membership.role not in roles:
+        raise PermissionDenied(refusal)
+    return queryset.filter(customer_id=membership.customer_id)
+
+
 def customer_for(user, code: str, *, roles: frozenset[str]) -> Customer:
     """The customer ``code`` if ``user`` may act on it with one of ``roles``.
 

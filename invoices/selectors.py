@@ -7,22 +7,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied
 
-from customers.access import MONEY_ROLES, is_finance, portal_membership
+from customers.access import MONEY_ROLES, customer_scoped
 from invoices.models import Invoice
 
 
 def visible_invoices(user) -> QuerySet[Invoice]:
     qs = Invoice.objects.select_related("bill", "customer", "original").prefetch_related("lines")
-    if is_finance(user):
-        return qs
-    membership = portal_membership(user)
-    if membership is None:
-        return qs.none()
-    if membership.role not in MONEY_ROLES:
-        raise PermissionDenied(_("Invoices need the admin or finance role."))
-    return qs.filter(customer_id=membership.customer_id)
+    return customer_scoped(user, qs, roles=MONEY_ROLES, refusal=_("Invoices need the admin or finance role."))
 
 
 def invoice_for(user, number: str) -> Invoice:
