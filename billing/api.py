@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime, time
 from typing import Any
@@ -24,7 +22,7 @@ from billing import services
 from billing.ingest import MAX_BODY_BYTES, MAX_RECORDS, usage_ingest_batch
 from billing.models import Currency, ExchangeRate, PriceVersion
 from billing.periods import billing_tz, current_period, format_period, parse_period
-from billing.selectors import GROUPINGS, usage_summary
+from billing.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from common.api import PayloadTooLarge
 from customers.access import READ_USAGE_ROLES, IsFinance, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
 
@@ -248,8 +246,6 @@ class ExchangeRateListCreate(APIView):
 
 # --- Usage summary --------------------------------------------------------------------
 
-SUMMARY_COLUMNS = ["key", "requests", "input_tokens", "cached_input_tokens", "output_tokens", "cost"]
-
 
 class UsageSummaryView(APIView):
     permission_classes = [IsFinanceOrPortal]
@@ -259,6 +255,7 @@ class UsageSummaryView(APIView):
             OpenApiParameter("customer", str, description="Customer code (portal users: their own, the default)."),
             OpenApiParameter("period", str, description="YYYY-MM; default: the current period."),
             OpenApiParameter("group_by", str, enum=list(GROUPINGS), default="model"),
+            OpenApiParameter("project", str, description="A project code: that project's usage only."),
             OpenApiParameter("format", str, enum=["json", "csv"], default="json"),
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -279,28 +276,15 @@ class UsageSummaryView(APIView):
         group_by = params.get("group_by", "model")
         if group_by not in GROUPINGS:
             raise ValidationError({"group_by": [_("One of: %(choices)s.") % {"choices": ", ".join(GROUPINGS)}]})
-        summary = usage_summary(customer=customer, period=period, group_by=group_by)
-        rows = [
-            {
-                "key": row.key,
-                **({"provider": row.provider} if row.provider is not None else {}),
-                "requests": row.requests,
-                "input_tokens": row.input_tokens,
-                "cached_input_tokens": row.cached_input_tokens,
-                "output_tokens": row.output_tokens,
-                "cost": None if row.cost is None else f"{row.cost:.2f}",
-                "unpriced_requests": row.unpriced_requests,
-            }
-            for row in summary.rows
-        ]
+        project = None
+        if params.get("project"):
+            project = customer.projects.filter(code=params["project"]).first()
+            if project is None:
+                raise ValidationError({"project": [_("No project with this code.")]})
+        summary = usage_summary(customer=customer, period=period, group_by=group_by, project=project)
         if params.get("format") == "csv":
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS + ["unpriced_requests"], extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-            filename = f"usage-{customer.code}-{summary.period_label}-{group_by}.csv"
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response = HttpResponse(usage_summary_csv(summary), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{summary.export_filename}.csv"'
             return response
         return Response(
             {
@@ -310,6 +294,6 @@ class UsageSummaryView(APIView):
                 "group_by": group_by,
                 "discount_percent": f"{summary.discount_percent:.2f}",
                 "missing_rates": summary.missing_rates,
-                "rows": rows,
+                "rows": usage_summary_rows(summary),
             }
         )

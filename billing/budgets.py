@@ -26,7 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.forecasting import day_anomaly, forecast_month_end, month_over_month_growth
+from billing.forecasting import Forecast, day_anomaly, forecast_month_end, month_over_month_growth
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance, UsageRollup
 from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
@@ -192,15 +192,27 @@ def _scope_filter(budget: Budget) -> dict:
 
 def daily_spend_cny(customer: Customer, start: date, end: date, **scope) -> dict[date, Decimal]:
     """Spend per business day in CNY, unrounded, as a bill would count it (discount, rate)."""
+    return {day: value for (day,), value in _daily_spend(customer, start, end, by=(), **scope).items()}
+
+
+def daily_spend_by_model(customer: Customer, start: date, end: date) -> dict[tuple[str, str], dict[date, Decimal]]:
+    """As :func:`daily_spend_cny`, per (provider, model): the portal's daily chart."""
+    result: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(dict)
+    for (day, provider, model), value in _daily_spend(customer, start, end, by=("provider", "model")).items():
+        result[(provider, model)][day] = value
+    return dict(result)
+
+
+def _daily_spend(customer: Customer, start: date, end: date, *, by: tuple[str, ...], **scope) -> dict[tuple, Decimal]:
     rows = (
         UsageRollup.objects.filter(
             customer=customer, day__gte=start, day__lte=end, price_version__isnull=False, **scope
         )
-        .values("day", "period", "currency")
+        .values("day", "period", "currency", *by)
         .annotate(cost=Sum("cost"))
     )
     terms = _PeriodTerms(customer)
-    result: dict[date, Decimal] = defaultdict(Decimal)
+    result: dict[tuple, Decimal] = defaultdict(Decimal)
     for row in rows:
         period, currency = row["period"], row["currency"]
         rate = terms.rate(currency, period)
@@ -208,7 +220,7 @@ def daily_spend_cny(customer: Customer, start: date, end: date, **scope) -> dict
             continue  # no rate yet: the spend is unknown in CNY, not zero — surfaced in summaries
         value = cny_unrounded({currency: row["cost"]}, discount_percent=terms.discount(period), rates={currency: rate})
         with exact_context():
-            result[row["day"]] += value
+            result[(row["day"], *(row[name] for name in by))] += value
     return dict(result)
 
 
@@ -273,6 +285,23 @@ def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
         if rate is None
         else line_amount({budget.currency: budget.monthly_amount}, discount_percent=ZERO, rates={budget.currency: rate})
     )
+
+
+def budget_spend(budget: Budget, *, today: date) -> tuple[Decimal, Decimal | None]:
+    """(month-to-date spend in the budget's scope, the budget in CNY): what its thresholds
+    are compared with — by the evaluation and on the portal's gauges."""
+    period = today.replace(day=1)
+    return month_to_date_cny(budget.customer, period, today, **_scope_filter(budget)), budget_amount_cny(budget, period)
+
+
+def spend_forecast(customer: Customer, *, today: date, budget: Decimal | None = None, **scope) -> Forecast:
+    """Month-end spend at the current pace (billing/forecasting.py) from the daily rollups of
+    this month and the 28 days before: what forecast alerts and the portal's overview use."""
+    period = today.replace(day=1)
+    month_end = next_period(period) - timedelta(days=1)
+    history_start = min(period, today - timedelta(days=28))
+    daily = daily_spend_cny(customer, history_start, today, **scope)
+    return forecast_month_end(daily, today=today, month_end=month_end, budget=budget)
 
 
 # --- Firing and delivering alerts -------------------------------------------------------
@@ -393,11 +422,7 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     now = now or timezone.now()
     today = business_day(now)
     period = today.replace(day=1)
-    month_end = next_period(period) - timedelta(days=1)
-    history_start = min(period, today - timedelta(days=28))
-    daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
-    spend = month_to_date_cny(budget.customer, period, today, **_scope_filter(budget))
-    limit = budget_amount_cny(budget, period)
+    spend, limit = budget_spend(budget, today=today)
     fired: list[Alert] = []
     if limit is None or limit <= 0:
         return spend, limit, fired
@@ -427,7 +452,7 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
             if alert:
                 fired.append(alert)
     if spend < limit:
-        forecast = forecast_month_end(daily, today=today, month_end=month_end, budget=limit)
+        forecast = spend_forecast(budget.customer, today=today, budget=limit, **_scope_filter(budget))
         if forecast.projected >= limit and forecast.crossing_day is not None:
             alert = alert_fire(
                 customer=budget.customer,

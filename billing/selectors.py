@@ -5,6 +5,8 @@ Every usage read goes through the rollups, never the raw records.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +20,7 @@ from billing.models import Bill, ExchangeRate, UsageRollup
 from billing.periods import format_period, next_period
 from billing.pricing.cost import line_amount
 from customers.access import MONEY_ROLES, customer_scoped
-from customers.models import Contract, Customer
+from customers.models import Contract, Customer, Project
 
 
 def contract_for_period(customer: Customer, period: date) -> Contract | None:
@@ -77,25 +79,40 @@ class UsageSummary:
     rows: list[SummaryRow]
     missing_rates: list[str]
     discount_percent: Decimal
+    project: Project | None = None
 
     @property
     def period_label(self) -> str:
         return format_period(self.period)
+
+    @property
+    def total_cost(self) -> Decimal:
+        """The sum of the rows' CNY costs (each already rounded as a bill line); rows without
+        a cost (unpriced, or no exchange rate yet) add nothing — they are flagged beside it."""
+        return sum((row.cost for row in self.rows if row.cost is not None), Decimal("0.00"))
+
+    @property
+    def export_filename(self) -> str:
+        scope = f"-{self.project.code}" if self.project is not None else ""
+        return f"usage-{self.customer.code}{scope}-{self.period_label}-{self.group_by}"
 
 
 def rollups_for(customer: Customer, period: date) -> QuerySet[UsageRollup]:
     return UsageRollup.objects.filter(customer=customer, period=period)
 
 
-def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSummary:
-    """Usage of ``period`` grouped by model, project, API key or day, with CNY cost computed
-    as a bill line would be (money rule 5) — discount and rate applied, rounded to 0.01."""
+def usage_summary(*, customer: Customer, period: date, group_by: str, project: Project | None = None) -> UsageSummary:
+    """Usage of ``period`` grouped by model, project, API key or day (of one project when
+    given), with CNY cost computed as a bill line would be (money rule 5) — discount and
+    rate applied, rounded to 0.01."""
     columns = GROUPINGS[group_by]
     contract = contract_for_period(customer, period)
     discount = contract.discount_percent if contract else Decimal(0)
+    rollups = rollups_for(customer, period)
+    if project is not None:
+        rollups = rollups.filter(project=project)
     aggregated = (
-        rollups_for(customer, period)
-        .values(*columns, "currency", "price_version_id")
+        rollups.values(*columns, "currency", "price_version_id")
         .annotate(
             r=Sum("requests"),
             i=Sum("input_tokens"),
@@ -133,7 +150,37 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
             if row_missing
             else line_amount(row.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
         )
-    return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)
+    return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount, project)
+
+
+SUMMARY_COLUMNS = ["key", "requests", "input_tokens", "cached_input_tokens", "output_tokens", "cost"]
+SUMMARY_CSV_COLUMNS = [*SUMMARY_COLUMNS, "unpriced_requests"]
+
+
+def usage_summary_rows(summary: UsageSummary) -> list[dict]:
+    """The summary's rows as the API writes them (JSON and CSV): costs as 0.00 strings."""
+    return [
+        {
+            "key": row.key,
+            **({"provider": row.provider} if row.provider is not None else {}),
+            "requests": row.requests,
+            "input_tokens": row.input_tokens,
+            "cached_input_tokens": row.cached_input_tokens,
+            "output_tokens": row.output_tokens,
+            "cost": None if row.cost is None else f"{row.cost:.2f}",
+            "unpriced_requests": row.unpriced_requests,
+        }
+        for row in summary.rows
+    ]
+
+
+def usage_summary_csv(summary: UsageSummary) -> str:
+    """The summary as the CSV file the API's ``format=csv`` and the portal's export serve."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(usage_summary_rows(summary))
+    return buffer.getvalue()
 
 
 # --- Who may read which bill: the API, the admin's PDF links and the portal share these ---

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -216,16 +216,12 @@ class InvoiceRequests(APIView):
     def post(self, request: Request) -> Response:
         serializer = InvoiceRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        bill = bill_for(request.user, serializer.validated_data["bill"])
-        if bill.number is None:
-            raise ValidationError({"bill": [_("This bill is not issued yet.")]})
-        created = InvoiceRequest.objects.create(
-            customer=bill.customer,
-            bill=bill,
-            invoice_type=serializer.validated_data["invoice_type"],
-            title=bill.customer.invoice_titles.filter(is_default=True).first(),
-            note=serializer.validated_data["note"],
-            requested_by=request.user,
+        data = serializer.validated_data
+        created = services.invoice_request_create(
+            bill=bill_for(request.user, data["bill"]),
+            invoice_type=data["invoice_type"],
+            note=data["note"],
+            actor=request.user,
         )
         return Response(InvoiceRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 

@@ -440,3 +440,19 @@ def invoice_record_manual(*, invoice: Invoice, number: str, issued_on: date, pla
         invoice.platform_file.save(platform_file.name, platform_file, save=False)
         invoice.save(update_fields=["platform_file", "updated_at"])
     return invoice
+
+
+@transaction.atomic
+def invoice_request_create(*, bill: Bill, invoice_type: str, note: str = "", actor=None) -> InvoiceRequest:
+    """A customer asks for an invoice on one of its issued bills (API and portal); finance
+    issues it. The customer's default 发票抬头 at the time of asking is kept with the request."""
+    if bill.number is None:
+        raise ValidationError({"bill": [_("This bill is not issued yet.")]})
+    return InvoiceRequest.objects.create(
+        customer=bill.customer,
+        bill=bill,
+        invoice_type=invoice_type,
+        title=bill.customer.invoice_titles.filter(is_default=True).first(),
+        note=note,
+        requested_by=actor if getattr(actor, "pk", None) else None,
+    )
