@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import auth, home
+from portal.views import auth, bills, home, invoices, usage
 
 app_name = "portal"
 
@@ -11,5 +11,26 @@ urlpatterns = [
     path("logout/", auth.PortalLogoutView.as_view(), name="logout"),
     path("", home.home, name="home"),
     # --- overview, usage, bills, invoices (one section per module in portal/views/) ---
+    path("password-reset/", auth.PortalPasswordResetView.as_view(), name="password-reset"),
+    path("password-reset/sent/", auth.PortalPasswordResetDoneView.as_view(), name="password-reset-done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.PortalPasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password-reset/done/", auth.PortalPasswordResetCompleteView.as_view(), name="password-reset-complete"),
+    path("usage/", usage.usage, name="usage"),
+    path("usage/export.csv", usage.export_csv, name="usage-export-csv"),
+    path("usage/export.xlsx", usage.export_xlsx, name="usage-export-xlsx"),
+    path("bills/", bills.bill_list, name="bills"),
+    path("bills/<str:number>/", bills.bill_detail, name="bill"),
+    path("bills/<str:number>/pdf/", bills.bill_pdf, name="bill-pdf"),
+    path("bills/<str:number>/confirm/", bills.bill_confirm, name="bill-confirm"),
+    path("invoices/", invoices.invoice_list, name="invoices"),
+    path("invoices/<str:number>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
+    path("invoice-titles/", invoices.title_list, name="invoice-titles"),
+    path("invoice-titles/new/", invoices.title_edit, name="invoice-title-add"),
+    path("invoice-titles/<int:pk>/", invoices.title_edit, name="invoice-title-edit"),
+    path("invoice-requests/", invoices.invoice_request, name="invoice-requests"),
     # --- keys, budgets, alerts, users ---
 ]

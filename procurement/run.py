@@ -213,10 +213,11 @@ def has_command(name: str, env: dict[str, str]) -> bool:
 
 
 def banner(host: str, port: int, database: str, broker: str, seeded: bool | None) -> str:
-    from procurement.demo import DEMO_LOGINS
+    from procurement.demo import DEMO_LOGINS, DEMO_PORTAL_USERNAME
 
     base = f"http://{host}:{port}"
     rows = [("username", "password", "who"), *DEMO_LOGINS]
+    portal_login = " / ".join(next(row[:2] for row in DEMO_LOGINS if row[0] == DEMO_PORTAL_USERNAME))
     w1 = max(len(r[0]) for r in rows)
     w2 = max(len(r[1]) for r in rows)
     lines = [
@@ -226,6 +227,7 @@ def banner(host: str, port: int, database: str, broker: str, seeded: bool | None
         "",
         f"  App        {base}/",
         f"  Admin      {base}/admin/",
+        f"  Portal     {base}/portal/  (customer login: {portal_login})",
         f"  API docs   {base}/api/docs/",
         "",
         f"  Database   {database}",

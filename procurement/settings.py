@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "invoices",
     "presales",
     "portal",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "procurement.urls"
@@ -176,6 +180,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Login throttling (django-axes): after 10 wrong passwords for one username from one address,
+# that pair is locked out for an hour — the portal's and the admin's login alike. Axes's
+# backend comes first so that a locked-out pair is refused before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.views.auth.locked_out"
+AXES_VERBOSE = False
 # Where a signed-out visitor of a session page (portal pages, the /documents/ PDF links) is
 # sent: the portal's login, which also signs staff in and returns them to what they asked for.
 LOGIN_URL = "portal:login"

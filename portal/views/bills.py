@@ -1,0 +1,128 @@
+"""Bills (``/portal/bills/…``): the list, one bill with its lines, payments and our bank
+account, its PDF, and the statement confirmation (对账确认).
+
+Bills are read through ``visible_bills`` / ``bill_for``, the API's selectors: another
+customer's number is 404. A confirmation or dispute goes through ``bill_confirm``, the
+service the API's ``POST /bills/{number}/confirm/`` calls; finance sees it in the admin.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
+
+from billing import payments
+from billing.models import Bill
+from billing.periods import business_day
+from billing.selectors import bill_for, visible_bills
+from common.admin_forms import errors_onto_form
+from common.api import Conflict
+from customers.access import MONEY_ROLES
+from portal.access import portal_view
+from procurement.documents import bill_pdf_response
+
+RECENT_MONTHS = 12
+
+
+class BillFilterForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    older = forms.BooleanField(label=gettext_lazy("Include bills older than 12 months"), required=False)
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.fields["status"].choices = [("", _("All"))] + [
+            choice for choice in Bill.Status.choices if choice[0] != Bill.Status.DRAFT
+        ]
+
+
+class ConfirmForm(forms.Form):
+    """The API's ``confirmed`` as the page's two buttons: ``action`` = confirm or dispute."""
+
+    action = forms.ChoiceField(
+        choices=[("confirm", gettext_lazy("Confirm")), ("dispute", gettext_lazy("Dispute"))], widget=forms.HiddenInput
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Needed for a dispute: say what is wrong so finance can look into it."),
+    )
+
+
+def is_overdue(bill: Bill, today) -> bool:
+    return bill.status == Bill.Status.OVERDUE or (
+        bill.status in Bill.OPEN_STATUSES and bill.due_on is not None and bill.due_on < today
+    )
+
+
+@require_safe
+@portal_view(MONEY_ROLES)
+def bill_list(request):
+    form = BillFilterForm(request.GET)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    today = business_day(timezone.now())
+    bills = visible_bills(request.user).exclude(status=Bill.Status.DRAFT)
+    if not data.get("older"):
+        bills = bills.filter(period__gte=(today.replace(day=1) - timedelta(days=366)).replace(day=1))
+    if data.get("status"):
+        bills = bills.filter(status=data["status"])
+    rows = [{"bill": bill, "overdue": is_overdue(bill, today)} for bill in bills.order_by("-period", "pk")[:500]]
+    return render(request, "portal/bills.html", {"form": form, "rows": rows})
+
+
+def _detail(request, bill: Bill, confirm_form: ConfirmForm, *, status: int = 200):
+    today = business_day(timezone.now())
+    context = {
+        "bill": bill,
+        "lines": bill.lines.all(),
+        "payments": bill.payments.order_by("received_on", "pk"),
+        "overdue": is_overdue(bill, today),
+        "seller": bill.seller,
+        "confirm_form": confirm_form,
+        "can_confirm": bill.status not in (Bill.Status.DRAFT, Bill.Status.VOID),
+    }
+    return render(request, "portal/bill.html", context, status=status)
+
+
+@require_safe
+@portal_view(MONEY_ROLES)
+def bill_detail(request, number: str):
+    return _detail(request, bill_for(request.user, number), ConfirmForm())
+
+
+@require_safe
+@portal_view(MONEY_ROLES)
+def bill_pdf(request, number: str):
+    return bill_pdf_response(request, number)
+
+
+@require_POST
+@portal_view(MONEY_ROLES)
+def bill_confirm(request, number: str):
+    bill = bill_for(request.user, number)
+    form = ConfirmForm(request.POST)
+    if form.is_valid():
+        confirmed = form.cleaned_data["action"] == "confirm"
+        try:
+            payments.bill_confirm(bill=bill, confirmed=confirmed, note=form.cleaned_data["note"], actor=request.user)
+        except (ValidationError, Conflict) as exc:
+            errors_onto_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you: the statement is confirmed.")
+                if confirmed
+                else _("Your dispute is sent to our finance team; they will contact you."),
+            )
+            return redirect("portal:bill", number=bill.number)
+    return _detail(request, bill, form, status=400)

@@ -1,0 +1,147 @@
+"""Usage (``/portal/usage/``): the API's usage summary as a table and a chart, and its
+exports. The CSV is the API's ``format=csv`` file for the same query, byte for byte (one
+function writes both); the XLSX holds the same figures as numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+
+from billing.periods import current_period, format_period, parse_period
+from billing.selectors import GROUPINGS, usage_summary, usage_summary_csv
+from common import charts
+from common.xlsx import xlsx_response
+from portal.access import portal_view
+
+GROUP_LABELS = {
+    "model": gettext_lazy("Model"),
+    "project": gettext_lazy("Project"),
+    "api_key": gettext_lazy("API key"),
+    "day": gettext_lazy("Day"),
+}
+
+
+class UsageQueryForm(forms.Form):
+    """The query of the API's usage summary: ``period``, ``group_by``, ``project``."""
+
+    period = forms.CharField(label=gettext_lazy("Month"), required=False, help_text="YYYY-MM")
+    group_by = forms.ChoiceField(
+        label=gettext_lazy("Group by"), required=False, choices=[(name, GROUP_LABELS[name]) for name in GROUPINGS]
+    )
+    project = forms.ChoiceField(label=gettext_lazy("Project"), required=False)
+
+    def __init__(self, data, *, customer):
+        super().__init__(data)
+        self.customer = customer
+        self.fields["project"].choices = [("", _("All projects"))] + [
+            (p.code, f"{p.name} ({p.code})") for p in customer.projects.order_by("code")
+        ]
+        self.fields["period"].widget.attrs.update(placeholder="YYYY-MM", inputmode="numeric")
+
+    def clean_period(self):
+        value = self.cleaned_data["period"].strip()
+        if not value:
+            return current_period()
+        try:
+            return parse_period(value)
+        except ValueError:
+            raise forms.ValidationError(_("Write the period as YYYY-MM.")) from None
+
+    def clean_group_by(self):
+        return self.cleaned_data["group_by"] or "model"
+
+    def clean_project(self):
+        code = self.cleaned_data["project"]
+        return self.customer.projects.get(code=code) if code else None
+
+
+def _query(request) -> tuple[UsageQueryForm, object | None]:
+    form = UsageQueryForm(request.GET, customer=request.portal.customer)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    summary = usage_summary(
+        customer=request.portal.customer, period=data["period"], group_by=data["group_by"], project=data["project"]
+    )
+    return form, summary
+
+
+@require_safe
+@portal_view()
+def usage(request):
+    form, summary = _query(request)
+    context = {"form": form, "summary": summary, "groupings": GROUP_LABELS}
+    if summary is None:
+        return render(request, "portal/usage.html", context, status=400)
+    context.update(
+        period=format_period(summary.period),
+        key_label=GROUP_LABELS[summary.group_by],
+        unpriced=sum(row.unpriced_requests for row in summary.rows),
+        chart=_chart(summary),
+        query=request.GET.urlencode(),
+    )
+    return render(request, "portal/usage.html", context)
+
+
+def _chart(summary):
+    label = _("Cost by %(group)s") % {"group": GROUP_LABELS[summary.group_by]}
+    costs = [(row.key, row.cost or Decimal(0)) for row in summary.rows]
+    if summary.group_by == "day":
+        return charts.stacked_bars(
+            [key[5:] for key, _cost in costs], [(_("Cost"), [c for _k, c in costs])], label=label
+        )
+    return charts.horizontal_bars(sorted(costs, key=lambda item: -item[1]), label=label)
+
+
+@require_safe
+@portal_view()
+def export_csv(request):
+    form, summary = _query(request)
+    if summary is None:
+        return render(request, "portal/usage.html", {"form": form, "groupings": GROUP_LABELS}, status=400)
+    response = HttpResponse(usage_summary_csv(summary), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{summary.export_filename}.csv"'
+    return response
+
+
+@require_safe
+@portal_view()
+def export_xlsx(request):
+    form, summary = _query(request)
+    if summary is None:
+        return render(request, "portal/usage.html", {"form": form, "groupings": GROUP_LABELS}, status=400)
+    header = [
+        GROUP_LABELS[summary.group_by],
+        _("Provider"),
+        _("Requests"),
+        _("Input tokens"),
+        _("Cached input tokens"),
+        _("Output tokens"),
+        _("Cost (CNY)"),
+        _("Unpriced requests"),
+    ]
+    rows = [
+        [
+            row.key,
+            row.provider or "",
+            row.requests,
+            row.input_tokens,
+            row.cached_input_tokens,
+            row.output_tokens,
+            row.cost,
+            row.unpriced_requests,
+        ]
+        for row in summary.rows
+    ]
+    return xlsx_response(
+        title=_("Usage %(period)s") % {"period": summary.period_label},
+        header=header,
+        rows=rows,
+        filename=f"{summary.export_filename}.xlsx",
+    )
