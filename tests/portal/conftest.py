@@ -12,6 +12,7 @@ import pytest
 from billing.budgets import budget_create, budget_evaluate
 from billing.models import Bill, Budget, ExchangeRate
 from customers.models import PortalUser
+from customers.services import invoice_title_save
 from invoices.models import Invoice
 from invoices.services import invoice_issue
 from tests.billing.conftest import acme_key, gpt4o  # noqa: F401
@@ -86,5 +87,12 @@ def acme_budget(acme, acme_usage) -> Budget:
 
 
 @pytest.fixture
-def acme_world(acme_bill, acme_invoice, acme_budget):
-    return {"bill": acme_bill, "invoice": acme_invoice, "budget": acme_budget}
+def acme_title(acme):
+    return invoice_title_save(
+        customer=acme, name=acme.name, tax_id=acme.tax_id, invoice_type="special", is_default=True
+    )
+
+
+@pytest.fixture
+def acme_world(acme_title, acme_bill, acme_invoice, acme_budget):
+    return {"title": acme_title, "bill": acme_bill, "invoice": acme_invoice, "budget": acme_budget}

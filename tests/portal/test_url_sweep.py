@@ -1,0 +1,128 @@
+"""Every URL of the portal, walked with alice (ACME admin), bob (ACME developer) and charlie
+(admin of another customer), using ACME's objects for the URL's arguments.
+
+The URLs come from the resolver, so a page added later is swept too; a URL whose arguments
+the sweep cannot build fails the test (add its kwarg to ``ACME_ARGUMENTS``), and a view
+without ``portal_roles`` (set by ``portal_view``) must be one of the public sign-in pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+# The sign-in pages: open to everyone, no customer's object behind them.
+PUBLIC = {
+    "login",
+    "logout",
+    "password-reset",
+    "password-reset-done",
+    "password-reset-confirm",
+    "password-reset-complete",
+}
+
+
+def portal_patterns() -> list[URLPattern]:
+    (portal,) = [p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and p.namespace == "portal"]
+    return [p for p in portal.url_patterns if isinstance(p, URLPattern)]
+
+
+def _kwargs(pattern: URLPattern) -> list[str]:
+    return list(pattern.pattern.converters) or re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern))
+
+
+@pytest.fixture
+def acme_arguments(acme_world, acme_key, bob):
+    """(first path segment, kwarg) → the value of one of ACME's objects."""
+    alert = acme_world["budget"].alerts.order_by("pk").first()
+    return {
+        ("bills", "number"): acme_world["bill"].number,
+        ("invoices", "number"): acme_world["invoice"].number,
+        ("invoice-titles", "pk"): acme_world["title"].pk,
+        ("keys", "key_id"): acme_key.key_id,
+        ("budgets", "pk"): acme_world["budget"].pk,
+        ("alerts", "pk"): alert.pk,
+        ("users", "pk"): bob.portal.pk,
+        ("password-reset", "uidb64"): "MQ",
+        ("password-reset", "token"): "set-password",
+    }
+
+
+def _url(pattern: URLPattern, arguments: dict) -> str:
+    names = _kwargs(pattern)
+    segment = str(pattern.pattern).split("/", 1)[0]
+    missing = [name for name in names if (segment, name) not in arguments]
+    if missing:
+        pytest.fail(f"the sweep cannot build {pattern.name!r}: add {[(segment, m) for m in missing]} to ACME_ARGUMENTS")
+    return reverse(f"portal:{pattern.name}", kwargs={name: arguments[(segment, name)] for name in names})
+
+
+def _roles(pattern: URLPattern):
+    return getattr(pattern.callback, "portal_roles", None)
+
+
+def _visit(client, url: str):
+    """GET; a POST-only view (405 to GET) is sent an empty POST instead, as its form would."""
+    answer = client.get(url)
+    if answer.status_code == 405:
+        return "POST", client.post(url, {})
+    return "GET", answer
+
+
+def test_it_knows_every_portal_view(acme_arguments):
+    for pattern in portal_patterns():
+        _url(pattern, acme_arguments)
+        if _roles(pattern) is None:
+            assert pattern.name in PUBLIC, f"{pattern.name} is not wrapped in portal_view"
+
+
+def test_it_serves_alice_every_page(client, alice, acme_arguments):
+    client.force_login(alice)
+    for pattern in portal_patterns():
+        if pattern.name in PUBLIC:
+            continue
+        url = _url(pattern, acme_arguments)
+        method, answer = _visit(client, url)
+        if method == "GET":
+            assert answer.status_code in (200, 302), (url, answer.status_code)
+        else:  # reached the form: refused neither by role nor by customer
+            assert answer.status_code not in (403, 404) and answer.status_code < 500, (url, answer.status_code)
+        client.force_login(alice)  # a sweep of logout-like actions must not end the walk
+
+
+def test_it_refuses_bob_what_a_developer_may_not_see(client, bob, acme_arguments):
+    client.force_login(bob)
+    for pattern in portal_patterns():
+        roles = _roles(pattern)
+        if roles is None or "developer" in roles:
+            continue
+        url = _url(pattern, acme_arguments)
+        _method, answer = _visit(client, url)
+        assert answer.status_code == 403, (url, answer.status_code)
+
+
+def test_it_answers_charlie_404_for_every_acme_object(client, charlie, acme_arguments):
+    client.force_login(charlie)
+    swept = 0
+    for pattern in portal_patterns():
+        if pattern.name in PUBLIC or not _kwargs(pattern):
+            continue
+        url = _url(pattern, acme_arguments)
+        _method, answer = _visit(client, url)
+        assert answer.status_code == 404, (url, answer.status_code)
+        swept += 1
+    assert swept >= 5
+
+
+def test_it_sends_signed_out_visitors_to_the_login(client, acme_arguments):
+    for pattern in portal_patterns():
+        if pattern.name in PUBLIC:
+            continue
+        url = _url(pattern, acme_arguments)
+        _method, answer = _visit(client, url)
+        assert answer.status_code == 302, (url, answer.status_code)
+        assert answer["Location"].startswith("/portal/login/?next="), url
