@@ -80,7 +80,7 @@ def acme_invoice(acme_bill) -> Invoice:
 @pytest.fixture
 def acme_budget(acme, acme_usage) -> Budget:
     budget = budget_create(
-        customer=acme, scope="customer", target=None, monthly_amount=Decimal("40.00"), thresholds=[50, 80, 100]
+        customer=acme, scope="customer", target=None, monthly_amount=Decimal("20.00"), thresholds=[50, 80, 100]
     )
     budget_evaluate(budget)
     return budget

@@ -1,0 +1,114 @@
+"""Usage: the usage summary API's rows as a table and a chart, its CSV byte for byte, an
+XLSX of the same figures, and a bad period shown beside its field in the reader's language."""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from common.admin_display import money_text
+
+pytestmark = pytest.mark.django_db
+
+QUERIES = [
+    {"period": "2026-10", "group_by": "model"},
+    {"period": "2026-10", "group_by": "project"},
+    {"period": "2026-10", "group_by": "api_key"},
+    {"period": "2026-11", "group_by": "day"},
+    {"period": "2026-10", "group_by": "model", "project": "search"},
+]
+
+
+@pytest.fixture
+def signed_in(client, alice, acme_usage):
+    client.force_login(alice)
+    return client
+
+
+def _table_rows(html: str) -> dict[str, str]:
+    rows = re.findall(r'<tr data-key="([^"]+)">.*?<td class="num cost">(.*?)</td>', html, re.S)
+    return {key: cost.strip() for key, cost in rows}
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: "-".join(q.values()))
+def test_its_table_shows_the_apis_rows(signed_in, alice_client, query):
+    api = alice_client.get("/api/v1/usage-summary/", query).json()
+
+    html = signed_in.get("/portal/usage/", query).content.decode()
+
+    shown = _table_rows(html)
+    assert len(api["rows"]) >= 1
+    assert list(shown) == [row["key"] for row in api["rows"]]
+    for row in api["rows"]:
+        assert shown[row["key"]].startswith(money_text(Decimal(row["cost"])))
+    total = sum((Decimal(row["cost"]) for row in api["rows"]), Decimal(0))
+    assert re.search(rf'id="usage-total">{re.escape(money_text(total))}<', html)
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: "-".join(q.values()))
+def test_its_csv_is_the_apis_byte_for_byte(signed_in, alice_client, query):
+    api = alice_client.get("/api/v1/usage-summary/", {**query, "format": "csv"})
+
+    page = signed_in.get("/portal/usage/export.csv", query)
+
+    assert page.status_code == 200
+    assert page.content == api.content
+    assert page["Content-Type"] == api["Content-Type"]
+    assert page["Content-Disposition"] == api["Content-Disposition"]
+    assert page.content.count(b"\n") == len(alice_client.get("/api/v1/usage-summary/", query).json()["rows"]) + 1
+
+
+def test_its_xlsx_holds_the_same_figures_as_numbers(signed_in, alice_client):
+    api = alice_client.get("/api/v1/usage-summary/", {"period": "2026-10"}).json()
+
+    page = signed_in.get("/portal/usage/export.xlsx", {"period": "2026-10"})
+
+    sheet = load_workbook(io.BytesIO(page.content)).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[2], Decimal(str(r[6]))) for r in rows] == [
+        (row["key"], row["requests"], Decimal(row["cost"])) for row in api["rows"]
+    ]
+    assert sheet.cell(row=1, column=7).value == "费用（人民币）"
+
+
+def test_it_reads_the_rollups_never_the_raw_usage_table(signed_in):
+    with CaptureQueriesContext(connection) as queries:
+        signed_in.get("/portal/usage/", {"period": "2026-10", "group_by": "day"})
+
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "billing_usagerollup" in sql and "billing_usagerecord" not in sql
+
+
+@pytest.mark.parametrize(
+    ("language", "message"), [("zh-hans", "账期请按 YYYY-MM 格式填写。"), ("en", "Write the period as YYYY-MM.")]
+)
+def test_a_bad_period_is_shown_beside_its_field(signed_in, language, message):
+    page = signed_in.get("/portal/usage/", {"period": "2026-13"}, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert page.status_code == 400
+    html = page.content.decode()
+    field = re.search(r'<p class="field has-error">.*?</p>', html, re.S).group(0)
+    assert 'name="period" value="2026-13"' in field
+    assert message in field
+    assert 'id="usage-table"' not in html
+
+
+def test_an_unknown_project_is_refused_beside_its_field(signed_in):
+    page = signed_in.get("/portal/usage/export.csv", {"project": "nope"})
+
+    assert page.status_code == 400
+    assert 'id="project-errors"' in page.content.decode()
+
+
+def test_a_developer_reads_usage(client, bob, acme_usage):
+    client.force_login(bob)
+
+    assert client.get("/portal/usage/", {"period": "2026-10"}).status_code == 200
+    assert client.get("/portal/usage/export.csv", {"period": "2026-10"}).status_code == 200
