@@ -167,4 +167,3 @@ def test_finance_of_the_customer_reads_bills_and_a_developer_is_refused(client, 
     refused = client.get(f"/portal/bills/{number}/")
     assert refused.status_code == 403
     assert "门户管理员" in refused.content.decode()
-
