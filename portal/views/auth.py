@@ -59,5 +59,5 @@ def locked_out(request, response=None, credentials=None):
     portal's and the admin's login): 429 with a page in the reader's language saying when to
     try again and how to get back in sooner."""
     cool_off = settings.AXES_COOLOFF_TIME
-    context = {"hours": int(cool_off.total_seconds() // 3600), "failure_limit": settings.AXES_FAILURE_LIMIT}
+    context = {"minutes": int(cool_off.total_seconds() // 60), "failure_limit": settings.AXES_FAILURE_LIMIT}
     return render(request, "portal/locked_out.html", context, status=429)

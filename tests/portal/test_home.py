@@ -35,7 +35,7 @@ def test_it_shows_month_to_date_as_the_usage_summary_api(client, alice, alice_cl
     assert api["period"] == "2026-11"
     assert expected > 0
     assert _text(html, "mtd-spend") == money_text(expected)
-    assert "1 个请求尚无价格" in _text(html, "unpriced")
+    assert "尚无价格、未计入的请求：1 个" in _text(html, "unpriced")
 
 
 def test_it_shows_the_forecast_and_each_budget_as_the_evaluation_computes_them(client, alice, acme_world):
