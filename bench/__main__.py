@@ -5,15 +5,17 @@ python -m bench ingest --quick        # a small smoke run
 python -m bench ingest --prefill 10000000
 python -m bench alerts --quick        # allowance latency (5 s) and anomaly precision/recall
 python -m bench close --quick         # month close (bills from rollups) and bill PDFs
+python -m bench portal --quick        # portal overview and usage page server time over the rollups
+python -m bench portal --records 10000000
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import alerts, close, ingest
+from bench import alerts, close, ingest, portal
 
-BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main, "close": close.main}
+BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main, "close": close.main, "portal": portal.main}
 
 
 def main(argv: list[str]) -> int:
