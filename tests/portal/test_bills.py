@@ -143,7 +143,7 @@ def test_a_dispute_without_a_note_is_shown_beside_the_note(signed_in, acme_world
     )
 
     assert page.status_code == 400
-    errors = re.search(r'id="note-errors">(.*?)</span>', page.content.decode(), re.S).group(1)
+    errors = re.search(r'id="note-errors">(.*?)</div>', page.content.decode(), re.S).group(1)
     assert message in errors
     bill.refresh_from_db()
     assert bill.confirmation == Bill.Confirmation.PENDING

@@ -75,7 +75,7 @@ def test_an_invoice_request_without_a_bill_is_shown_beside_the_field(signed_in, 
     )
 
     assert page.status_code == 400
-    assert message in re.search(r'id="bill-errors">(.*?)</span>', page.content.decode(), re.S).group(1)
+    assert message in re.search(r'id="bill-errors">(.*?)</div>', page.content.decode(), re.S).group(1)
     assert not InvoiceRequest.objects.exists()
 
 
@@ -129,7 +129,7 @@ def test_a_wrong_uscc_is_shown_beside_the_tax_id(signed_in, acme_world, language
     page = signed_in.post("/portal/invoice-titles/new/", _title_form(tax_id=wrong), HTTP_ACCEPT_LANGUAGE=language)
 
     assert page.status_code == 400
-    errors = re.search(r'id="tax_id-errors">(.*?)</span>', page.content.decode(), re.S).group(1)
+    errors = re.search(r'id="tax_id-errors">(.*?)</div>', page.content.decode(), re.S).group(1)
     assert text in errors
     assert InvoiceTitle.objects.count() == 1
 

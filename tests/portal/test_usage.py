@@ -94,7 +94,7 @@ def test_a_bad_period_is_shown_beside_its_field(signed_in, language, message):
 
     assert page.status_code == 400
     html = page.content.decode()
-    field = re.search(r'<p class="field has-error">.*?</p>', html, re.S).group(0)
+    field = re.search(r'<div class="field has-error">.*?</div>', html, re.S).group(0)
     assert 'name="period" value="2026-13"' in field
     assert message in field
     assert 'id="usage-table"' not in html
