@@ -400,6 +400,13 @@ class Bill(models.Model):
     def balance(self):
         return self.total - self.amount_paid
 
+    def is_overdue_on(self, day) -> bool:
+        """Overdue on ``day``: marked so, or still open past its due date (the daily job
+        that marks bills overdue has not run yet today)."""
+        return self.status == self.Status.OVERDUE or (
+            self.status in self.OPEN_STATUSES and self.due_on is not None and self.due_on < day
+        )
+
 
 class BillLine(models.Model):
     class Kind(models.TextChoices):

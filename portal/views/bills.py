@@ -8,8 +8,6 @@ service the API's ``POST /bills/{number}/confirm/`` calls; finance sees it in th
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from billing import payments
 from billing.models import Bill
-from billing.periods import business_day
+from billing.periods import business_day, next_period
 from billing.selectors import bill_for, visible_bills
 from common.admin_forms import errors_onto_form
 from common.api import Conflict
@@ -58,12 +56,6 @@ class ConfirmForm(forms.Form):
     )
 
 
-def is_overdue(bill: Bill, today) -> bool:
-    return bill.status == Bill.Status.OVERDUE or (
-        bill.status in Bill.OPEN_STATUSES and bill.due_on is not None and bill.due_on < today
-    )
-
-
 @require_safe
 @portal_view(MONEY_ROLES)
 def bill_list(request):
@@ -73,10 +65,10 @@ def bill_list(request):
     today = business_day(timezone.now())
     bills = visible_bills(request.user).exclude(status=Bill.Status.DRAFT)
     if not data.get("older"):
-        bills = bills.filter(period__gte=(today.replace(day=1) - timedelta(days=366)).replace(day=1))
+        bills = bills.filter(period__gte=next_period(today.replace(day=1), -RECENT_MONTHS))
     if data.get("status"):
         bills = bills.filter(status=data["status"])
-    rows = [{"bill": bill, "overdue": is_overdue(bill, today)} for bill in bills.order_by("-period", "pk")[:500]]
+    rows = [{"bill": bill, "overdue": bill.is_overdue_on(today)} for bill in bills.order_by("-period", "pk")[:500]]
     return render(request, "portal/bills.html", {"form": form, "rows": rows})
 
 
@@ -86,7 +78,7 @@ def _detail(request, bill: Bill, confirm_form: ConfirmForm, *, status: int = 200
         "bill": bill,
         "lines": bill.lines.all(),
         "payments": bill.payments.order_by("received_on", "pk"),
-        "overdue": is_overdue(bill, today),
+        "overdue": bill.is_overdue_on(today),
         "seller": bill.seller,
         "confirm_form": confirm_form,
         "can_confirm": bill.status not in (Bill.Status.DRAFT, Bill.Status.VOID),
