@@ -32,16 +32,18 @@ from procurement.documents import invoice_pdf_response
 
 
 class InvoiceRequestForm(forms.Form):
-    """The API's invoice request: ``bill`` (a number), ``invoice_type``, ``note``."""
+    """The API's invoice request: ``bill`` (a number), ``invoice_type``, ``note``. The bill is
+    offered from the customer's issued bills and looked up as the API does (``bill_for``:
+    another customer's number is 404)."""
 
-    bill = forms.ChoiceField(label=gettext_lazy("Bill"))
+    bill = forms.CharField(label=gettext_lazy("Bill"), max_length=80)
     invoice_type = forms.ChoiceField(label=gettext_lazy("Invoice type"), choices=InvoiceType.choices)
     note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         issued = visible_bills(user).exclude(status__in=[Bill.Status.DRAFT, Bill.Status.VOID]).order_by("-period")
-        self.fields["bill"].choices = [("", "—")] + [(b.number, b.number) for b in issued]
+        self.fields["bill"].widget = forms.Select(choices=[("", "—")] + [(b.number, b.number) for b in issued])
 
 
 class InvoiceTitleForm(forms.ModelForm):

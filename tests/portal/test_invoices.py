@@ -79,13 +79,15 @@ def test_an_invoice_request_without_a_bill_is_shown_beside_the_field(signed_in, 
     assert not InvoiceRequest.objects.exists()
 
 
-def test_another_customers_bill_cannot_be_asked_for(client, charlie, acme_world):
+def test_another_customers_bill_is_404_as_in_the_api(client, charlie, charlie_client, acme_world):
+    number = acme_world["bill"].number
     client.force_login(charlie)
 
-    page = client.post("/portal/invoice-requests/", {"bill": acme_world["bill"].number, "invoice_type": "special"})
+    page = client.post("/portal/invoice-requests/", {"bill": number, "invoice_type": "special"})
+    api = charlie_client.post("/api/v1/invoice-requests/", {"bill": number, "invoice_type": "special"}, format="json")
 
-    assert page.status_code == 400  # not among charlie's choices: refused beside the field
-    assert 'id="bill-errors"' in page.content.decode()
+    assert page.status_code == 404
+    assert api.status_code == 404
     assert not InvoiceRequest.objects.exists()
 
 
