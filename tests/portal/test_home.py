@@ -107,3 +107,18 @@ def test_it_shows_charlie_his_own_customer_only(client, charlie, acme_world):
 
     assert _text(html, "mtd-spend") == "¥0.00"
     assert "预算" in html and "尚未设置预算" in html
+
+
+def test_the_chart_by_model_adds_up_to_the_daily_spend(acme, acme_usage):
+    from datetime import date
+
+    from billing.budgets import daily_spend_by_model, daily_spend_cny
+
+    start, end = date(2026, 10, 7), TODAY
+    by_model = daily_spend_by_model(acme, start, end)
+    daily = daily_spend_cny(acme, start, end)
+
+    assert set(by_model) == {("openai", "gpt-4o"), ("anthropic", "claude-x")}
+    assert len(daily) == 30
+    for day, value in daily.items():
+        assert sum((per_day.get(day, Decimal(0)) for per_day in by_model.values()), Decimal(0)) == value
