@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from billing.periods import current_period, format_period, parse_period
-from billing.selectors import GROUPINGS, usage_summary, usage_summary_csv
+from billing.selectors import GROUPINGS, UsageSummary, usage_summary, usage_summary_csv
 from common import charts
 from common.xlsx import xlsx_response
 from portal.access import portal_view
@@ -61,7 +61,8 @@ class UsageQueryForm(forms.Form):
         return self.customer.projects.get(code=code) if code else None
 
 
-def _query(request) -> tuple[UsageQueryForm, object | None]:
+def _query(request) -> tuple[UsageQueryForm, UsageSummary | None]:
+    """The form of the query and, when it is valid, the usage summary it asks for."""
     form = UsageQueryForm(request.GET, customer=request.portal.customer)
     if not form.is_valid():
         return form, None
