@@ -612,6 +612,8 @@ class PaymentForm(ServiceModelForm):
         # Only bills that can take a payment are offered.
         self.fields["bill"].queryset = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
         self.fields["bill"].required = True
+        # The bank's 流水号 is what makes a transfer recorded twice recognisable.
+        self.fields["reference"].required = True
 
     def perform(self, data: dict) -> Payment:
         from billing.payments import payment_record

@@ -192,8 +192,15 @@ class BillPdf(APIView):
 
 class PaymentSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField(max_length=3, required=False, default="CNY")
     received_on = serializers.DateField()
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The bank's reference (流水号); required unless an Idempotency-Key header is sent.",
+    )
     payer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -223,6 +230,14 @@ class BillPayments(APIView):
     @extend_schema(
         request=PaymentSerializer,
         responses={201: PaymentSerializer, 200: PaymentSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="A retry with the same key answers the first payment (200) instead of booking again.",
+            )
+        ],
         examples=[
             OpenApiExample(
                 "A bank transfer",
@@ -243,7 +258,25 @@ class BillPayments(APIView):
         bill = bill_for(request.user, number)
         serializer = PaymentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payment, created = payments.payment_record(bill=bill, actor=request.user, **serializer.validated_data)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 255:
+            raise serializers.ValidationError(
+                {"Idempotency-Key": [_("Use an Idempotency-Key of at most 255 characters.")]}
+            )
+        if not key and not serializer.validated_data["reference"].strip():
+            raise serializers.ValidationError(
+                {
+                    "reference": [
+                        _(
+                            "Give the bank reference of the transfer (or send an Idempotency-Key header), "
+                            "so that a retried request is not booked twice."
+                        )
+                    ]
+                }
+            )
+        payment, created = payments.payment_record(
+            bill=bill, actor=request.user, idempotency_key=key, **serializer.validated_data
+        )
         return Response(
             PaymentSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

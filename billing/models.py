@@ -15,6 +15,7 @@ Usage storage (see README, "Storage and growth"):
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
@@ -500,6 +501,10 @@ class Payment(models.Model):
     )
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    # The reference as compared: NFKC and case-folded, so ＵＳＤ-1, usd-1 and USD-1 are one transfer.
+    reference_key = models.CharField(max_length=100, blank=True, editable=False)
+    # The API client's Idempotency-Key header, when it sent one: a retry answers the first result.
+    idempotency_key = models.CharField(max_length=255, blank=True, editable=False)
     payer_name = models.CharField(_("payer name"), max_length=200, blank=True)
     payer_mismatch = models.BooleanField(
         _("payer differs from customer"),
@@ -524,12 +529,26 @@ class Payment(models.Model):
         constraints = [
             # A bank reference is recorded once per customer: re-posting the same transfer is a no-op.
             models.UniqueConstraint(
-                fields=["customer", "reference"], condition=~Q(reference=""), name="payment_reference_unique"
+                fields=["customer", "reference_key"], condition=~Q(reference_key=""), name="payment_reference_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="payment_idempotency_key_unique",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.reference or self.method} ({self.customer.code})"
+
+    def save(self, *args, **kwargs):
+        self.reference_key = self.key_of(self.reference)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def key_of(reference: str) -> str:
+        """A bank reference as compared: NFKC (full-width ＵＳＤ-1 is USD-1), case-folded, trimmed."""
+        return unicodedata.normalize("NFKC", reference).casefold().strip()
 
 
 class CreditEntry(models.Model):

@@ -265,7 +265,7 @@ def test_it_lets_only_finance_record_payments(
     assert charlie_client.get(url).status_code == 404
     assert bob_client.get(url).status_code == 403
 
-    bad = finance_client.post(url, {"amount": "-1", "received_on": "2026-12-05"}, format="json")
+    bad = finance_client.post(url, {"amount": "-1", "received_on": "2026-12-05", "reference": "REF-2"}, format="json")
     assert bad.status_code == 400
     assert "amount" in bad.json()["errors"]
 
