@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Bill, Payment
-from tests.billing.test_payments import november_bill, pay  # noqa: F401
 from tests.billing.close_helpers import travel
+from tests.billing.test_payments import november_bill, pay  # noqa: F401
 
 URL = "/api/v1/bills/{}/payments/"
 
