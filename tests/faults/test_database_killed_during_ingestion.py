@@ -5,11 +5,10 @@ exact — each record once, rollups equal to the records (issue 14, faults survi
 
 from __future__ import annotations
 
-from collections import Counter
-
 import random
 import threading
 import time
+from collections import Counter
 
 import psycopg
 import pytest
