@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import translation
 
 from billing import tasks
-from billing.budgets import budget_create, budget_evaluate, budget_evaluation_request
+from billing.budgets.budgets import budget_create, budget_evaluate, budget_evaluation_request
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, ExchangeRate, UsageRollup
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend
 from tests.billing.helpers import rollup_rows, shanghai
@@ -285,7 +285,7 @@ def _admin_save(obj: Budget, user, change: bool) -> mock.MagicMock:
     from django.contrib import admin as django_admin
     from django.test import RequestFactory
 
-    from billing.admin import BudgetAdmin
+    from billing.admin.budgets import BudgetAdmin
 
     model_admin = BudgetAdmin(Budget, django_admin.site)
     request = RequestFactory().post("/admin/billing/budget/")

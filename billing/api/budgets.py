@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import budgets
+from billing.budgets.allowance import key_allowance_lookup
+from billing.budgets.budgets import budget_create
 from billing.models import Alert, Budget, Currency
 from billing.periods import format_period, parse_period
 from customers.access import (
@@ -93,7 +94,7 @@ class BudgetListCreate(APIView):
         customer = customer_for(request.user, code, roles=MANAGE_ROLES)
         serializer = BudgetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        budget = budgets.budget_create(customer=customer, actor=request.user, **serializer.validated_data)
+        budget = budget_create(customer=customer, actor=request.user, **serializer.validated_data)
         return Response(BudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
 
 
@@ -154,7 +155,7 @@ class KeyAllowanceView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, key_id: str) -> Response:
         user = request.user
-        found = budgets.key_allowance_lookup(key_id=key_id)
+        found = key_allowance_lookup(key_id=key_id)
         if found is None:
             raise Http404
         customer_id, answer = found
@@ -165,21 +166,3 @@ class KeyAllowanceView(APIView):
             if membership.customer_id != customer_id:
                 raise Http404
         return Response(answer)
-
-
-class CostInsights(APIView):
-    permission_classes = [IsFinanceOrPortal]
-
-    @extend_schema(parameters=[OpenApiParameter("period", str)], responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, code: str) -> Response:
-        from billing.insights import cost_insights
-        from billing.periods import current_period
-
-        customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
-        try:
-            period = (
-                parse_period(request.query_params["period"]) if request.query_params.get("period") else current_period()
-            )
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        return Response(cost_insights(customer=customer, period=period))
