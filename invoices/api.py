@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.bills_api import money
-from billing.selectors import bill_for
+from billing.api.bills import money
+from billing.bills.selectors import bill_for
 from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, is_finance, portal_membership
 from customers.models import InvoiceType
 from invoices import services
