@@ -15,11 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.filters import BillFilter, PeriodField
 from billing.bills import lifecycle
 from billing.bills.documents import bill_pdf_bytes
 from billing.bills.selectors import bill_for, bill_with_pdf_for, visible_bills
 from billing.models import Bill, BillLine, Payment
-from billing.periods import format_period, next_period, parse_period, period_start
+from billing.periods import format_period, next_period, period_start
+from common.api import filtered
 from common.tasks import enqueue
 from customers.access import IsFinance, IsFinanceOrPortal, is_finance
 
@@ -147,20 +149,7 @@ class BillList(APIView):
     )
     def get(self, request: Request) -> Response:
         qs = visible_bills(request.user)
-        params = request.query_params
-        if params.get("customer"):
-            qs = qs.filter(customer__code=params["customer"].upper())
-        if params.get("period"):
-            try:
-                qs = qs.filter(period=parse_period(params["period"]))
-            except ValueError as exc:
-                raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        if params.get("status"):
-            if params["status"] not in Bill.Status.values:
-                raise ValidationError(
-                    {"status": [_("One of: %(choices)s.") % {"choices": ", ".join(Bill.Status.values)}]}
-                )
-            qs = qs.filter(status=params["status"])
+        qs = filtered(BillFilter, request, qs)
         return Response(BillSerializer(qs.order_by("-period", "customer__code", "pk")[:500], many=True).data)
 
 
@@ -295,16 +284,12 @@ class BillReissue(APIView):
 
 
 class CloseSerializer(serializers.Serializer):
-    period = serializers.CharField(help_text="YYYY-MM")
+    period = PeriodField()
     customer = serializers.CharField(required=False, allow_blank=True, default="")
 
-    def validate_period(self, value: str) -> date:
+    def validate_period(self, month: date) -> date:
         from django.utils import timezone
 
-        try:
-            month = parse_period(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(_("Write the period as YYYY-MM.")) from exc
         if period_start(next_period(month)) > timezone.now():
             raise serializers.ValidationError(_("This period has not ended yet."))
         return month

@@ -5,19 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.filters import AlertFilter
 from billing.budgets.allowance import key_allowance_lookup
 from billing.budgets.budgets import budget_create
 from billing.models import Alert, Budget, Currency
-from billing.periods import format_period, parse_period
+from billing.periods import format_period
+from common.api import filtered
 from customers.access import (
     MANAGE_ROLES,
     READ_USAGE_ROLES,
@@ -131,21 +132,10 @@ class AlertList(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
         qs = Alert.objects.select_related("customer").prefetch_related("deliveries")
-        if params.get("customer"):
-            qs = qs.filter(customer=customer_for(request.user, params["customer"], roles=READ_USAGE_ROLES))
-        elif not is_finance(request.user):
+        if not request.query_params.get("customer") and not is_finance(request.user):
             qs = qs.filter(customer_id=portal_membership(request.user).customer_id)
-        if params.get("period"):
-            try:
-                qs = qs.filter(period=parse_period(params["period"]))
-            except ValueError as exc:
-                raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        if params.get("kind"):
-            if params["kind"] not in Alert.Kind.values:
-                raise ValidationError({"kind": [_("One of: threshold, forecast, anomaly.")]})
-            qs = qs.filter(kind=params["kind"])
+        qs = filtered(AlertFilter, request, qs)
         return Response([alert_json(a) for a in qs[:500]])
 
 

@@ -12,9 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.filters import PeriodField, PriceFilter
 from billing.models import Currency, ExchangeRate, PriceVersion
-from billing.periods import billing_tz, format_period, parse_period
+from billing.periods import billing_tz, format_period
 from billing.pricing import services
+from common.api import filtered
 from customers.access import IsFinance
 
 # --- Price book -----------------------------------------------------------------------
@@ -77,10 +79,7 @@ class PriceListCreate(APIView):
         responses=PriceSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        qs = PriceVersion.objects.all()
-        for name in ("provider", "model"):
-            if request.query_params.get(name):
-                qs = qs.filter(**{name: request.query_params[name]})
+        qs = filtered(PriceFilter, request, PriceVersion.objects.all())
         return Response(PriceSerializer(qs[:1000], many=True).data)
 
     @extend_schema(
@@ -118,15 +117,9 @@ class PriceListCreate(APIView):
 
 class ExchangeRateSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=[("USD", "USD")])
-    period = serializers.CharField(help_text="YYYY-MM")
+    period = PeriodField()
     rate = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=0, help_text="CNY per 1 unit")
     editable = serializers.BooleanField(read_only=True)
-
-    def validate_period(self, value: str):
-        try:
-            return parse_period(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(_("Write the period as YYYY-MM.")) from exc
 
     def to_representation(self, instance: ExchangeRate):
         return {

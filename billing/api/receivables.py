@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.filters import RevenueQuery
 from billing.bills import receivables
-from billing.periods import business_day, parse_period
+from billing.periods import business_day
+from common.api import query
 from customers.access import IsFinance
 
 
@@ -38,12 +38,5 @@ class Revenue(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        group_by = params.get("group_by", "customer")
-        if group_by not in ("customer", "model"):
-            raise ValidationError({"group_by": [_("One of: customer, model.")]})
-        try:
-            period = parse_period(params["period"]) if params.get("period") else None
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        return Response(receivables.revenue(period=period, group_by=group_by))
+        params = query(RevenueQuery, request)
+        return Response(receivables.revenue(period=params.get("period") or None, group_by=params["group_by"]))

@@ -18,10 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.filters import UsageSummaryQuery
 from billing.metering.ingest import MAX_BODY_BYTES, MAX_RECORDS, usage_ingest_batch
 from billing.metering.selectors import GROUPINGS, usage_summary
-from billing.periods import current_period, parse_period
-from common.api import PayloadTooLarge
+from billing.periods import current_period
+from common.api import PayloadTooLarge, query
 from customers.access import READ_USAGE_ROLES, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
 
 # --- Ingestion ------------------------------------------------------------------------
@@ -115,21 +116,16 @@ class UsageSummaryView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        params = request.query_params
-        code = params.get("customer")
+        params = query(UsageSummaryQuery, request)
+        code = params["customer"]
         if not code:
             membership = portal_membership(request.user)
             if membership is None:
                 raise ValidationError({"customer": [_("Name the customer by its code.")]})
             code = membership.customer.code
         customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
-        try:
-            period = parse_period(params["period"]) if params.get("period") else current_period()
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        group_by = params.get("group_by", "model")
-        if group_by not in GROUPINGS:
-            raise ValidationError({"group_by": [_("One of: %(choices)s.") % {"choices": ", ".join(GROUPINGS)}]})
+        period = params.get("period") or current_period()
+        group_by = params["group_by"]
         summary = usage_summary(customer=customer, period=period, group_by=group_by)
         rows = [
             {
@@ -144,7 +140,7 @@ class UsageSummaryView(APIView):
             }
             for row in summary.rows
         ]
-        if params.get("format") == "csv":
+        if request.query_params.get("format") == "csv":
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS + ["unpriced_requests"], extrasaction="ignore")
             writer.writeheader()
