@@ -91,7 +91,7 @@ def usage_partitions_ahead() -> list[str]:
 
 @shared_task(name="billing.tasks.budgets_evaluate", **_limits(120))
 def budgets_evaluate(customer_id: int) -> int:
-    """Coalesced evaluation after ingestion (see billing.budgets.budget_evaluation_request)."""
+    """Coalesced evaluation after ingestion (see billing.metering.evaluation_requests.budget_evaluation_request)."""
     from billing.budgets.budgets import budgets_evaluate_claimed
 
     return len(budgets_evaluate_claimed(customer_id=customer_id))

@@ -25,7 +25,6 @@ from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
 from billing.periods import business_day, current_period, format_period, next_period
 from billing.pricing.cost import ZERO
 from billing.pricing.money import quantize_money
-from common.tasks import enqueue
 from customers.models import ApiKey, Customer, Project
 
 DEFAULT_THRESHOLDS = [50, 80, 100]
@@ -283,28 +282,6 @@ def budgets_evaluate_customer(*, customer_id: int, now: datetime | None = None) 
                 defaults={"blocked": key_id in blocked, "period": period, "month_to_date": spend, "budget": limit},
             )
     return fired
-
-
-def budget_evaluation_request(*, customer_ids: set[int]) -> None:
-    """After an ingestion batch commits: ask for one evaluation per customer, coalesced.
-
-    The row's insert decides who enqueues: a burst of batches finds the row present and
-    enqueues nothing; the task deletes the row when it starts, so later batches ask again.
-    """
-    if not customer_ids:
-        return
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_budgetevaluationrequest (customer_id, requested_at) "
-            "SELECT c, %s FROM unnest(%s::bigint[]) AS c "
-            "WHERE EXISTS (SELECT 1 FROM billing_budget b WHERE b.customer_id = c AND b.is_active) "
-            "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
-            [now, sorted(customer_ids)],
-        )
-        new = [row[0] for row in cursor.fetchall()]
-    for customer_id in new:
-        enqueue("billing.tasks.budgets_evaluate", customer_id, countdown=1)
 
 
 def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:

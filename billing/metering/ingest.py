@@ -28,6 +28,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.metering.evaluation_requests import budget_evaluation_request
 from billing.metering.partitions import ensure_partitions
 from billing.metering.records import KeyIds, ValidRecord, validate_record
 from billing.metering.rollups import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
@@ -278,8 +279,6 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
                 raise
             logger.warning("usage batch retried after deadlock", extra={"attempt": attempt + 1})
     if result.accepted:
-        from billing.budgets.budgets import budget_evaluation_request
-
         customer_ids = result.customer_ids
         transaction.on_commit(lambda: budget_evaluation_request(customer_ids=customer_ids))
     return result

@@ -13,7 +13,8 @@ from django.core import mail
 from django.utils import translation
 
 from billing import tasks
-from billing.budgets.budgets import budget_create, budget_evaluate, budget_evaluation_request
+from billing.budgets.budgets import budget_create, budget_evaluate
+from billing.metering.evaluation_requests import budget_evaluation_request
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, ExchangeRate, UsageRollup
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend
 from tests.billing.helpers import rollup_rows, shanghai
