@@ -1,8 +1,9 @@
 """The billing API's query parameters: FilterSets for the lists, query serializers for reports.
 
-One period parser for every parameter and body field that names a month: ``PeriodFormField``
-(filters) and ``PeriodField`` (serializers) both clean through ``period_from`` and so give the
-same error, ``{"period": ["Write the period as YYYY-MM."]}`` in the API's error shape.
+One period parser for every parameter and body field that names a month: ``PeriodFilter``
+(filters) and ``PeriodField`` (serializers) clean through ``billing.periods.period_from``, as
+forms do through ``billing.periods.PeriodFormField``, and so give the same error:
+``{"period": ["Write the period as YYYY-MM."]}`` in the API's error shape.
 """
 
 from __future__ import annotations
@@ -10,31 +11,14 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters
-from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from billing.metering.selectors import GROUPINGS
 from billing.models import Alert, Bill, PriceVersion
-from billing.periods import parse_period
+from billing.periods import PeriodFormField, period_from
 from customers.access import READ_USAGE_ROLES, customer_for
-
-PERIOD_ERROR = _("Write the period as YYYY-MM.")
-
-
-def period_from(value: str) -> date:
-    """``YYYY-MM`` → the period's first day, or the one error every period field shows."""
-    try:
-        return parse_period(value)
-    except ValueError as exc:
-        raise DjangoValidationError(PERIOD_ERROR, code="invalid") from exc
-
-
-class PeriodFormField(forms.CharField):
-    def to_python(self, value) -> date | None:
-        value = super().to_python(value)
-        return period_from(value) if value else None
 
 
 class PeriodFilter(django_filters.Filter):
