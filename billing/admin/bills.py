@@ -1,4 +1,4 @@
-"""Admin for the price book, exchange rates, daily usage and quarantined records."""
+"""Admin: bills (lines, events, payments inline; close, PDF, void, reissue, record a payment) and the seller profile."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""HTTP API for bills: list, detail, PDF, payments, statement confirmation, close, void,
-reissue, and the receivables views for finance."""
+"""API: bills — list, detail, PDF, payments, statement confirmation, month close, void and
+reissue."""
 
 from __future__ import annotations
 

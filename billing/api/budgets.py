@@ -1,4 +1,4 @@
-"""HTTP API for budgets, alerts, the gateway allowance and cost insights."""
+"""API: budgets, alerts and the gateway's allowance."""
 
 from __future__ import annotations
 

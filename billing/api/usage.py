@@ -1,4 +1,4 @@
-"""HTTP API: usage ingestion (gateway), price book, exchange rates, usage summary."""
+"""API: usage ingestion (the gateway) and the usage summary."""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Firing alerts and delivering them (e-mail, Apprise channels), with retries."""
+"""Firing alerts and delivering them (e-mail, Apprise channels), with retries.
+
+An alert row is keyed by a unique ``dedupe_key``, so it fires once. Deliveries are rows too
+(alert × channel), each sent by its own retried task, so one failing channel never blocks
+another and a crash leaves them pending for the sweep to retry.
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""Budgets, threshold/forecast/anomaly alerts, their delivery, and the gateway allowance.
+"""Budgets: writing them and evaluating them (threshold and forecast alerts, key allowances).
 
 Exactly once: an alert row is keyed by a unique ``dedupe_key`` (budget, period, threshold
 | forecast | anomaly day), inserted in its own savepoint; a second evaluator — concurrent,
-retried, or after a worker crash — finds the key taken and does nothing. Deliveries are
-rows too (alert × channel), each sent by its own retried task, so one failing channel
-never blocks another and a crash leaves them pending for the sweep to retry.
+retried, or after a worker crash — finds the key taken and does nothing (budgets.alerts).
 """
 
 from __future__ import annotations

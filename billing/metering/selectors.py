@@ -1,4 +1,4 @@
-"""Reads of usage, prices and rates shared by the API, admin, portal and month close.
+"""Reads of usage shared by the API, admin and portal: the usage summary (money rule 5).
 
 Every usage read goes through the rollups, never the raw records.
 """

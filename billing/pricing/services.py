@@ -1,4 +1,4 @@
-"""Writes for the price book, exchange rates and repricing."""
+"""Writes for the price book and the exchange rates (locked once an issued bill uses them)."""
 
 from __future__ import annotations
 
