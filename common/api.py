@@ -12,9 +12,13 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django_filters import FilterSet
+from django_filters.utils import translate_validation
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -88,3 +92,18 @@ def exception_handler(exc, context):
     if isinstance(exc, DatabaseUnavailable):
         headers["Retry-After"] = "1"
     return Response(body, status=response.status_code, headers=headers)
+
+
+def filtered(filterset_class: type[FilterSet], request: Request, queryset: QuerySet) -> QuerySet:
+    """The queryset narrowed by the request's query parameters; a bad one is a 400 naming it."""
+    filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.qs
+
+
+def query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """A report's query parameters, validated (a bad one is a 400 naming it)."""
+    serializer = serializer_class(data=request.query_params.dict())  # "?x=" means x is "", not absent
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -12,7 +12,7 @@ import time_machine
 from django.test import override_settings
 
 from billing import tasks
-from billing.budgets import budget_create
+from billing.budgets.budgets import budget_create
 from billing.models import Alert, AlertDelivery, Bill
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend
 from tests.billing.helpers import shanghai
@@ -121,7 +121,9 @@ def test_the_delivery_task_backs_off_exponentially(monkeypatch, acme, retries, c
         return RuntimeError("retry")
 
     monkeypatch.setattr(tasks.alert_deliver, "retry", retry)
-    monkeypatch.setattr("billing.budgets.alert_deliver", lambda **_: (_ for _ in ()).throw(TimeoutError("timed out")))
+    monkeypatch.setattr(
+        "billing.budgets.alerts.alert_deliver", lambda **_: (_ for _ in ()).throw(TimeoutError("timed out"))
+    )
     tasks.alert_deliver.push_request(retries=retries)
     try:
         with pytest.raises(RuntimeError):
