@@ -369,6 +369,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api.error_responses_hook",
+    ],
     # Several "currency" fields with different choice sets: name each set once.
     "ENUM_NAME_OVERRIDES": {
         "PriceCurrencyEnum": "billing.models.Currency",
