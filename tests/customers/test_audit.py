@@ -84,7 +84,7 @@ def test_a_contract_created_by_the_api_and_changed_in_the_admin_is_recorded(fina
     assert changed.facts == {"changes": {"discount_percent": ["7.5", "12.5"]}}
 
 
-def test_a_payment_and_a_void_leave_events_with_who_and_when(finance_client, finance_user, acme_bill):
+def test_a_payment_and_a_void_leave_events_with_who_and_when(finance_client, finance_user, acme_bill):  # noqa: F811
     from time_machine import travel
 
     from billing.models import BillEvent
