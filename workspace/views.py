@@ -107,18 +107,16 @@ def reconciliation(request):
     shown_import = None
     if request.GET.get("import", "").isdigit():
         shown_import = ProviderCostImport.objects.filter(pk=int(request.GET["import"])).first()
-    chart_rows = []
-    for row in rec.rows:
-        if row.cost is not None or row.revenue:
-            chart_rows.append((f"{row.model} · {_('revenue')}", row.revenue))
-            chart_rows.append((f"{row.model} · {_('cost')}", row.cost or 0))
+    # One bar per model whose provider cost is known: the margin (a loss draws no bar; its
+    # figure is printed beside the axis and in the table).
+    chart_rows = [(f"{row.provider}/{row.model}", row.margin) for row in rec.rows if row.margin is not None]
     context = {
         "rec": rec,
         "form": form,
         "period_error": period_error,
         "model_header": tables.model_header(),
         "customer_header": tables.customer_header(),
-        "chart": horizontal_bars(chart_rows, label=_("Revenue and provider cost per model")) if chart_rows else None,
+        "chart": horizontal_bars(chart_rows, label=_("Margin per model (CNY)")) if chart_rows else None,
         "shown_import": shown_import,
         "recent_imports": ProviderCostImport.objects.select_related("uploaded_by")[:5],
         "export_query": urlencode({"period": rec.period_label}),

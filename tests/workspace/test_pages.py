@@ -112,11 +112,10 @@ def test_the_api_names_a_bad_period(finance_client):
 def page_models(page) -> dict:
     out = {}
     for tr in rows(page, "models", "data-model"):
-        cells = tr.findall("td")
         out[tr.get("data-model")] = {
-            "cost": money(text(cells[11])),
-            "revenue": money(text(cells[12])),
-            "margin": money(text(cells[13])),
+            "cost": money(text(one_by_class(tr, "cost"))),
+            "revenue": money(text(one_by_class(tr, "revenue"))),
+            "margin": money(text(one_by_class(tr, "margin"))),
             "flag": "flag" in (tr.get("class") or "").split(),
         }
     return out
