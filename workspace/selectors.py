@@ -158,6 +158,15 @@ class Reconciliation:
         return percent(self.margin, self.revenue)
 
 
+def allocate(cost: Decimal, tokens: dict[int, int]) -> dict[int, Decimal]:
+    """``cost`` shared by customer in proportion to ``tokens`` (unrounded); nothing when no
+    tokens were metered (the cost stays unallocated)."""
+    metered = sum(tokens.values())
+    if not metered:
+        return {}
+    return {customer: cost * count / metered for customer, count in tokens.items()}
+
+
 def _our_usage(period: date):
     return (
         UsageRollup.objects.filter(period=period)
@@ -234,11 +243,8 @@ def reconciliation(*, period: date) -> Reconciliation:
             row.provider_cost = (row.provider_cost or Decimal(0)) + cost.cost
             row.provider_currency = cost.currency
             allocated_currency[key] = cost.currency
-            shares = day_tokens.get((*key, cost.day), {})
-            metered = sum(shares.values())
-            for customer_id, tokens in shares.items():
-                if metered:
-                    allocated[(customer_id, *key)] += cost.cost * tokens / metered
+            for customer_id, share in allocate(cost.cost, day_tokens.get((*key, cost.day), {})).items():
+                allocated[(customer_id, *key)] += share
     for row in rows.values():
         rate = rates.get(row.provider_currency)
         if row.provider_cost is not None and rate is not None:

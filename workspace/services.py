@@ -55,24 +55,34 @@ def provider_costs_import(*, provider: str, file_name: str, content: bytes, acto
         provider=provider, kind=parsed.kind, file_name=file_name[:255], uploaded_by=actor
     )
     models = _canonical_models(provider, parsed.rows)
-    written = 0
+    rows: list[ProviderCost] = []
     for (day, model), total in sorted(_totals(parsed, models).items()):
         if parsed.kind == OPENAI_USAGE:
             values = {name: int(total[name]) for name in USAGE_FIELDS} | {"usage_import": record}
+        elif len(total["currencies"]) > 1:
+            errors.append(
+                {
+                    "line": None,
+                    "location": f"{day.isoformat()} {model}",
+                    "field": "currency",
+                    "message": _("More than one currency for one day and model."),
+                }
+            )
+            continue
         else:
-            if len(total["currencies"]) > 1:
-                errors.append(
-                    {
-                        "line": None,
-                        "location": f"{day.isoformat()} {model}",
-                        "field": "currency",
-                        "message": _("More than one currency for one day and model."),
-                    }
-                )
-                continue
             values = {"cost": total["cost"], "currency": total["currency"], "cost_import": record}
-        ProviderCost.objects.update_or_create(provider=provider, day=day, model=model, defaults=values)
-        written += 1
+        rows.append(ProviderCost(provider=provider, day=day, model=model, **values))
+    # One upsert (INSERT … ON CONFLICT DO UPDATE): a concurrent import of the same day and
+    # model waits on the row instead of failing, and only this file's columns are replaced.
+    ProviderCost.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["provider", "day", "model"],
+        update_fields=[*USAGE_FIELDS, "usage_import"]
+        if parsed.kind == OPENAI_USAGE
+        else ["cost", "currency", "cost_import"],
+    )
+    written = len(rows)
     record.row_count = written
     record.errors = errors
     record.save(update_fields=["row_count", "errors"])

@@ -77,20 +77,14 @@ def test_bad_rows_are_reported_with_line_and_field_and_good_rows_kept():
 
 
 def test_a_failure_part_way_leaves_nothing_written(monkeypatch):
-    calls = []
-    original = ProviderCost.objects.update_or_create
+    def fail(*args, **kwargs):
+        raise RuntimeError("database went away")
 
-    def fail_on_second(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("database went away")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(ProviderCost.objects, "update_or_create", fail_on_second)
+    monkeypatch.setattr(ProviderCost.objects, "bulk_create", fail)
     with pytest.raises(RuntimeError):
         provider_costs_import(provider="openai", file_name="x.json", content=fixture("openai_costs.json"))
+    assert ProviderCostImport.objects.count() == 0  # the import row written before it is rolled back
     assert ProviderCost.objects.count() == 0
-    assert ProviderCostImport.objects.count() == 0
 
 
 def test_the_anthropic_report_is_stored_in_dollars():
@@ -99,3 +93,34 @@ def test_the_anthropic_report_is_stored_in_dollars():
         ("anthropic", date(2026, 11, 10), "claude-sonnet-4-20250514"): Decimal("4.515"),
         ("anthropic", date(2026, 11, 11), "claude-3-5-haiku-20241022"): Decimal("1.2345"),
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_file_at_once_leave_one_row_per_day_and_model():
+    """Two clerks upload the same export at the same moment: the upsert makes the second
+    wait on the rows and replace them, neither fails nor doubles."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def upload():
+        try:
+            barrier.wait()
+            provider_costs_import(provider="openai", file_name="c.json", content=fixture("openai_costs.json"))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert ProviderCost.objects.count() == 3
+    assert sum(costs().values()) == Decimal("12.6551875")
+    assert ProviderCostImport.objects.count() == 2
