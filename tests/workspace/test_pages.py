@@ -319,3 +319,11 @@ def test_the_dashboard_lists_held_drafts_with_the_fix_and_month_to_date_usage(fi
     shown = money(text(one_by_class(acme_usage, "cost")))
     assert shown == sum(Decimal(r["cost"]) for r in usage["rows"])
     assert shown == Decimal("35.50")  # 2,000,000 × $2.5 / 1M = $5 × 7.1 (latest rate)
+
+
+def test_a_bad_period_on_the_page_is_named_beside_its_field(finance_browser):
+    response = finance_browser.get("/staff/reconciliation/?period=11-2026")
+    assert response.status_code == 200
+    page = parse(response)
+    field = by_id(page, "period-form")
+    assert "YYYY-MM" in text(field)

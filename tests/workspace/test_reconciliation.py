@@ -120,3 +120,18 @@ def test_a_missing_rate_leaves_the_cost_out_and_says_so():
     assert rec.missing_rates == ["USD"]
     assert all(row.cost is None and row.margin is None for row in rec.rows)
     assert rec.cost == Decimal("0.00")
+
+
+def test_a_model_the_provider_saw_none_of_is_a_disagreement_without_a_ratio():
+    from workspace.selectors import ModelRow, Tokens
+
+    row = ModelRow("openai", "gpt-4o", ours=Tokens(input_tokens=10), theirs=Tokens())
+    assert row.token_difference_percent is None
+    assert row.disagrees is True
+    assert ModelRow("openai", "gpt-4o", ours=Tokens(), theirs=Tokens()).disagrees is False
+    # Exactly 1 % apart is not "more than 1 %"; 1.01 % is.
+    assert ModelRow("openai", "m", ours=Tokens(input_tokens=101), theirs=Tokens(input_tokens=100)).disagrees is False
+    assert ModelRow("openai", "m", ours=Tokens(input_tokens=10101), theirs=Tokens(input_tokens=10000)).disagrees is True
+    # Output counts too: input agrees, output 2 % short.
+    row = ModelRow("openai", "m", ours=Tokens(input_tokens=100, output_tokens=98), theirs=Tokens(100, 100, 0, 100))
+    assert (row.token_difference_percent, row.disagrees) == (Decimal("-2.00"), True)
