@@ -57,7 +57,6 @@ def dashboard(request):
             "usage": _admin("billing_usagerollup_changelist", period=data.usage_period.isoformat()),
             "alerts": _admin("billing_alert_changelist"),
             "close": _admin("billing_bill_changelist", period=data.close.period.isoformat()),
-            "bill": reverse("admin:billing_bill_changelist"),
         },
     }
     return render(request, "workspace/dashboard.html", context)
