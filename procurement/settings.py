@@ -281,6 +281,9 @@ def _email_config(url: str) -> dict:
 
 globals().update(_email_config(os.environ.get("EMAIL_URL", "")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@procurement.local")
+# A mail server that accepts the connection and then hangs must not hold a worker: the
+# send fails after this many seconds and the task retries with backoff.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------

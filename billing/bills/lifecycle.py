@@ -6,7 +6,6 @@ schedule side effects on commit.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -22,8 +21,6 @@ from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from billing.periods import business_day
 from common.api import Conflict
-
-logger = logging.getLogger(__name__)
 
 # Other apps register callbacks run inside bill_void before the bill is voided (invoices
 # reverses the bill's invoices with red-letter invoices). billing cannot import invoices.
@@ -173,7 +170,7 @@ def bills_mark_overdue(*, today: date) -> int:
                 continue
             bill = Bill.objects.get(pk=bill_id)
             bill_event(bill, BillEvent.Kind.OVERDUE, None, due_on=str(bill.due_on))
-            from billing import documents
+            from billing.bills import documents
 
             transaction.on_commit(lambda pk=bill_id: documents.bill_send_reminder(bill_id=pk))
             marked += 1
@@ -223,7 +220,7 @@ def bill_void(*, bill: Bill, reason: str, actor=None) -> Bill:
 
 def bill_reissue(*, bill: Bill, actor=None, today: date | None = None):
     """Rebuild a voided bill's period from the rollups as ``…-R{n}``."""
-    from billing.close import month_close_customer
+    from billing.bills.close import month_close_customer
 
     bill = Bill.objects.get(pk=bill.pk)  # the caller's copy may predate the void
     if bill.status != Bill.Status.VOID:
