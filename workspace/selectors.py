@@ -32,11 +32,12 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from billing.bills.receivables import receivables_aging_table, revenue
+from billing.metering.selectors import usage_summary
 from billing.models import Alert, Bill, BillLine, UsageRollup
-from billing.money import quantize_money
 from billing.periods import business_day, current_period, format_period, next_period
-from billing.receivables import receivables_aging_table, revenue
-from billing.selectors import exchange_rate_for, usage_summary
+from billing.pricing.money import quantize_money
+from billing.pricing.selectors import exchange_rate_for
 from customers.models import Customer
 from workspace.models import ProviderCost
 

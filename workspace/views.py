@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from billing.admin import alert_summary, held_draft_steps
-from billing.admin_receivables import BUCKET_LABELS
+from billing.admin.bills import held_draft_steps
+from billing.admin.budgets import alert_summary
+from billing.admin.receivables import BUCKET_LABELS
+from billing.bills.receivables import AGING_BUCKETS
 from billing.periods import format_period, parse_period, previous_period
-from billing.receivables import AGING_BUCKETS
 from common.charts import horizontal_bars, lines
 from workspace import selectors, tables
 from workspace.access import finance_view

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.money import quantize_money
+from billing.pricing.money import quantize_money
 from workspace.selectors import ModelRow, allocate, percent
 
 costs = st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=10, allow_nan=False)
