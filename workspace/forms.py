@@ -1,13 +1,20 @@
-"""The upload form of the reconciliation page."""
+"""The forms of the reconciliation page: its period, and the upload of a provider export."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing.periods import PeriodFormField
 from workspace.models import Provider
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class PeriodForm(forms.Form):
+    """The page's ``?period=YYYY-MM`` (blank: the last closed period)."""
+
+    period = PeriodFormField(label=_("period"), required=False)
 
 
 class ProviderCostUploadForm(forms.Form):

@@ -15,11 +15,11 @@ from billing.admin.bills import held_draft_steps
 from billing.admin.budgets import alert_summary
 from billing.admin.receivables import BUCKET_LABELS
 from billing.bills.receivables import AGING_BUCKETS
-from billing.periods import format_period, parse_period, previous_period
+from billing.periods import format_period, previous_period
 from common.charts import horizontal_bars, lines
 from workspace import selectors, tables
 from workspace.access import finance_view
-from workspace.forms import ProviderCostUploadForm
+from workspace.forms import PeriodForm, ProviderCostUploadForm
 from workspace.models import ProviderCostImport
 from workspace.parsers import UnreadableFile
 from workspace.services import provider_costs_import
@@ -63,20 +63,10 @@ def dashboard(request):
     return render(request, "workspace/dashboard.html", context)
 
 
-def _period(request):
-    try:
-        return parse_period(request.GET["period"]) if request.GET.get("period") else previous_period()
-    except ValueError:
-        return None
-
-
 @finance_view
 def reconciliation(request):
-    period = _period(request)
-    period_error = None
-    if period is None:
-        period_error = _("Write the period as YYYY-MM.")
-        period = previous_period()
+    period_form = PeriodForm(request.GET)
+    period = (period_form.cleaned_data["period"] if period_form.is_valid() else None) or previous_period()
     form = ProviderCostUploadForm()
     if request.method == "POST":
         form = ProviderCostUploadForm(request.POST, request.FILES)
@@ -113,7 +103,7 @@ def reconciliation(request):
     context = {
         "rec": rec,
         "form": form,
-        "period_error": period_error,
+        "period_errors": period_form.errors.get("period"),
         "model_header": tables.model_header(),
         "customer_header": tables.customer_header(),
         "chart": horizontal_bars(chart_rows, label=_("Margin per model (CNY)")) if chart_rows else None,

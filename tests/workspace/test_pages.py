@@ -325,5 +325,4 @@ def test_a_bad_period_on_the_page_is_named_beside_its_field(finance_browser):
     response = finance_browser.get("/staff/reconciliation/?period=11-2026")
     assert response.status_code == 200
     page = parse(response)
-    field = by_id(page, "period-form")
-    assert "YYYY-MM" in text(field)
+    assert "YYYY-MM" in text(by_id(page, "error-period"))
