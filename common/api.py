@@ -7,19 +7,38 @@ language (Accept-Language; Simplified Chinese by default).
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django_filters import FilterSet
+from django_filters.utils import translate_validation
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database went away mid-request (a failover, a killed connection): nothing of the
+    request was committed, and the same request can be sent again (ingestion and payments
+    are idempotent)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is briefly unavailable; nothing was saved. Send the same request again."
+    default_code = "database_unavailable"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -43,7 +62,12 @@ def django_validation_error_to_drf(error: DjangoValidationError) -> exceptions.V
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable during %s: %s", context.get("request"), exc)
+        exc = DatabaseUnavailable(
+            _("The database is briefly unavailable; nothing was saved. Send the same request again.")
+        )
+    elif isinstance(exc, DjangoValidationError):
         exc = django_validation_error_to_drf(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -64,4 +88,70 @@ def exception_handler(exc, context):
             "detail": str(_flatten(detail)) if not isinstance(detail, dict) else _("Request failed."),
             "errors": _flatten(detail) if isinstance(detail, dict) else {},
         }
-    return Response(body, status=response.status_code, headers=dict(response.headers.items()))
+    headers = dict(response.headers.items())
+    if isinstance(exc, DatabaseUnavailable):
+        headers["Retry-After"] = "1"
+    return Response(body, status=response.status_code, headers=headers)
+
+
+def filtered(filterset_class: type[FilterSet], request: Request, queryset: QuerySet) -> QuerySet:
+    """The queryset narrowed by the request's query parameters; a bad one is a 400 naming it."""
+    filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.qs
+
+
+def query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """A report's query parameters, validated (a bad one is a 400 naming it)."""
+    serializer = serializer_class(data=request.query_params.dict())  # "?x=" means x is "", not absent
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- The error answers in the OpenAPI schema -----------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "field name (or non_field_errors) → messages; {} when the error concerns the request as a whole",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["detail", "errors"],
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input; `errors` names each field.",
+    "401": "No or an unknown token.",
+    "403": "The token's user may not do this.",
+    "404": "No such object (or one of another customer).",
+    "409": "The request conflicts with the current state (nothing changed).",
+    "413": "The request is too large.",
+    "503": "The database is briefly unavailable; nothing was saved, send the same request again.",
+}
+
+
+def error_responses_hook(result, generator, request, public):
+    """drf-spectacular postprocessing: every operation lists the error answers it can give, in
+    the one error shape (the schema used to show only the success)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = ["401", "403", "503"]
+            if operation.get("parameters") or operation.get("requestBody"):
+                codes.append("400")
+            if "{" in path:
+                codes.append("404")
+            if method in ("post", "put", "patch", "delete"):
+                codes.append("409")
+                if "requestBody" in operation:
+                    codes.append("413")
+            for code in codes:
+                operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": reference})
+    return result

@@ -257,7 +257,7 @@ class ContractListCreate(APIView):
         customer = customer_for(request.user, code, roles=frozenset())
         serializer = ContractSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contract = services.contract_create(customer=customer, **serializer.validated_data)
+        contract = services.contract_create(customer=customer, by=request.user, **serializer.validated_data)
         return Response(ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
 
 

@@ -18,9 +18,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.audit import audit_record, changes
 from customers.models import (
     ApiKey,
     ApiToken,
+    AuditEvent,
     Contract,
     Customer,
     InvoiceTitle,
@@ -106,7 +108,7 @@ def customer_update(*, customer: Customer, by=None, tax_id_override: bool | None
 
 @transaction.atomic
 def contract_create(
-    *, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, **terms: Any
+    *, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, by=None, **terms: Any
 ) -> Contract:
     # Lock the customer so two concurrent creations cannot both pass the overlap check.
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -141,7 +143,35 @@ def contract_create(
         if "contract_active_no_overlap" in str(exc):
             raise ValidationError({"starts_on": [_("These dates overlap another active contract.")]}) from exc
         raise
+    audit_record(AuditEvent.Action.CONTRACT_CREATED, contract, by, changes=changes({}, contract_terms(contract)))
     return contract
+
+
+# The terms of a contract that decide what a customer pays (recorded when they change).
+MONEY_TERMS = (
+    "status",
+    "starts_on",
+    "ends_on",
+    "price_currency",
+    "discount_percent",
+    "fixed_exchange_rate",
+    "minimum_monthly_commitment",
+    "vat_rate",
+    "payment_terms_days",
+    "invoice_type",
+    "bill_per_project",
+)
+
+
+def contract_terms(contract: Contract) -> dict[str, Any]:
+    return {name: getattr(contract, name) for name in MONEY_TERMS if hasattr(contract, name)}
+
+
+def contract_changed_record(*, contract: Contract, before: dict[str, Any], by=None) -> None:
+    """After a contract was changed (the admin's form): what of its money terms changed."""
+    changed = changes(before, contract_terms(contract))
+    if changed:
+        audit_record(AuditEvent.Action.CONTRACT_CHANGED, contract, by, changes=changed)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from procurement import documents, views
 
@@ -22,7 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("documents/", include(document_urls)),
     path("portal/", include("portal.urls")),
+    path("staff/", include("workspace.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procurement.api_urls")),
 ]

@@ -17,15 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from billing import payments
+from billing.bills import lifecycle
+from billing.bills.files import bill_pdf_response
+from billing.bills.selectors import bill_for, visible_bills
 from billing.models import Bill
 from billing.periods import business_day, next_period
-from billing.selectors import bill_for, visible_bills
 from common.admin_forms import errors_onto_form
 from common.api import Conflict
 from customers.access import MONEY_ROLES
 from portal.access import portal_view
-from procurement.documents import bill_pdf_response
 
 RECENT_MONTHS = 12
 
@@ -106,7 +106,7 @@ def bill_confirm(request, number: str):
     if form.is_valid():
         confirmed = form.cleaned_data["action"] == "confirm"
         try:
-            payments.bill_confirm(bill=bill, confirmed=confirmed, note=form.cleaned_data["note"], actor=request.user)
+            lifecycle.bill_confirm(bill=bill, confirmed=confirmed, note=form.cleaned_data["note"], actor=request.user)
         except (ValidationError, Conflict) as exc:
             errors_onto_form(form, exc)
         else:

@@ -14,12 +14,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.admin import alert_summary
-from billing.budgets import budget_spend, budget_target, daily_spend_by_model, spend_forecast
+from billing.budgets.budgets import budget_target
+from billing.budgets.feed import alert_summary
+from billing.budgets.spend import budget_use, daily_spend_by_model, spend_forecast
+from billing.metering.selectors import usage_summary
 from billing.models import Alert
-from billing.money import quantize_money
 from billing.periods import business_day, format_period
-from billing.selectors import usage_summary
+from billing.pricing.money import quantize_money
 from common import charts
 from portal.access import portal_view
 
@@ -30,7 +31,8 @@ LAST_ALERTS = 5
 @portal_view()
 def home(request):
     customer = request.portal.customer
-    today = business_day(timezone.now())
+    now = timezone.now()
+    today = business_day(now)
     period = today.replace(day=1)
     summary = usage_summary(customer=customer, period=period, group_by="model")
     forecast = spend_forecast(customer, today=today)
@@ -41,7 +43,7 @@ def home(request):
         "spend": summary.total_cost,
         "unpriced": sum(row.unpriced_requests for row in summary.rows),
         "forecast": quantize_money(forecast.projected),
-        "budgets": [_budget_card(budget, today) for budget in _active_budgets(customer)],
+        "budgets": [_budget_card(budget, now) for budget in _active_budgets(customer)],
         "alerts": [
             {"alert": alert, "text": alert_summary(alert)}
             for alert in Alert.objects.filter(customer=customer).select_related("budget", "customer")[:LAST_ALERTS]
@@ -55,8 +57,8 @@ def _active_budgets(customer):
     return customer.budgets.filter(is_active=True).select_related("customer", "project", "api_key").order_by("pk")
 
 
-def _budget_card(budget, today) -> dict:
-    spend, limit = budget_spend(budget, today=today)
+def _budget_card(budget, now) -> dict:
+    spend, limit = budget_use(budget, now=now)
     share = None if not limit else (spend * 100 / limit).quantize(Decimal("0.1"))
     return {
         "budget": budget,

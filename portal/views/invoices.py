@@ -17,18 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from billing.bills.selectors import bill_for, visible_bills
 from billing.models import Bill
-from billing.selectors import bill_for, visible_bills
 from common.admin_forms import errors_onto_form
 from common.api import Conflict
 from customers import services as customer_services
 from customers.access import MONEY_ROLES
 from customers.models import InvoiceTitle, InvoiceType
 from invoices import services
+from invoices.files import invoice_pdf_response
 from invoices.models import InvoiceRequest
 from invoices.selectors import visible_invoices
 from portal.access import portal_view
-from procurement.documents import invoice_pdf_response
 
 
 class InvoiceRequestForm(forms.Form):

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from billing.metering.selectors import GROUPINGS, UsageSummary, usage_summary, usage_summary_csv
 from billing.periods import current_period, format_period, parse_period
-from billing.selectors import GROUPINGS, UsageSummary, usage_summary, usage_summary_csv
 from common import charts
 from common.xlsx import xlsx_response
 from portal.access import portal_view

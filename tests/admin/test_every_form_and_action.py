@@ -18,8 +18,8 @@ from django.test import RequestFactory
 from djmoney.money import Money
 from openpyxl import load_workbook
 
-from billing.close import month_close_customer
-from billing.ingest import usage_ingest_batch
+from billing.bills.close import month_close_customer
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import (
     Alert,
     Bill,
@@ -34,8 +34,8 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
-from billing.services import price_version_set
-from customers.models import ApiKey, ApiToken, Contract, Customer, PortalUser, Project
+from billing.pricing.services import price_version_set
+from customers.models import ApiKey, ApiToken, AuditEvent, Contract, Customer, PortalUser, Project
 from customers.services import api_token_create
 from invoices.models import Invoice, InvoiceRequest
 from invoices.services import invoice_issue
@@ -65,6 +65,7 @@ COVERED_ACTIONS = {
     ("billing", "alert"): {"export_as_csv", "export_as_xlsx"},
     ("customers", "customer"): {"export_as_csv", "export_as_xlsx"},
     ("customers", "contract"): {"export_as_csv", "export_as_xlsx"},
+    ("customers", "auditevent"): {"export_as_csv", "export_as_xlsx"},
     ("customers", "apikey"): {"export_as_csv", "export_as_xlsx", "revoke_selected"},
     ("invoices", "invoice"): {"reverse_in_full", "resend", "export_register_csv", "export_register_xlsx"},
     ("invoices", "invoicerequest"): {"issue_requested"},
@@ -422,7 +423,7 @@ def test_it_tells_what_to_do_on_a_held_draft_then_reprices_and_closes(clerk_clie
 
 def test_it_closes_a_draft_again_once_the_cause_is_fixed(clerk_client, held_draft):
     add_finetune_price()
-    from billing.services import usage_reprice
+    from billing.metering.reprice import usage_reprice
 
     usage_reprice(period=date(2026, 10, 1))
 
@@ -631,12 +632,25 @@ def one_of_each(acme_bill, acme_project, alice):
         Customer: acme_bill.customer,
         Contract: Contract.objects.get(customer=acme_bill.customer),
         ApiKey: key,
+        AuditEvent: AuditEvent.objects.filter(action="price_version_set").first(),
     }
 
 
 @pytest.mark.parametrize(
     "model",
-    [PriceVersion, ExchangeRate, UsageRollup, QuarantinedRecord, Bill, Payment, Alert, Customer, Contract, ApiKey],
+    [
+        PriceVersion,
+        ExchangeRate,
+        UsageRollup,
+        QuarantinedRecord,
+        Bill,
+        Payment,
+        Alert,
+        Customer,
+        Contract,
+        ApiKey,
+        AuditEvent,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_it_exports_the_selected_rows_as_csv_and_xlsx(clerk_client, one_of_each, model):

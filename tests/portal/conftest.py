@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.budgets import budget_create, budget_evaluate
+from billing.budgets.budgets import budget_create, budget_evaluate
 from billing.models import Bill, Budget, ExchangeRate
 from customers.models import PortalUser
 from customers.services import invoice_title_save
@@ -64,7 +64,7 @@ def acme_usage(acme, acme_key, gpt4o):  # noqa: F811
 @pytest.fixture
 def acme_bill(acme, seller, acme_usage) -> Bill:  # noqa: F811
     """October closed on 2 November: issued, due later in November."""
-    from billing.close import month_close_customer
+    from billing.bills.close import month_close_customer
 
     (outcome,) = month_close_customer(customer=acme, period=date(2026, 10, 1), today=date(2026, 11, 2))
     assert outcome.bill.status == Bill.Status.ISSUED, outcome.bill.hold_reason

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from billing import payments
+from billing.bills import lifecycle
 from billing.models import Bill, BillEvent
 from common.admin_display import money_text
 from tests.invoices.helpers import SELLER
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def paid_part(acme_bill, finance_user):
-    payment, _created = payments.payment_record(
+    payment, _created = lifecycle.payment_record(
         bill=acme_bill,
         actor=finance_user,
         amount=Decimal("10.00"),

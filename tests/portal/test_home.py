@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.budgets import budget_spend, spend_forecast
-from billing.money import quantize_money
+from billing.budgets.spend import budget_use, spend_forecast
+from billing.pricing.money import quantize_money
 from common.admin_display import money_text
 from tests.portal.conftest import TODAY
 
@@ -40,7 +40,7 @@ def test_it_shows_month_to_date_as_the_usage_summary_api(client, alice, alice_cl
 
 def test_it_shows_the_forecast_and_each_budget_as_the_evaluation_computes_them(client, alice, acme_world):
     budget = acme_world["budget"]
-    spend, limit = budget_spend(budget, today=TODAY)
+    spend, limit = budget_use(budget)
     forecast = spend_forecast(budget.customer, today=TODAY)
     client.force_login(alice)
 
@@ -112,7 +112,7 @@ def test_it_shows_charlie_his_own_customer_only(client, charlie, acme_world):
 def test_the_chart_by_model_adds_up_to_the_daily_spend(acme, acme_usage):
     from datetime import date
 
-    from billing.budgets import daily_spend_by_model, daily_spend_cny
+    from billing.budgets.spend import daily_spend_by_model, daily_spend_cny
 
     start, end = date(2026, 10, 7), TODAY
     by_model = daily_spend_by_model(acme, start, end)
