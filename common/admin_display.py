@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -63,19 +62,21 @@ def money_text(money) -> str:
 
 def number_text(value) -> str:
     """Quantities and unit prices as written on paper: no trailing zeros beyond two decimals
-    (1, 238.80, 0.00012345), thousands separated."""
+    (1, 238.80, 0.00012345), thousands separated by commas in every language — as the money
+    is; Django's intcomma follows the locale, and zh-Hans groups by nothing."""
     if value is None:
         return "—"
     value = Decimal(value)
     if value == value.to_integral_value():
-        return intcomma(int(value))
+        return f"{int(value):,}"
     text = f"{value.normalize():f}"
     whole, _dot, frac = text.partition(".")
-    return f"{intcomma(int(whole)) if whole not in ('-0', '0') else whole}.{frac.ljust(2, '0')}"
+    return f"{f'{int(whole):,}' if whole not in ('-0', '0') else whole}.{frac.ljust(2, '0')}"
 
 
 def count_text(value) -> str:
-    return "—" if value is None else intcomma(value)
+    """A count (requests, tokens) as 1,234,567 in every language (see ``number_text``)."""
+    return "—" if value is None else f"{int(value):,}"
 
 
 def local_time(moment) -> str:

@@ -443,11 +443,25 @@ def invoice_record_manual(*, invoice: Invoice, number: str, issued_on: date, pla
 
 
 @transaction.atomic
+@transaction.atomic
 def invoice_request_create(*, bill: Bill, invoice_type: str, note: str = "", actor=None) -> InvoiceRequest:
     """A customer asks for an invoice on one of its issued bills (API and portal); finance
-    issues it. The customer's default 发票抬头 at the time of asking is kept with the request."""
+    issues it. The customer's default 发票抬头 at the time of asking is kept with the request.
+
+    One open request per bill, and none on a bill with nothing left to invoice (409): a
+    repeated click or a client's retry must not queue the same invoice twice. The bill row
+    is locked so that two requests at once cannot both pass the check."""
     if bill.number is None:
         raise ValidationError({"bill": [_("This bill is not issued yet.")]})
+    bill = Bill.objects.select_for_update().get(pk=bill.pk)
+    open_request = bill.invoice_requests.filter(status=InvoiceRequest.Status.OPEN).order_by("created_at").first()
+    if open_request is not None:
+        raise Conflict(
+            _("Invoice request no. %(id)s for %(bill)s, asked on %(day)s, is still open; finance answers it first.")
+            % {"id": open_request.pk, "bill": bill.number, "day": business_day(open_request.created_at).isoformat()}
+        )
+    if bill_invoiceable(bill).amount <= 0:
+        raise Conflict(_("%(bill)s is fully invoiced: nothing is left to invoice on it.") % {"bill": bill.number})
     return InvoiceRequest.objects.create(
         customer=bill.customer,
         bill=bill,

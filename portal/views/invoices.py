@@ -112,7 +112,10 @@ def invoice_request(request):
                 note=data["note"],
                 actor=request.user,
             )
-        except (ValidationError, Conflict) as exc:
+        except Conflict as exc:
+            form.add_error("bill", str(exc.detail))  # the API's 409, beside the bill it names
+            return _invoices_page(request, form, status=409)
+        except ValidationError as exc:
             errors_onto_form(form, exc)
         else:
             messages.success(

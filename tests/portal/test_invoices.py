@@ -47,8 +47,15 @@ def test_its_pdf_is_the_invoices(signed_in, acme_world):
     assert invoice.number in text
 
 
-def test_an_invoice_request_has_the_apis_effect(signed_in, alice, alice_client, acme_world):
-    bill = acme_world["bill"]
+@pytest.fixture
+def open_bill(client, alice, acme_title, acme_bill):
+    """ACME's October bill, issued and not invoiced yet, alice signed in to the portal."""
+    client.force_login(alice)
+    return acme_bill
+
+
+def test_an_invoice_request_has_the_apis_effect(client, alice, alice_client, acme_title, open_bill):
+    bill, signed_in = open_bill, client
 
     answer = signed_in.post(
         "/portal/invoice-requests/", {"bill": bill.number, "invoice_type": "ordinary", "note": "请寄到财务部"}
@@ -64,7 +71,7 @@ def test_an_invoice_request_has_the_apis_effect(signed_in, alice, alice_client, 
     )
     made = InvoiceRequest.objects.get()
     assert made.requested_by == alice
-    assert made.title == acme_world["title"]
+    assert made.title == acme_title
     assert "开票申请已提交" in signed_in.get("/portal/invoices/").content.decode()
 
 
@@ -76,6 +83,77 @@ def test_an_invoice_request_without_a_bill_is_shown_beside_the_field(signed_in, 
 
     assert page.status_code == 400
     assert message in re.search(r'id="bill-errors">(.*?)</div>', page.content.decode(), re.S).group(1)
+    assert not InvoiceRequest.objects.exists()
+
+
+def test_a_second_request_while_one_is_open_is_409_naming_it_in_the_api(alice_client, open_bill):
+    payload = {"bill": open_bill.number, "invoice_type": "special"}
+    first = alice_client.post("/api/v1/invoice-requests/", payload, format="json")
+
+    second = alice_client.post("/api/v1/invoice-requests/", payload, format="json")
+
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert second.json() == {
+        "detail": f"Invoice request no. {first.json()['id']} for {open_bill.number}, asked on 2026-11-05, "
+        "is still open; finance answers it first.",
+        "errors": {},
+    }
+    assert InvoiceRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("zh-hans", "的开票申请（编号 {id}，2026-11-05 提交）仍未处理"), ("en", "Invoice request no. {id} for ")],
+)
+def test_a_second_request_in_the_portal_is_refused_beside_the_bill(client, open_bill, language, text):
+    payload = {"bill": open_bill.number, "invoice_type": "special"}
+    assert client.post("/portal/invoice-requests/", payload).status_code == 302
+    first = InvoiceRequest.objects.get()
+
+    page = client.post("/portal/invoice-requests/", payload, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert page.status_code == 409
+    errors = re.search(r'id="bill-errors">(.*?)</div>', page.content.decode(), re.S).group(1)
+    assert text.format(id=first.pk) in errors
+    assert open_bill.number in errors
+    assert InvoiceRequest.objects.count() == 1
+
+
+def test_a_request_after_the_open_one_is_answered_is_taken(alice_client, open_bill):
+    payload = {"bill": open_bill.number, "invoice_type": "special"}
+    alice_client.post("/api/v1/invoice-requests/", payload, format="json")
+    InvoiceRequest.objects.update(status=InvoiceRequest.Status.REJECTED)
+
+    again = alice_client.post("/api/v1/invoice-requests/", payload, format="json")
+
+    assert again.status_code == 201
+    assert InvoiceRequest.objects.filter(status=InvoiceRequest.Status.OPEN).count() == 1
+
+
+def test_a_request_on_a_fully_invoiced_bill_is_409_in_the_api(alice_client, acme_world):
+    number = acme_world["bill"].number
+
+    answer = alice_client.post("/api/v1/invoice-requests/", {"bill": number, "invoice_type": "special"}, format="json")
+
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == f"{number} is fully invoiced: nothing is left to invoice on it."
+    assert not InvoiceRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("zh-hans", "已全部开票，没有可开票的金额。"), ("en", "is fully invoiced: nothing is left")]
+)
+def test_a_request_on_a_fully_invoiced_bill_is_refused_beside_the_bill(signed_in, acme_world, language, text):
+    number = acme_world["bill"].number
+
+    page = signed_in.post(
+        "/portal/invoice-requests/", {"bill": number, "invoice_type": "special"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert page.status_code == 409
+    errors = re.search(r'id="bill-errors">(.*?)</div>', page.content.decode(), re.S).group(1)
+    assert f"{number} {text}" in errors
     assert not InvoiceRequest.objects.exists()
 
 

@@ -112,3 +112,16 @@ def test_a_developer_reads_usage(client, bob, acme_usage):
 
     assert client.get("/portal/usage/", {"period": "2026-10"}).status_code == 200
     assert client.get("/portal/usage/export.csv", {"period": "2026-10"}).status_code == 200
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_token_counts_read_with_thousands_separators_in_both_languages(signed_in, alice_client, language):
+    query = {"period": "2026-10", "group_by": "model"}
+    rows = alice_client.get("/api/v1/usage-summary/", query).json()["rows"]
+    row = max(rows, key=lambda row: row["input_tokens"])
+
+    html = signed_in.get("/portal/usage/", query, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    shown = re.search(rf'<tr data-key="{re.escape(row["key"])}">(.*?)</tr>', html, re.S).group(1)
+    assert row["input_tokens"] >= 1_000_000
+    assert f'<td class="num">{row["input_tokens"]:,}</td>' in shown
