@@ -443,7 +443,6 @@ def invoice_record_manual(*, invoice: Invoice, number: str, issued_on: date, pla
 
 
 @transaction.atomic
-@transaction.atomic
 def invoice_request_create(*, bill: Bill, invoice_type: str, note: str = "", actor=None) -> InvoiceRequest:
     """A customer asks for an invoice on one of its issued bills (API and portal); finance
     issues it. The customer's default 发票抬头 at the time of asking is kept with the request.

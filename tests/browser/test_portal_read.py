@@ -1,6 +1,7 @@
 """The customer portal in a real browser, as ACME's admin, finance and developer use it, in
 Chinese and in English: the overview, usage (grouping switched, CSV downloaded), the bills,
-one bill (dispute without a note, then confirm), the invoices (an invoice requested) and
+one bill (dispute without a note, then confirm), the invoices (a request on the bill, which
+is fully invoiced already, refused beside the bill field) and
 the invoice titles — every figure checked against the API's answer for the same data.
 
 With ``PORTAL_SCREENSHOTS=1`` the walk also writes the README tour's pictures
@@ -41,13 +42,13 @@ WORDS = {
     "zh-hans": {
         "confirmed": "对账单已确认",
         "note_needed": "请说明问题所在",
-        "requested": "开票申请已提交",
+        "fully_invoiced": "已全部开票，没有可开票的金额",
         "forbidden": "无权访问",
     },
     "en": {
         "confirmed": "the statement is confirmed",
         "note_needed": "Say what is wrong",
-        "requested": "is sent to our finance team",
+        "fully_invoiced": "is fully invoiced: nothing is left to invoice",
         "forbidden": "Not allowed",
     },
 }
@@ -134,7 +135,8 @@ def test_the_customer_admin_walks_the_portal(page, live_server, world, alice, al
     expect(page.locator(".messages")).to_contain_text(words["confirmed"])
     assert alice_client.get(f"/api/v1/bills/{bill.number}/").json()["confirmation"] == "confirmed"
 
-    # Invoices: the list as the invoice API's; request an invoice for the bill.
+    # Invoices: the list as the invoice API's; an invoice request for the bill, invoiced in
+    # full already, is refused beside the bill (the API's 409) and nothing is asked.
     with page.expect_navigation():
         page.click("#request-invoice")
     (api_invoice,) = alice_client.get("/api/v1/invoices/").json()
@@ -146,8 +148,8 @@ def test_the_customer_admin_walks_the_portal(page, live_server, world, alice, al
     page.fill("#id_note", "portal")
     with page.expect_navigation():
         page.click("#invoice-request-form [type=submit]")
-    expect(page.locator(".messages")).to_contain_text(words["requested"])
-    assert InvoiceRequest.objects.get(bill=bill).invoice_type == "ordinary"
+    expect(page.locator("#bill-errors")).to_contain_text(f"{bill.number} {words['fully_invoiced']}")
+    assert not InvoiceRequest.objects.filter(bill=bill).exists()
 
     # Invoice titles: the default one is marked.
     page.click("nav.sections a[href='/portal/invoice-titles/']")
