@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from billing import services
+from billing.alerts import alert_summary
 from billing.models import (
     Alert,
     AlertDelivery,
@@ -758,45 +759,13 @@ class BudgetAdmin(admin.ModelAdmin):
         }
         try:
             if change:
-                saved = budget_update(budget=obj, is_active=obj.is_active, **terms)
+                saved = budget_update(budget=obj, is_active=obj.is_active, staff=True, **terms)
             else:
-                saved = budget_create(customer=obj.customer, actor=request.user, **terms)
+                saved = budget_create(customer=obj.customer, actor=request.user, staff=True, **terms)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
         obj.pk = saved.pk
-
-
-def alert_summary(alert: Alert) -> str:
-    """The alert in the reader's language, from its stored facts (the ``message`` field keeps
-    the text as it was sent, in the language of the day it fired)."""
-    facts = {
-        "budget": str(alert.budget) if alert.budget_id else alert.customer.code,
-        "spend": money_text(alert.amount),
-        "t": alert.threshold,
-        "period": format_period(alert.period),
-        **{k: v for k, v in (alert.data or {}).items() if isinstance(v, str | int)},
-    }
-    if alert.kind == Alert.Kind.THRESHOLD:
-        return _("%(budget)s: %(spend)s spent in %(period)s, past the %(t)s%% threshold.") % facts
-    if alert.kind == Alert.Kind.FORECAST and "projected" in facts:
-        return (
-            _(
-                "%(budget)s: at the current pace %(period)s ends near ¥%(projected)s, reaching the budget around %(expected_date)s."
-            )
-            % facts
-        )
-    if alert.kind == Alert.Kind.ANOMALY:
-        scope = facts.get("scope")
-        if scope == "month_over_month":
-            return (
-                _("%(budget)s: spend so far in %(period)s (%(spend)s) is well above the same days last month.") % facts
-            )
-        if scope == "api_key_model":
-            return _("Key %(key_id)s spent %(spend)s on %(model)s on %(day)s, far above its usual day.") % facts
-        if "day" in facts:
-            return _("%(budget)s spent %(spend)s on %(day)s, far above its usual day.") % facts
-    return alert.message
 
 
 @admin.register(Alert)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import budgets
+from billing.alerts import alerts_feed
 from billing.models import Alert, Budget, Currency
 from billing.periods import format_period, parse_period
 from customers.access import (
@@ -93,7 +94,9 @@ class BudgetListCreate(APIView):
         customer = customer_for(request.user, code, roles=MANAGE_ROLES)
         serializer = BudgetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        budget = budgets.budget_create(customer=customer, actor=request.user, **serializer.validated_data)
+        budget = budgets.budget_create(
+            customer=customer, actor=request.user, staff=is_finance(request.user), **serializer.validated_data
+        )
         return Response(BudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
 
 
@@ -131,20 +134,13 @@ class AlertList(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        qs = Alert.objects.select_related("customer").prefetch_related("deliveries")
         if params.get("customer"):
-            qs = qs.filter(customer=customer_for(request.user, params["customer"], roles=READ_USAGE_ROLES))
-        elif not is_finance(request.user):
-            qs = qs.filter(customer_id=portal_membership(request.user).customer_id)
-        if params.get("period"):
-            try:
-                qs = qs.filter(period=parse_period(params["period"]))
-            except ValueError as exc:
-                raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        if params.get("kind"):
-            if params["kind"] not in Alert.Kind.values:
-                raise ValidationError({"kind": [_("One of: threshold, forecast, anomaly.")]})
-            qs = qs.filter(kind=params["kind"])
+            customer_ids = [customer_for(request.user, params["customer"], roles=READ_USAGE_ROLES).pk]
+        elif is_finance(request.user):
+            customer_ids = None
+        else:
+            customer_ids = [portal_membership(request.user).customer_id]
+        qs = alerts_feed(customer_ids=customer_ids, period=params.get("period", ""), kind=params.get("kind", ""))
         return Response([alert_json(a) for a in qs[:500]])
 
 

@@ -9,6 +9,7 @@ never blocks another and a crash leaves them pending for the sweep to retry.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from collections import defaultdict
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -43,8 +45,69 @@ ZERO = Decimal("0")
 # --- Writing budgets ------------------------------------------------------------------
 
 
-def _check_channel(channel: str) -> None:
+# The services a customer may point alerts at, by the apprise plugin that sends to them, and
+# the public hosts of their webhooks. These plugins build the service's own URL from a
+# token, so no customer-set channel can make our workers call an address of their choosing.
+CUSTOMER_CHANNEL_PLUGINS = frozenset({"NotifyWeComBot", "NotifyDingTalk", "NotifyFeishu", "NotifyLark", "NotifySlack"})
+CUSTOMER_WEBHOOK_HOSTS = frozenset(
+    {"qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com", "hooks.slack.com"}
+)
+
+# Schemes whose "host" is the service's token (wecombot://KEY), not a host we would call.
+_TOKEN_SCHEMES = frozenset({"wecombot", "dingtalk", "feishu", "lark", "slack"})
+
+
+def _internal_host(host: str) -> bool:
+    """Loopback, private, link-local (cloud metadata), reserved or unqualified names."""
+    host = host.strip("[]").rstrip(".").lower()
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost" or "." not in host or host.endswith((".localhost", ".internal", ".local"))
+    return not address.is_global
+
+
+def _check_customer_channel(channel: str) -> None:
+    """A customer-set apprise URL: one of the allowed services, never an internal address."""
+    parts = urlsplit(channel)
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    web = parts.scheme.lower() in ("http", "https")
+    if (web or parts.scheme.lower() not in _TOKEN_SCHEMES) and _internal_host(host):
+        raise ValidationError(
+            {"channels": [_("%(c)s points at an internal or private address; it cannot be used.") % {"c": channel}]}
+        )
+    import apprise
+
+    service = apprise.Apprise.instantiate(channel)
+    allowed = service is not None and type(service).__name__ in CUSTOMER_CHANNEL_PLUGINS
+    if not allowed or (web and (parts.scheme.lower() != "https" or host not in CUSTOMER_WEBHOOK_HOSTS)):
+        raise ValidationError(
+            {
+                "channels": [
+                    _("Only e-mail addresses and WeCom, DingTalk, Feishu/Lark or Slack webhooks can be used: %(c)s")
+                    % {"c": channel}
+                ]
+            }
+        )
+
+
+def _check_channel(channel: str, *, staff: bool = False) -> str:
+    """The channel as it is kept: an e-mail address (``mailto:`` dropped) or an apprise URL.
+
+    Our staff may use any URL apprise understands (their own systems included); a channel a
+    customer sets is held to CUSTOMER_CHANNEL_PLUGINS and CUSTOMER_WEBHOOK_HOSTS, checked
+    here at entry so the portal, the API and the admin refuse the same URLs."""
+    if channel.lower().startswith("mailto:") and "://" not in channel:
+        channel = channel[len("mailto:") :]
     if "://" in channel:
+        if not staff:
+            _check_customer_channel(channel)
+            return channel
         import apprise
 
         if apprise.Apprise.instantiate(channel) is None:
@@ -55,13 +118,14 @@ def _check_channel(channel: str) -> None:
                     ]
                 }
             )
-        return
+        return channel
     try:
         validate_email(channel)
     except ValidationError as exc:
         raise ValidationError(
             {"channels": [_("Not an e-mail address or a notification URL: %(c)s") % {"c": channel}]}
         ) from exc
+    return channel
 
 
 def _budget_terms(
@@ -72,6 +136,7 @@ def _budget_terms(
     monthly_amount: Decimal,
     thresholds: list[int] | None,
     channels: list[str] | None,
+    staff: bool,
 ) -> dict:
     """The checked fields of a budget, for budget_create and budget_update alike."""
     project = api_key = None
@@ -93,9 +158,7 @@ def _budget_terms(
     thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
     if any(t <= 0 or t > 1000 for t in thresholds):
         raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
-    channels = [c.strip() for c in (channels or []) if c.strip()]
-    for channel in channels:
-        _check_channel(channel)
+    channels = list(dict.fromkeys(_check_channel(c.strip(), staff=staff) for c in (channels or []) if c.strip()))
     return {
         "scope": scope,
         "project": project,
@@ -118,7 +181,10 @@ def budget_create(
     hard_limit: bool = False,
     channels: list[str] | None = None,
     actor=None,
+    staff: bool = False,
 ) -> Budget:
+    """A new budget. ``staff``: set by our staff, whose channels may be any apprise URL; a
+    customer's (portal, API as a portal user) are held to the public services."""
     terms = _budget_terms(
         customer=customer,
         scope=scope,
@@ -126,6 +192,7 @@ def budget_create(
         monthly_amount=monthly_amount,
         thresholds=thresholds,
         channels=channels,
+        staff=staff,
     )
     budget = Budget.objects.create(
         customer=customer,
@@ -150,6 +217,7 @@ def budget_update(
     hard_limit: bool,
     channels: list[str] | None,
     is_active: bool = True,
+    staff: bool = False,
 ) -> Budget:
     """Change a budget with the same checks as budget_create; re-evaluated on commit (a
     raised amount can unblock a key, a lowered one block it)."""
@@ -161,6 +229,7 @@ def budget_update(
         monthly_amount=monthly_amount,
         thresholds=thresholds,
         channels=channels,
+        staff=staff,
     )
     for name, value in {**terms, "currency": currency, "hard_limit": hard_limit, "is_active": is_active}.items():
         setattr(budget, name, value)
@@ -275,6 +344,17 @@ def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
     )
 
 
+def budget_use(budget: Budget, *, now: datetime | None = None) -> tuple[Decimal, Decimal | None]:
+    """(month-to-date spend, the budget in CNY) as the evaluation compares them: what the
+    portal's gauges show is what fires the thresholds. The budget is None without a rate."""
+    today = business_day(now or timezone.now())
+    period = today.replace(day=1)
+    return (
+        month_to_date_cny(budget.customer, period, today, **_scope_filter(budget)),
+        budget_amount_cny(budget, period),
+    )
+
+
 # --- Firing and delivering alerts -------------------------------------------------------
 
 
@@ -336,6 +416,42 @@ def _apprise_warnings() -> Iterator[list[str]]:
         apprise_logger.removeHandler(handler)
 
 
+def _send(channel: str, subject: str, body: str) -> None:
+    """Send one notification to an e-mail address (Django's mail) or an apprise URL; raises
+    with the reason when it was not accepted."""
+    if "://" not in channel:
+        send_mail(subject, body, None, [channel])
+        return
+    import apprise
+
+    # The service itself, not an Apprise() set: that sends from a thread pool, and the
+    # reason for a failure is only in the log of the thread that sent.
+    service = apprise.Apprise.instantiate(channel)
+    if service is None:
+        raise RuntimeError("not a notification URL apprise understands")
+    with _apprise_warnings() as warnings:
+        accepted = service.notify(title=subject, body=body)
+    if not accepted:
+        reason = " ".join(" ".join(warnings).split())
+        raise RuntimeError(reason or "the notification service did not accept the message")
+
+
+def channel_test_send(*, budget: Budget, channel: str) -> bool:
+    """The "send test" of one of ``budget``'s channels, by the path alerts take. The reason
+    of a failure goes to our log only: a customer must not learn from it what our servers
+    can reach."""
+    if channel not in budget.channels:
+        raise ValidationError({"channel": [_("This budget has no such channel.")]})
+    subject = _("[Procurement Center] %(customer)s: test notification") % {"customer": budget.customer.name}
+    body = _("A test of the alert channel of the budget %(budget)s. Alerts will arrive here.") % {"budget": budget}
+    try:
+        _send(channel, subject, body)
+    except Exception:  # noqa: BLE001 - any failure is one answer to the customer
+        logger.warning("test notification to a channel of budget %s failed", budget.pk, exc_info=True)
+        return False
+    return True
+
+
 def alert_deliver(*, delivery_id: int) -> bool:
     """Send one delivery; records sent or failed + error. Raises on failure so the task retries."""
     delivery = AlertDelivery.objects.select_related("alert__customer").get(pk=delivery_id)
@@ -348,21 +464,7 @@ def alert_deliver(*, delivery_id: int) -> bool:
     }
     delivery.attempts += 1
     try:
-        if "://" in delivery.channel:
-            import apprise
-
-            # The service itself, not an Apprise() set: that sends from a thread pool, and the
-            # reason for a failure is only in the log of the thread that sent.
-            service = apprise.Apprise.instantiate(delivery.channel)
-            if service is None:
-                raise RuntimeError("not a notification URL apprise understands")
-            with _apprise_warnings() as warnings:
-                accepted = service.notify(title=subject, body=alert.message)
-            if not accepted:
-                reason = " ".join(" ".join(warnings).split())
-                raise RuntimeError(reason or "the notification service did not accept the message")
-        else:
-            send_mail(subject, alert.message, None, [delivery.channel])
+        _send(delivery.channel, subject, alert.message)
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the task's retry
         delivery.status = AlertDelivery.Status.FAILED
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -396,8 +498,7 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     month_end = next_period(period) - timedelta(days=1)
     history_start = min(period, today - timedelta(days=28))
     daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
-    spend = month_to_date_cny(budget.customer, period, today, **_scope_filter(budget))
-    limit = budget_amount_cny(budget, period)
+    spend, limit = budget_use(budget, now=now)
     fired: list[Alert] = []
     if limit is None or limit <= 0:
         return spend, limit, fired

@@ -164,3 +164,12 @@ def bill_with_pdf_for(user, number: str) -> Bill:
     if bill.status == Bill.Status.DRAFT:
         raise Http404
     return bill
+
+
+def keys_last_used(customer: Customer) -> dict[int, date]:
+    """The last business day each of ``customer``'s keys had usage, by key pk, from the daily
+    rollups (the usage table is never read for a page)."""
+    from django.db.models import Max
+
+    rows = UsageRollup.objects.filter(customer=customer).values("api_key_id").annotate(last=Max("day"))
+    return {row["api_key_id"]: row["last"] for row in rows}
