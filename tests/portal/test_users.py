@@ -81,7 +81,7 @@ def test_a_bad_invitation_is_shown_again_beside_the_field(alice, bob, language, 
     page = signed_in(alice, language).post("/portal/users/", fields)
     assert page.status_code == 200
     errors = re.search(
-        rf'<form method="post" action="/portal/users/" id="invite-form".*?</form>', page.content.decode(), re.S
+        r'<form method="post" action="/portal/users/" id="invite-form".*?</form>', page.content.decode(), re.S
     )
     field_html = re.search(rf'<p class="field has-error" id="field-{field}">.*?</p>', errors.group(0), re.S).group(0)
     assert message in field_html
