@@ -99,9 +99,10 @@ def _check_customer_channel(channel: str) -> None:
 def _check_channel(channel: str, *, staff: bool = False) -> str:
     """The channel as it is kept: an e-mail address (``mailto:`` dropped) or an apprise URL.
 
-    Our staff may use any URL apprise understands (their own systems included); a channel a
-    customer sets is held to CUSTOMER_CHANNEL_PLUGINS and CUSTOMER_WEBHOOK_HOSTS, checked
-    here at entry so the portal, the API and the admin refuse the same URLs."""
+    Our staff (the admin, the finance API) may use any URL apprise understands, their own
+    systems included; a channel a customer sets (the portal, the API as a portal user) is
+    held to CUSTOMER_CHANNEL_PLUGINS and CUSTOMER_WEBHOOK_HOSTS, here at entry, so that no
+    customer can make our workers call an address of their choosing."""
     if channel.lower().startswith("mailto:") and "://" not in channel:
         channel = channel[len("mailto:") :]
     if "://" in channel:

@@ -45,10 +45,12 @@ def _page(request, *, invite: InviteForm | None = None, failed: tuple[int, forms
     rows = []
     for member in _members(request.portal.customer):
         form = failed[1] if failed and failed[0] == member.pk else None
+        role_form = form if isinstance(form, RoleForm) else RoleForm(initial={"role": member.role})
+        role_form.auto_id = f"id_user{member.pk}_%s"  # one role select per row, each its own id
         rows.append(
             {
                 "member": member,
-                "role_form": form if isinstance(form, RoleForm) else RoleForm(initial={"role": member.role}),
+                "role_form": role_form,
                 "active_form": form if isinstance(form, ActiveForm) else None,
                 "is_self": member.pk == request.portal.pk,
             }

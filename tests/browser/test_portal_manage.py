@@ -122,7 +122,8 @@ def test_the_admin_manages_keys_budgets_alerts_and_users(page, live_server, acme
         expect(other.locator("#portal-user")).to_contain_text("dora@acme.example.cn")
     finally:
         guest.close()
-    assert PortalUser.objects.get(user__username="dora@acme.example.cn").user.check_password("dora-chooses-2026")
+    dora = PortalUser.objects.get(user__username="dora@acme.example.cn")
+    assert dora.role == "finance" and dora.user.check_password("dora-chooses-2026")
 
 
 def test_the_developer_sees_keys_and_budgets_read_only(page, live_server, acme_people):
