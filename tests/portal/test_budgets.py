@@ -233,3 +233,17 @@ def test_posts_need_the_csrf_token(alice, budget):
     assert client.post(f"/portal/budgets/{budget.pk}/", FORM).status_code == 403
     assert client.post(f"/portal/budgets/{budget.pk}/test/", {"channel": "ops@acme.example.cn"}).status_code == 403
     assert Budget.objects.count() == 1 and mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "points at an internal or private address"), ("zh-hans", "指向内部或私有地址")],
+)
+def test_editing_holds_the_channels_to_the_same_rule_and_keeps_the_budget(alice, budget, language, message):
+    page = signed_in(alice, language).post(
+        f"/portal/budgets/{budget.pk}/", {**FORM, "monthly_amount": "9", "channels": "http://169.254.169.254/"}
+    )
+    assert page.status_code == 200
+    assert message in errors_of(page.content.decode(), "channels")
+    budget.refresh_from_db()
+    assert (budget.monthly_amount, budget.channels) == (Decimal("1000"), ["ops@acme.example.cn"])
