@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -315,7 +316,10 @@ class PortalUserListCreate(APIView):
                 username=data["username"],
                 email=data["email"],
                 role=data["role"],
-                site_url=request.build_absolute_uri("/"),
+                # The portal's set-password page, reversed by its name: customers does not import portal.
+                link_for=lambda user: request.build_absolute_uri(
+                    reverse("portal:invitation", kwargs=services.invitation_kwargs(user))
+                ),
             )
         return Response(PortalUserSerializer(member).data, status=status.HTTP_201_CREATED)
 

@@ -8,6 +8,7 @@ turns that into a 400 naming the field, the admin into form errors.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -255,30 +256,25 @@ def _check_role(role: str) -> None:
         )
 
 
-def invitation_path(user) -> str:
-    """The portal page where an invited ``user`` chooses a password: Django's password-reset
-    token, so the link stops working once a password is set (or after PASSWORD_RESET_TIMEOUT)."""
+def invitation_kwargs(user) -> dict[str, str]:
+    """The ``uidb64`` and ``token`` of the link where an invited ``user`` chooses a password:
+    Django's password-reset token, so the link stops working once a password is set (or
+    after PASSWORD_RESET_TIMEOUT). The portal owns the page; callers reverse its URL."""
     from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    return reverse(
-        "portal:invitation",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
+    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
 
 
 @transaction.atomic
 def portal_user_invite(
-    *, customer: Customer, email: str, role: str, site_url: str, username: str | None = None
+    *, customer: Customer, email: str, role: str, link_for: Callable[[User], str], username: str | None = None
 ) -> PortalUser:
     """Invite ``email`` to the customer's portal: a user without a password (username: the
     address) and, once committed, an e-mail in the inviter's language with the link to the
-    page where they choose one. ``site_url``: where the portal is, e.g. https://host/."""
+    page where they choose one. ``link_for(user)``: that page's absolute URL (the portal's,
+    built from invitation_kwargs)."""
     from django.core.mail import send_mail
     from django.core.validators import validate_email
 
@@ -290,7 +286,7 @@ def portal_user_invite(
     if User.objects.filter(email__iexact=email).exists() or User.objects.filter(username__iexact=email).exists():
         raise ValidationError({"email": [_("Someone with this e-mail address already has a login.")]})
     member = portal_user_create(customer=customer, username=username or email, email=email, password=None, role=role)
-    link = site_url.rstrip("/") + invitation_path(member.user)
+    link = link_for(member.user)
     subject = _("Your login to the %(customer)s customer portal") % {"customer": customer.name}
     body = _(
         "You have been invited to the customer portal of %(customer)s as %(role)s.\n\n"

@@ -1,5 +1,5 @@
 """Budgets (``/portal/budgets/``): each budget's use this month as a gauge; an admin creates
-and edits them (billing.budgets validates) and sends a test to each channel."""
+and edits them (billing.budgets.budgets validates) and sends a test to each channel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing import budgets as budget_services
+from billing.budgets.alerts import channel_test_send
+from billing.budgets.budgets import budget_create, budget_target, budget_update
+from billing.budgets.spend import budget_use
 from billing.models import Budget, Currency
 from common.admin_forms import errors_onto_form
 from common.charts import gauge
@@ -80,7 +82,7 @@ class BudgetForm(forms.Form):
 def _initial(budget: Budget) -> dict:
     return {
         "scope": budget.scope,
-        "target": budget_services.budget_target(budget) or "",
+        "target": budget_target(budget) or "",
         "monthly_amount": budget.monthly_amount,
         "currency": budget.currency,
         "thresholds": ", ".join(str(t) for t in budget.thresholds),
@@ -92,8 +94,8 @@ def _initial(budget: Budget) -> dict:
 
 def _row(budget: Budget) -> dict:
     """A budget with its use as the evaluation sees it (budget_use), and the gauge of it."""
-    spend, limit = budget_services.budget_use(budget)
-    row = {"budget": budget, "target": budget_services.budget_target(budget), "spend": spend, "limit": limit}
+    spend, limit = budget_use(budget)
+    row = {"budget": budget, "target": budget_target(budget), "spend": spend, "limit": limit}
     if limit:
         row["percent"] = (spend * 100 / limit).quantize(Decimal("0.1"))
         row["gauge"] = gauge(
@@ -117,7 +119,7 @@ def budgets(request):
     form = BudgetForm(request.POST or None, customer=customer) if manages else None
     if request.method == "POST" and form.is_valid():
         try:
-            budget_services.budget_create(customer=customer, actor=request.user, **form.terms())
+            budget_create(customer=customer, actor=request.user, **form.terms())
         except ValidationError as exc:
             errors_onto_form(form, exc)
         else:
@@ -135,7 +137,7 @@ def budget_edit(request, pk: int):
     form = BudgetForm(request.POST or None, customer=customer, editing=True, initial=_initial(budget))
     if request.method == "POST" and form.is_valid():
         try:
-            budget_services.budget_update(budget=budget, **form.terms())
+            budget_update(budget=budget, **form.terms())
         except ValidationError as exc:
             errors_onto_form(form, exc)
         else:
@@ -153,7 +155,7 @@ def budget_test(request, pk: int):
     channel = request.POST.get("channel", "")
     if channel not in budget.channels:
         messages.error(request, _("This budget has no such channel."))
-    elif budget_services.channel_test_send(budget=budget, channel=channel):
+    elif channel_test_send(budget=budget, channel=channel):
         messages.success(request, _("A test notification was sent to %(channel)s.") % {"channel": channel})
     else:
         messages.error(

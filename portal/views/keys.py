@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from billing.selectors import keys_last_used
+from billing.metering.selectors import keys_last_used
 from common.admin_forms import errors_onto_form
 from customers import services
 from customers.access import MANAGE_ROLES, READ_USAGE_ROLES

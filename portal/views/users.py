@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +19,11 @@ from customers import services
 from customers.access import MANAGE_ROLES
 from customers.models import PortalUser
 from portal.access import portal_view
+
+
+def invitation_link(request, user) -> str:
+    """The absolute link of InvitationView for an invited ``user`` (customers.services makes the token)."""
+    return request.build_absolute_uri(reverse("portal:invitation", kwargs=services.invitation_kwargs(user)))
 
 
 class InviteForm(forms.Form):
@@ -71,7 +76,7 @@ def users(request):
                 customer=request.portal.customer,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                site_url=request.build_absolute_uri("/"),
+                link_for=lambda user: invitation_link(request, user),
             )
         except ValidationError as exc:
             errors_onto_form(form, exc, fields={"username": "email"})

@@ -127,7 +127,7 @@ def test_the_admin_manages_keys_budgets_alerts_and_users(page, live_server, acme
 
 
 def test_the_developer_sees_keys_and_budgets_read_only(page, live_server, acme_people):
-    from billing.budgets import budget_create
+    from billing.budgets.budgets import budget_create
     from customers import services
 
     project = acme_people.projects.get(code="chatbot")

@@ -66,7 +66,7 @@ def test_filters_by_kind_and_month_as_the_api_does(alice, alice_client, acme):
     [
         ("en", "period=November", "period", "Write the period as YYYY-MM."),
         ("zh-hans", "period=November", "period", "YYYY-MM"),
-        ("en", "kind=loud", "kind", "Select a valid choice"),
+        ("en", "kind=loud", "kind", "One of: threshold, forecast, anomaly."),
     ],
 )
 def test_a_bad_filter_is_shown_beside_its_field(alice, acme, language, query, field, message):

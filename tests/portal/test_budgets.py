@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from billing.budgets import budget_create, budget_use
-from billing.ingest import usage_ingest_batch
+from billing.budgets.budgets import budget_create
+from billing.budgets.spend import budget_use
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import Budget
 from tests.billing.alerts_helpers import free_port, meter_price, spend
 from tests.factories import api_key_for

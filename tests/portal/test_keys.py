@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from billing.ingest import usage_ingest_batch
+from billing.metering.ingest import usage_ingest_batch
 from customers.models import ApiKey, secret_digest
 from tests.billing.alerts_helpers import meter_price, spend
 from tests.factories import ProjectFactory, api_key_for
