@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 # The services a customer may point alerts at, by the apprise plugin that sends to them, with
@@ -123,7 +124,8 @@ def check_before_send(channel: str) -> None:
     if "://" not in channel:
         return
     try:
-        service = _customer_service(channel)
+        with translation.override("en"):  # the reason is for our log
+            service = _customer_service(channel)
     except ValidationError as exc:
         raise ChannelRefused(" ".join(exc.messages)) from exc
     hosts = set(CUSTOMER_CHANNEL_PLUGINS[type(service).__name__])
