@@ -91,6 +91,9 @@ class ContractSerializer(serializers.ModelSerializer):
         max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False, allow_null=True
     )
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    monthly_service_fee = MoneyString(required=False, allow_null=True, min_value=Decimal("0"))
+    credit_limit = MoneyString(required=False, allow_null=True, min_value=Decimal("0"))
+    suspend_after_overdue_days = serializers.IntegerField(min_value=0, max_value=365, required=False, allow_null=True)
 
     class Meta:
         model = Contract
@@ -106,6 +109,9 @@ class ContractSerializer(serializers.ModelSerializer):
             "discount_percent",
             "fixed_exchange_rate",
             "minimum_monthly_commitment",
+            "monthly_service_fee",
+            "credit_limit",
+            "suspend_after_overdue_days",
             "currency",
             "vat_rate",
             "invoice_type",

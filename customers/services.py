@@ -161,6 +161,9 @@ MONEY_TERMS = (
     "payment_terms_days",
     "invoice_type",
     "bill_per_project",
+    "monthly_service_fee",
+    "credit_limit",
+    "suspend_after_overdue_days",
 )
 
 
