@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -90,6 +91,9 @@ class ContractSerializer(serializers.ModelSerializer):
         max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False, allow_null=True
     )
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    monthly_service_fee = MoneyString(required=False, allow_null=True, min_value=Decimal("0"))
+    credit_limit = MoneyString(required=False, allow_null=True, min_value=Decimal("0"))
+    suspend_after_overdue_days = serializers.IntegerField(min_value=0, max_value=365, required=False, allow_null=True)
 
     class Meta:
         model = Contract
@@ -105,6 +109,9 @@ class ContractSerializer(serializers.ModelSerializer):
             "discount_percent",
             "fixed_exchange_rate",
             "minimum_monthly_commitment",
+            "monthly_service_fee",
+            "credit_limit",
+            "suspend_after_overdue_days",
             "currency",
             "vat_rate",
             "invoice_type",
@@ -148,7 +155,12 @@ class ApiKeySerializer(serializers.ModelSerializer):
 class PortalUserSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        style={"input_type": "password"},
+        help_text="Leave out to invite: the user is e-mailed a link to choose a password.",
+    )
     role = serializers.ChoiceField(choices=PortalUser.Role.choices)
     customer = serializers.CharField(read_only=True)
 
@@ -301,7 +313,20 @@ class PortalUserListCreate(APIView):
         customer = customer_for(request.user, code, roles=MANAGE_ROLES)
         serializer = PortalUserSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.portal_user_create(customer=customer, **serializer.validated_data)
+        data = serializer.validated_data
+        if data.get("password"):
+            member = services.portal_user_create(customer=customer, **data)
+        else:
+            member = services.portal_user_invite(
+                customer=customer,
+                username=data["username"],
+                email=data["email"],
+                role=data["role"],
+                # The portal's set-password page, reversed by its name: customers does not import portal.
+                link_for=lambda user: request.build_absolute_uri(
+                    reverse("portal:invitation", kwargs=services.invitation_kwargs(user))
+                ),
+            )
         return Response(PortalUserSerializer(member).data, status=status.HTTP_201_CREATED)
 
 

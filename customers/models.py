@@ -188,6 +188,39 @@ class Contract(models.Model):
         currency_choices=[("CNY", "CNY")],
         validators=[MinMoneyValidator(0)],
     )
+    monthly_service_fee = MoneyField(
+        _("monthly service fee"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=None,
+        default_currency="CNY",
+        currency_choices=[("CNY", "CNY")],
+        validators=[MinMoneyValidator(0)],
+        help_text=_(
+            "服务费: a fixed line on every bill of a period the contract covers; not discounted, "
+            "not counted toward the minimum commitment; VAT applies."
+        ),
+    )
+    credit_limit = MoneyField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=None,
+        default_currency="CNY",
+        currency_choices=[("CNY", "CNY")],
+        validators=[MinMoneyValidator(0)],
+        help_text=_("授信额度: the gateway refuses calls once unpaid bills plus this month's spend reach it."),
+    )
+    suspend_after_overdue_days = models.PositiveIntegerField(
+        _("suspend after overdue days"),
+        null=True,
+        blank=True,
+        help_text=_("The gateway refuses calls while a bill is overdue by more than this many days."),
+    )
     vat_rate = models.DecimalField(
         _("VAT rate"),
         max_digits=5,

@@ -160,9 +160,10 @@ def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfil
         ]
     by_model: dict[str, Decimal] = {}
     for line in bill.lines.all():
-        by_model[line.model or _document_text(gettext_noop("minimum commitment"))] = (
-            by_model.get(line.model or _document_text(gettext_noop("minimum commitment")), ZERO) + line.amount.amount
+        name = line.model or _document_text(
+            gettext_noop("service fee") if line.kind == "service_fee" else gettext_noop("minimum commitment")
         )
+        by_model[name] = by_model.get(name, ZERO) + line.amount.amount
     names = list(by_model)
     taxes = allocate_largest_remainder(vat, [by_model[n] for n in names])
     return [

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import auth, bills, home, invoices, usage
+from portal.views import alerts, auth, bills, budgets, home, invoices, keys, usage, users
 
 app_name = "portal"
 
@@ -33,4 +33,14 @@ urlpatterns = [
     path("invoice-titles/<int:pk>/", invoices.title_edit, name="invoice-title-edit"),
     path("invoice-requests/", invoices.invoice_request, name="invoice-requests"),
     # --- keys, budgets, alerts, users ---
+    path("keys/", keys.keys, name="keys"),
+    path("keys/<str:key_id>/revoke/", keys.key_revoke, name="key-revoke"),
+    path("budgets/", budgets.budgets, name="budgets"),
+    path("budgets/<int:pk>/", budgets.budget_edit, name="budget-edit"),
+    path("budgets/<int:pk>/test/", budgets.budget_test, name="budget-test"),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("users/", users.users, name="users"),
+    path("users/<int:pk>/role/", users.user_role, name="user-role"),
+    path("users/<int:pk>/active/", users.user_active, name="user-active"),
+    path("invitation/<uidb64>/<token>/", users.InvitationView.as_view(), name="invitation"),
 ]

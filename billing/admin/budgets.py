@@ -49,7 +49,7 @@ class BudgetAdmin(admin.ModelAdmin):
     search_fields = ["customer__code", "customer__name", "project__code", "api_key__key_id"]
     autocomplete_fields = ["customer", "project", "api_key"]
     list_select_related = ["customer", "project", "api_key"]
-    readonly_fields = ["created_at", "created_by"]
+    readonly_fields = ["channels_by_staff", "created_at", "created_by"]
 
     def save_model(self, request, obj, form, change):
         from billing.budgets.budgets import budget_create, budget_target, budget_update
@@ -65,9 +65,9 @@ class BudgetAdmin(admin.ModelAdmin):
         }
         try:
             if change:
-                saved = budget_update(budget=obj, is_active=obj.is_active, **terms)
+                saved = budget_update(budget=obj, is_active=obj.is_active, staff=True, **terms)
             else:
-                saved = budget_create(customer=obj.customer, actor=request.user, **terms)
+                saved = budget_create(customer=obj.customer, actor=request.user, staff=True, **terms)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return

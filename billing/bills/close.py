@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -249,8 +249,9 @@ def month_close_customer(
         rates: dict[tuple[str, date], Decimal | None] = {}
         drafts, holds, rates_used = build_lines(customer, period, contracts={period: contract}, rates=rates)
         commitment = contract.minimum_monthly_commitment.amount if contract else ZERO
-        if not drafts and commitment <= 0:
-            return []  # money rule 10: no usage, no commitment, no bill
+        fee = service_fee(contract)
+        if not drafts and commitment <= 0 and fee <= 0:
+            return []  # money rule 10: no usage, no commitment (and no service fee), no bill
         if contract is None:
             holds.append(_("No active contract covers %(period)s.") % {"period": format_period(period)})
         vat_rate = contract.vat_rate if contract else Decimal("0.06")
@@ -266,6 +267,10 @@ def month_close_customer(
                 BillLine.Kind.MINIMUM_COMMITMENT, period, None, amount=quantize_money(commitment - usage_total)
             )
             groups[None].append(top_up)  # money rule 7: customer-wide; its own bill when per project
+        if fee > 0:
+            # Money rule 12: the fee as it stands, after the commitment (it does not count toward
+            # it), on the customer-wide bill (with bill_per_project the BILL-{CUSTOMER}-{YYYYMM} one).
+            groups[None].append(LineDraft(BillLine.Kind.SERVICE_FEE, period, None, amount=quantize_money(fee)))
 
         live = {
             b.project_id: b
@@ -320,16 +325,23 @@ def month_close_customer(
     return outcomes
 
 
+def service_fee(contract: Contract | None) -> Decimal:
+    """The contract's monthly service fee in CNY (0 without one)."""
+    fee = contract.monthly_service_fee if contract else None
+    return fee.amount if fee is not None else ZERO
+
+
 def customers_to_close(period: date) -> list[int]:
-    """Customers with unbilled usage up to ``period`` or a contract with a minimum commitment in it."""
+    """Customers with unbilled usage up to ``period`` or a contract with a minimum commitment
+    or a monthly service fee in it."""
     with_usage = set(
         UsageRollup.objects.filter(bill_period=period, requests__gt=0).values_list("customer_id", flat=True).distinct()
     ) | set(_leftovers(UsageRollup.objects.all(), period).values_list("customer_id", flat=True).distinct())
     committed = {
         c.customer_id
-        for c in Contract.objects.filter(status=Contract.Status.ACTIVE, minimum_monthly_commitment__gt=0).only(
-            "customer_id"
-        )
+        for c in Contract.objects.filter(status=Contract.Status.ACTIVE)
+        .filter(Q(minimum_monthly_commitment__gt=0) | Q(monthly_service_fee__gt=0))
+        .only("customer_id")
         if contract_for_period(c.customer, period) is not None
     }
     return sorted(with_usage | committed)

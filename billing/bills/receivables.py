@@ -6,7 +6,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from billing.models import Bill, BillLine
 from billing.periods import format_period
@@ -70,15 +71,23 @@ def revenue(*, period: date | None, group_by: str) -> dict:
     lines = BillLine.objects.exclude(bill__status__in=(Bill.Status.DRAFT, Bill.Status.VOID))
     if period is not None:
         lines = lines.filter(bill__period=period)
-    key = "bill__customer__code" if group_by == "customer" else "model"
-    data = lines.values(key, bill_period=F("bill__period")).annotate(amount=Sum("amount")).order_by("bill_period", key)
+    if group_by == "customer":
+        key_expression, order = F("bill__customer__code"), ("bill_period", "line_key")
+    else:  # lines without a model (commitment top-up, service fee) by their kind, listed first
+        key_expression = Coalesce(NullIf(F("model"), Value("")), F("kind"))
+        order = ("bill_period", "model", "line_key")
+    data = (
+        lines.values(line_key=key_expression, bill_period=F("bill__period"))
+        .annotate(amount=Sum("amount"))
+        .order_by(*order)
+    )
     return {
         "currency": "CNY",
         "group_by": group_by,
         "rows": [
             {
                 "period": format_period(row["bill_period"]),
-                "key": row[key] or ("minimum_commitment" if group_by == "model" else ""),
+                "key": row["line_key"] or "",
                 "amount": f"{row['amount']:.2f}",
             }
             for row in data

@@ -1,12 +1,23 @@
-"""Reading alerts: each alert in the reader's language (the admin, the staff workspace, the portal)."""
+"""Reading alerts: the feed the API and the portal show, and each alert in the reader's language."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from billing.models import Alert
 from billing.periods import format_period
 from common.admin_display import money_text
+
+
+def alerts_feed(*, customer_ids: list[int] | None) -> QuerySet[Alert]:
+    """The alerts of these customers (None: every customer's), newest first, with what
+    their pages show; GET /alerts/ and the portal narrow it by billing.api.filters.AlertFilter."""
+    qs = Alert.objects.select_related("customer", "budget__customer", "budget__project", "budget__api_key")
+    qs = qs.prefetch_related("deliveries").order_by("-created_at", "-pk")
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    return qs
 
 
 def alert_summary(alert: Alert) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 
 from billing.models import UsageRollup
 from billing.periods import format_period
@@ -151,3 +151,10 @@ def usage_summary_csv(summary: UsageSummary) -> str:
     writer.writeheader()
     writer.writerows(usage_summary_rows(summary))
     return buffer.getvalue()
+
+
+def keys_last_used(customer: Customer) -> dict[int, date]:
+    """The last business day each of ``customer``'s keys had usage, by key pk, from the daily
+    rollups (the usage table is never read for a page)."""
+    rows = UsageRollup.objects.filter(customer=customer).values("api_key_id").annotate(last=Max("day"))
+    return {row["api_key_id"]: row["last"] for row in rows}

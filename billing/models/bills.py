@@ -130,6 +130,7 @@ class BillLine(models.Model):
         USAGE = "usage", _("Usage")
         ADJUSTMENT = "adjustment", _("Prior-period adjustment")
         MINIMUM_COMMITMENT = "minimum_commitment", _("Minimum commitment top-up")
+        SERVICE_FEE = "service_fee", _("Monthly service fee")
 
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

@@ -33,7 +33,7 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
 
 
 def portal_sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the customer portal's own login (``/portal/login/``)."""
+    """Sign in through the portal's own login form (``/portal/login/``)."""
     page.goto(f"{base_url}/portal/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)

@@ -1,6 +1,7 @@
 """ACME's portal, on 5 November 2026 in Shanghai: usage in October and November (gpt-4o and
 claude on two projects), October closed into an issued bill and invoiced, a budget past two
-of its thresholds (so alerts exist), and a portal finance user, dora, beside alice and bob."""
+of its thresholds (so alerts exist), and a portal finance user, dora, beside alice and bob;
+a signed-in Django test client per person, in either language."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from billing.budgets.budgets import budget_create, budget_evaluate
 from billing.models import Bill, Budget, ExchangeRate
@@ -96,3 +98,25 @@ def acme_title(acme):
 @pytest.fixture
 def acme_world(acme_title, acme_bill, acme_invoice, acme_budget):
     return {"title": acme_title, "bill": acme_bill, "invoice": acme_invoice, "budget": acme_budget}
+
+
+def signed_in(user, language: str = "zh-hans", **client_options) -> Client:
+    client = Client(**client_options)
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client
+
+
+@pytest.fixture
+def alice_portal(alice):
+    return signed_in(alice)
+
+
+@pytest.fixture
+def bob_portal(bob):
+    return signed_in(bob)
+
+
+@pytest.fixture
+def charlie_portal(charlie):
+    return signed_in(charlie)
