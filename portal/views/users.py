@@ -122,4 +122,6 @@ class InvitationView(auth_views.PasswordResetConfirmView):
 
     template_name = "portal/invitation.html"
     post_reset_login = True
+    # django-axes adds its own backend; the new user signs in as with a password.
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("portal:home")

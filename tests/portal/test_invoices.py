@@ -90,7 +90,7 @@ def test_a_second_request_while_one_is_open_is_409_naming_it_in_the_api(alice_cl
     payload = {"bill": open_bill.number, "invoice_type": "special"}
     first = alice_client.post("/api/v1/invoice-requests/", payload, format="json")
 
-    second = alice_client.post("/api/v1/invoice-requests/", payload, format="json")
+    second = alice_client.post("/api/v1/invoice-requests/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
     assert first.status_code == 201
     assert second.status_code == 409
@@ -134,7 +134,12 @@ def test_a_request_after_the_open_one_is_answered_is_taken(alice_client, open_bi
 def test_a_request_on_a_fully_invoiced_bill_is_409_in_the_api(alice_client, acme_world):
     number = acme_world["bill"].number
 
-    answer = alice_client.post("/api/v1/invoice-requests/", {"bill": number, "invoice_type": "special"}, format="json")
+    answer = alice_client.post(
+        "/api/v1/invoice-requests/",
+        {"bill": number, "invoice_type": "special"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
     assert answer.status_code == 409
     assert answer.json()["detail"] == f"{number} is fully invoiced: nothing is left to invoice on it."

@@ -23,6 +23,7 @@ PUBLIC = {
     "password-reset-done",
     "password-reset-confirm",
     "password-reset-complete",
+    "invitation",
 }
 
 
@@ -49,6 +50,8 @@ def acme_arguments(acme_world, acme_key, bob):
         ("users", "pk"): bob.portal.pk,
         ("password-reset", "uidb64"): "MQ",
         ("password-reset", "token"): "set-password",
+        ("invitation", "uidb64"): "MQ",
+        ("invitation", "token"): "set-password",
     }
 
 
