@@ -322,6 +322,8 @@ def month_close_customer(
             issued = [o.bill.pk for o in outcomes if o.action == "issued"]
             for pk in issued:
                 enqueue_on_commit("billing.tasks.bill_render_and_send", pk)
+            if issued:  # issued bills are now unpaid balances: the credit standing follows
+                enqueue_on_commit("billing.tasks.budgets_evaluate", customer.pk, robust=True)
     return outcomes
 
 

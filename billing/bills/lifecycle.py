@@ -21,6 +21,7 @@ from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from billing.periods import business_day
 from common.api import Conflict
+from common.tasks import enqueue_on_commit
 
 # Other apps register callbacks run inside bill_void before the bill is voided (invoices
 # reverses the bill's invoices with red-letter invoices). billing cannot import invoices.
@@ -151,6 +152,8 @@ def payment_record(
         status_to=bill.status,
         payer_mismatch=mismatch,
     )
+    # A payment lowers the unpaid balance: the credit standing (the gateway's allowance) follows.
+    enqueue_on_commit("billing.tasks.budgets_evaluate", bill.customer_id, robust=True)
     return payment, True
 
 
