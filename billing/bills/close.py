@@ -176,7 +176,8 @@ def _apply_totals(bill: Bill, drafts: list[LineDraft], vat_rate: Decimal) -> Non
 
 def _apply_credit(bill: Bill, actor=None) -> bool:
     """Use the customer's credit (earlier overpayments) on a newly issued bill; True if any was used."""
-    available = CreditEntry.objects.filter(customer=bill.customer).aggregate(s=Sum("amount"))["s"] or ZERO
+    free = CreditEntry.objects.filter(customer=bill.customer, held=False)  # a deposit stays held
+    available = free.aggregate(s=Sum("amount"))["s"] or ZERO
     use = min(available, bill.total.amount)
     if use <= 0:
         return False

@@ -169,3 +169,47 @@ def test_the_allowance_still_answers_from_two_queries(gateway_client, acme, acme
     gateway_client.get(f"/api/v1/api-keys/{acme_key.key_id}/allowance/")  # first use touches the token
     with django_assert_num_queries(2):
         assert gateway_client.get(f"/api/v1/api-keys/{acme_key.key_id}/allowance/").status_code == 200
+
+
+def test_a_deposit_is_a_payment_held_as_credit_never_applied_to_a_bill(finance_client, finance_user, acme):
+    from billing.bills.close import _apply_credit
+    from billing.models import CreditEntry, Payment
+    from customers.models import AuditEvent
+
+    body = {"amount": "20000.00", "received_on": "2026-11-18", "reference": "CMB-押金-1"}
+    first = finance_client.post("/api/v1/customers/ACME/deposits/", body, format="json")
+    again = finance_client.post("/api/v1/customers/ACME/deposits/", {**body, "reference": "cmb-押金-1"}, format="json")
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200 and again.json() == first.json()
+    assert first.json() | {"id": 0} == {
+        "id": 0,
+        "customer": "ACME",
+        "method": "deposit",
+        "amount": "20000.00",
+        "currency": "CNY",
+        "received_on": "2026-11-18",
+        "reference": "CMB-押金-1",
+        "held": True,
+    }
+    payment = Payment.objects.get()
+    assert (payment.bill, payment.method, payment.recorded_by) == (None, "deposit", finance_user)
+    assert [(e.amount.amount, e.held) for e in CreditEntry.objects.all()] == [(Decimal("20000.00"), True)]
+    assert AuditEvent.objects.filter(action="deposit_recorded", actor=finance_user).count() == 1
+
+    bill = unpaid_bill(acme, "100.00", due_on=date(2026, 12, 1))
+    assert _apply_credit(bill) is False  # held: the bill stays unpaid
+    assert finance_client.get("/api/v1/customers/ACME/deposits/").json() == [first.json()]
+
+
+def test_a_deposit_needs_a_reference_and_a_positive_amount(finance_client, acme, alice_client):
+    url = "/api/v1/customers/ACME/deposits/"
+    no_ref = finance_client.post(url, {"amount": "1.00", "received_on": "2026-11-18"}, format="json")
+    assert list(no_ref.json()["errors"]) == ["reference"]
+    negative = finance_client.post(url, {"amount": "-1", "received_on": "2026-11-18", "reference": "X"}, format="json")
+    assert list(negative.json()["errors"]) == ["amount"]
+    assert (
+        alice_client.post(
+            url, {"amount": "1", "received_on": "2026-11-18", "reference": "Y"}, format="json"
+        ).status_code
+        == 403
+    )
