@@ -17,6 +17,7 @@ urlpatterns = [
     path("bills/<str:number>/reissue/", bills.BillReissue.as_view(), name="bill-reissue"),
     path("receivables/aging/", receivables.ReceivablesAging.as_view(), name="receivables-aging"),
     path("revenue/", receivables.Revenue.as_view(), name="revenue"),
+    path("customers/<str:code>/deposits/", bills.CustomerDeposits.as_view(), name="customer-deposits"),
     path("customers/<str:code>/budgets/", budgets.BudgetListCreate.as_view(), name="budget-list"),
     path("customers/<str:code>/insights/", insights.CostInsights.as_view(), name="cost-insights"),
     path("alerts/", budgets.AlertList.as_view(), name="alert-list"),

@@ -410,6 +410,7 @@ class AuditEvent(models.Model):
         EXCHANGE_RATE_SET = "exchange_rate_set", _("Exchange rate set")
         CONTRACT_CREATED = "contract_created", _("Contract created")
         CONTRACT_CHANGED = "contract_changed", _("Contract changed")
+        DEPOSIT_RECORDED = "deposit_recorded", _("Deposit recorded")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -38,3 +38,25 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.header)
         return response
+
+
+class ProxySchemeMiddleware:
+    """Behind the TLS proxy, the proxy says which requests came in over plain HTTP.
+
+    Django's SSL redirect (SECURE_SSL_REDIRECT with SECURE_PROXY_SSL_HEADER) sends every
+    request without ``X-Forwarded-Proto: https`` to HTTPS. A request that carries no such
+    header did not come through the proxy at all — a probe, a job or a check on the host or
+    inside the network, talking to the app server directly — and there is no HTTPS for it to
+    be sent to. So only a request the proxy marks ``http`` is redirected; one without the
+    header is taken as it came. (The proxy must set or overwrite the header on every
+    request, as the deployment section says.)
+    """
+
+    HEADER = "HTTP_X_FORWARDED_PROTO"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.setdefault(self.HEADER, "https")
+        return self.get_response(request)

@@ -82,7 +82,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Production (DEBUG off, not the tests): HTTPS only. The app runs behind a TLS-terminating
-# proxy that sets X-Forwarded-Proto; /healthz stays plain HTTP for the load balancer's probe.
+# proxy that sets X-Forwarded-Proto: what it marks "http" is redirected (a request without
+# the header came to the app server directly, see procurement.security.ProxySchemeMiddleware);
+# /healthz stays plain HTTP for the load balancer's probe.
 # Each can be turned off from the environment for a deployment that really needs it.
 PRODUCTION = not DEBUG and not TESTING
 if PRODUCTION:
@@ -124,6 +126,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "procurement.security.ProxySchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -137,7 +137,9 @@ def customer_receivables_html(customer) -> str:
     if customer is None or customer.pk is None:
         return "—"
     bills = list(Bill.objects.filter(customer=customer, status__in=Bill.OPEN_STATUSES).order_by("due_on", "number"))
-    credit = CreditEntry.objects.filter(customer=customer).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    entries = CreditEntry.objects.filter(customer=customer)
+    credit = entries.filter(held=False).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    deposit = entries.filter(held=True).aggregate(s=Sum("amount"))["s"] or Decimal(0)
     rows = format_html_join(
         "",
         '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td style="text-align:right">{}</td></tr>',
@@ -156,7 +158,7 @@ def customer_receivables_html(customer) -> str:
     balance = sum((bill.balance.amount for bill in bills), Decimal(0))
     return format_html(
         '<table class="customer-receivables"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
-        "</thead><tbody>{}</tbody></table><p><strong>{}: {}</strong> · {}: {}</p>",
+        "</thead><tbody>{}</tbody></table><p><strong>{}: {}</strong> · {}: {} · {}: {}</p>",
         _("bill"),
         _("period"),
         _("status"),
@@ -167,4 +169,6 @@ def customer_receivables_html(customer) -> str:
         money_text(balance),
         _("customer credit"),
         money_text(credit),
+        _("deposit held"),
+        money_text(deposit),
     )

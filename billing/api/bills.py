@@ -23,7 +23,7 @@ from billing.models import Bill, BillLine, Payment
 from billing.periods import format_period, next_period, period_start
 from common.api import filtered
 from common.tasks import enqueue
-from customers.access import IsFinance, IsFinanceOrPortal, is_finance
+from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, customer_for, is_finance
 
 
 def money(value) -> str:
@@ -351,3 +351,44 @@ class MonthClose(APIView):
         for customer_id in ids:
             enqueue("billing.tasks.month_close_customer", customer_id, month.isoformat())
         return Response({"period": format_period(month), "queued": len(ids)}, status=status.HTTP_202_ACCEPTED)
+
+
+class DepositSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    received_on = serializers.DateField()
+    reference = serializers.CharField(max_length=100)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def to_representation(self, p: Payment):
+        return {
+            "id": p.pk,
+            "customer": p.customer.code,
+            "method": p.method,
+            "amount": money(p.amount),
+            "currency": "CNY",
+            "received_on": p.received_on.isoformat(),
+            "reference": p.reference,
+            "held": True,
+        }
+
+
+class CustomerDeposits(APIView):
+    """``/customers/{code}/deposits/``: deposits (押金) received, held as credit (finance)."""
+
+    permission_classes = [IsFinance]
+
+    @extend_schema(responses=DepositSerializer(many=True))
+    def get(self, request: Request, code: str) -> Response:
+        customer = customer_for(request.user, code, roles=MONEY_ROLES)
+        deposits = Payment.objects.filter(customer=customer, method=Payment.Method.DEPOSIT).select_related("customer")
+        return Response(DepositSerializer(deposits, many=True).data)
+
+    @extend_schema(request=DepositSerializer, responses={201: DepositSerializer, 200: DepositSerializer})
+    def post(self, request: Request, code: str) -> Response:
+        customer = customer_for(request.user, code, roles=MONEY_ROLES)
+        serializer = DepositSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment, created = lifecycle.deposit_record(customer=customer, actor=request.user, **serializer.validated_data)
+        return Response(
+            DepositSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

@@ -176,7 +176,8 @@ def _apply_totals(bill: Bill, drafts: list[LineDraft], vat_rate: Decimal) -> Non
 
 def _apply_credit(bill: Bill, actor=None) -> bool:
     """Use the customer's credit (earlier overpayments) on a newly issued bill; True if any was used."""
-    available = CreditEntry.objects.filter(customer=bill.customer).aggregate(s=Sum("amount"))["s"] or ZERO
+    free = CreditEntry.objects.filter(customer=bill.customer, held=False)  # a deposit stays held
+    available = free.aggregate(s=Sum("amount"))["s"] or ZERO
     use = min(available, bill.total.amount)
     if use <= 0:
         return False
@@ -322,6 +323,8 @@ def month_close_customer(
             issued = [o.bill.pk for o in outcomes if o.action == "issued"]
             for pk in issued:
                 enqueue_on_commit("billing.tasks.bill_render_and_send", pk)
+            if issued:  # issued bills are now unpaid balances: the credit standing follows
+                enqueue_on_commit("billing.tasks.budgets_evaluate", customer.pk, robust=True)
     return outcomes
 
 

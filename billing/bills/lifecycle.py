@@ -21,6 +21,9 @@ from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from billing.periods import business_day
 from common.api import Conflict
+from common.tasks import enqueue_on_commit
+from customers.audit import audit_record
+from customers.models import AuditEvent
 
 # Other apps register callbacks run inside bill_void before the bill is voided (invoices
 # reverses the bill's invoices with red-letter invoices). billing cannot import invoices.
@@ -151,6 +154,52 @@ def payment_record(
         status_to=bill.status,
         payer_mismatch=mismatch,
     )
+    # A payment lowers the unpaid balance: the credit standing (the gateway's allowance) follows.
+    enqueue_on_commit("billing.tasks.budgets_evaluate", bill.customer_id, robust=True)
+    return payment, True
+
+
+@transaction.atomic
+def deposit_record(
+    *, customer, amount: Decimal, received_on: date, reference: str, actor=None, note: str = ""
+) -> tuple[Payment, bool]:
+    """A deposit (押金) received by bank transfer: a payment without a bill, held as credit on
+    the customer's ledger (never applied to a bill by itself). The same bank reference again
+    answers the first deposit (created=False)."""
+    if amount <= 0:
+        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    reference = reference.strip()
+    if not reference:
+        raise ValidationError({"reference": [_("Give the bank reference of the transfer.")]})
+    if received_on > business_day(timezone.now()):
+        raise ValidationError(
+            {
+                "received_on": [
+                    _("The transfer cannot be received after today (%(today)s).")
+                    % {"today": business_day(timezone.now())}
+                ]
+            }
+        )
+    existing = Payment.objects.filter(customer=customer, reference_key=Payment.key_of(reference)).first()
+    if existing is not None:
+        if existing.method != Payment.Method.DEPOSIT or existing.amount.amount != amount:
+            raise Conflict(
+                _("The bank reference %(ref)s is already recorded with another amount or bill.") % {"ref": reference}
+            )
+        return existing, False
+    payment = Payment.objects.create(
+        customer=customer,
+        bill=None,
+        method=Payment.Method.DEPOSIT,
+        amount=Money(amount, "CNY"),
+        applied=Money(0, "CNY"),
+        received_on=received_on,
+        reference=reference,
+        note=note,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    CreditEntry.objects.create(customer=customer, amount=Money(amount, "CNY"), payment=payment, held=True)
+    audit_record(AuditEvent.Action.DEPOSIT_RECORDED, customer, actor, amount=str(amount), reference=reference)
     return payment, True
 
 

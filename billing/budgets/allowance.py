@@ -28,9 +28,13 @@ ALLOWANCE_COLUMNS = """
        ),
        coalesce(a.period = %(period)s AND a.blocked, false),
        CASE WHEN a.period = %(period)s THEN a.month_to_date END,
-       CASE WHEN a.period = %(period)s THEN a.budget END"""
+       CASE WHEN a.period = %(period)s THEN a.budget END,
+       coalesce(s.overdue_blocked, false),
+       coalesce(s.period = %(period)s AND s.credit_blocked, false)"""
 
-ALLOWANCE_JOIN = "LEFT JOIN billing_keyallowance a ON a.api_key_id = k.id"
+# The customer's credit standing (billing.budgets.credit) by primary key: no extra query.
+ALLOWANCE_JOIN = """LEFT JOIN billing_keyallowance a ON a.api_key_id = k.id
+LEFT JOIN billing_customerstanding s ON s.customer_id = k.customer_id"""
 
 ALLOWANCE_SQL = f"""
 SELECT {ALLOWANCE_COLUMNS}
@@ -48,13 +52,17 @@ def allowance_params(key_id: str, today: date | None = None) -> dict:
 
 def allowance_answer(key_id: str, row: tuple) -> tuple[int, dict]:
     """``(customer id, answer)`` from ALLOWANCE_COLUMNS' values. The first reason that applies
-    wins: revoked, no_contract, hard_limit."""
-    customer_id, revoked, in_contract, blocked, month_to_date, limit = row
+    wins: revoked, no_contract, overdue, credit_limit, hard_limit."""
+    customer_id, revoked, in_contract, blocked, month_to_date, limit, overdue, over_credit = row
     reason = None
     if revoked:
         reason = "revoked"
     elif not in_contract:
         reason = "no_contract"
+    elif overdue:
+        reason = "overdue"
+    elif over_credit:
+        reason = "credit_limit"
     elif blocked:
         reason = "hard_limit"
     return customer_id, {

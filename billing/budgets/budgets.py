@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from billing.budgets.alerts import alert_fire
 from billing.budgets.channels import check_channel
+from billing.budgets.credit import credit_standing_update, customers_with_credit_terms
 from billing.budgets.spend import _scope_filter, budget_use, spend_forecast
 from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
 from billing.periods import business_day, current_period, format_period
@@ -259,6 +260,7 @@ def budgets_evaluate_customer(*, customer_id: int, now: datetime | None = None) 
                 api_key_id=key_id,
                 defaults={"blocked": key_id in blocked, "period": period, "month_to_date": spend, "budget": limit},
             )
+        fired += credit_standing_update(customer, now=now)
     return fired
 
 
@@ -272,6 +274,7 @@ def budgets_evaluate_all(*, now: datetime | None = None) -> int:
     budget — the month reset, forecasts, events a coalesced evaluation missed. Returns the
     number of alerts fired."""
     fired = 0
-    for customer_id in Budget.objects.filter(is_active=True).values_list("customer_id", flat=True).distinct():
+    with_budgets = set(Budget.objects.filter(is_active=True).values_list("customer_id", flat=True))
+    for customer_id in sorted(with_budgets | set(customers_with_credit_terms())):
         fired += len(budgets_evaluate_customer(customer_id=customer_id, now=now))
     return fired

@@ -39,6 +39,17 @@ def alert_summary(alert: Alert) -> str:
             )
             % facts
         )
+    if alert.kind == Alert.Kind.CREDIT and "limit" in facts:
+        text = (
+            _(
+                "%(customer)s has used %(t)s%% of its credit limit %(limit)s: unpaid bills %(unpaid)s and "
+                "%(month_to_date)s spent this month (%(exposure)s)."
+            )
+            % facts
+        )
+        if (alert.threshold or 0) >= 100:
+            text += " " + _("API calls are refused until a payment brings it below the limit.")
+        return text
     if alert.kind == Alert.Kind.ANOMALY:
         scope = facts.get("scope")
         if scope == "month_over_month":

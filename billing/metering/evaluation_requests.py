@@ -47,12 +47,15 @@ def budget_evaluation_request(*, customer_ids: set[int]) -> None:
 
 
 def _claim(customer_ids: set[int]) -> list[int]:
-    """The customers (with an active budget) that had no evaluation pending: claimed now."""
+    """The customers (with an active budget or credit terms) that had no evaluation pending:
+    claimed now."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO billing_budgetevaluationrequest (customer_id, requested_at) "
             "SELECT c, %s FROM unnest(%s::bigint[]) AS c "
             "WHERE EXISTS (SELECT 1 FROM billing_budget b WHERE b.customer_id = c AND b.is_active) "
+            "OR EXISTS (SELECT 1 FROM customers_contract k WHERE k.customer_id = c AND k.status = 'active' "
+            "AND (k.credit_limit IS NOT NULL OR k.suspend_after_overdue_days IS NOT NULL)) "
             "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
             [timezone.now(), sorted(customer_ids)],
         )

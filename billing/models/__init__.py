@@ -5,7 +5,14 @@ the models of an app through this package.
 """
 
 from billing.models.bills import Bill, BillEvent, BillLine, CreditEntry, Payment, SellerProfile
-from billing.models.budgets import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance
+from billing.models.budgets import (
+    Alert,
+    AlertDelivery,
+    Budget,
+    BudgetEvaluationRequest,
+    CustomerStanding,
+    KeyAllowance,
+)
 from billing.models.metering import ClosedPeriod, QuarantinedRecord, UsageRecord, UsageRequest, UsageRollup
 from billing.models.pricing import COST_DIGITS, PRICE_DIGITS, Currency, ExchangeRate, ModelAlias, PriceVersion
 
@@ -22,6 +29,7 @@ __all__ = [
     "ClosedPeriod",
     "CreditEntry",
     "Currency",
+    "CustomerStanding",
     "ExchangeRate",
     "KeyAllowance",
     "ModelAlias",

@@ -206,6 +206,7 @@ class Payment(models.Model):
     class Method(models.TextChoices):
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")
         CREDIT = "credit", _("Customer credit")
+        DEPOSIT = "deposit", _("Deposit (押金)")
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="payments"
@@ -276,7 +277,9 @@ class Payment(models.Model):
 
 
 class CreditEntry(models.Model):
-    """Customer credit ledger: + overpayments, − credit applied to bills. Balance = sum."""
+    """Customer credit ledger: + overpayments, − credit applied to bills. Balance = sum.
+
+    A deposit (押金) is credit ``held``: on the ledger, never applied to a bill by itself."""
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="credit_entries"
@@ -284,6 +287,7 @@ class CreditEntry(models.Model):
     amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, default_currency="CNY")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
     bill = models.ForeignKey(Bill, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
+    held = models.BooleanField(_("held (deposit)"), default=False)
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:

@@ -89,6 +89,7 @@ class Alert(models.Model):
         THRESHOLD = "threshold", _("Threshold")
         FORECAST = "forecast", _("Forecast")
         ANOMALY = "anomaly", _("Anomaly")
+        CREDIT = "credit", _("Credit limit")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="alerts")
     budget = models.ForeignKey(
@@ -165,3 +166,27 @@ class BudgetEvaluationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} @ {self.requested_at}"
+
+
+class CustomerStanding(models.Model):
+    """A customer's credit standing (授信) as the gateway's allowance reads it: refreshed by
+    every budget evaluation (after ingestion, the sweep), payment and overdue run, so the
+    allowance stays one indexed query."""
+
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), primary_key=True, on_delete=models.CASCADE, related_name="standing"
+    )
+    period = models.DateField(_("period"))
+    unpaid = models.DecimalField(_("unpaid bills"), max_digits=14, decimal_places=2, default=0)
+    month_to_date = models.DecimalField(_("spend this month"), max_digits=14, decimal_places=2, default=0)
+    credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2, null=True, blank=True)
+    credit_blocked = models.BooleanField(_("credit limit reached"), default=False)
+    overdue_blocked = models.BooleanField(_("suspended for an overdue bill"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("credit standing")
+        verbose_name_plural = _("credit standings")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.period:%Y-%m}"

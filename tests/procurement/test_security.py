@@ -23,9 +23,10 @@ django.setup()
 from django.test import Client
 client = Client(HTTP_HOST="billing.example.com")
 answers = {}
-for name, path, https in [("page", "/portal/login/", True), ("api", "/api/v1/bills/", True),
-                          ("plain_page", "/portal/login/", False), ("docs", "/api/docs/", True)]:
-    extra = {"HTTP_X_FORWARDED_PROTO": "https"} if https else {}
+for name, path, proto in [("page", "/portal/login/", "https"), ("api", "/api/v1/bills/", "https"),
+                          ("plain_page", "/portal/login/", "http"), ("direct", "/portal/login/", None),
+                          ("docs", "/api/docs/", "https")]:
+    extra = {"HTTP_X_FORWARDED_PROTO": proto} if proto else {}
     response = client.get(path, **extra)
     cookies = {k: {"secure": bool(v["secure"]), "httponly": bool(v["httponly"]), "samesite": v["samesite"]}
                for k, v in response.cookies.items()}
@@ -85,9 +86,11 @@ def test_page_and_api_answer_carry_the_security_headers(env):
         assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert page["cookies"]["csrftoken"]["secure"] is True
     assert page["cookies"]["csrftoken"]["samesite"] == "Lax"
-    # Behind the proxy, plain HTTP is redirected to HTTPS.
+    # What the proxy marks plain HTTP is redirected to HTTPS; a request that did not come
+    # through the proxy (no header: a check on the host) is answered as it came.
     assert plain["status"] == 301
     assert plain["headers"]["Location"] == "https://billing.example.com/portal/login/"
+    assert answers["direct"]["status"] == 200
     # Swagger UI is served with its start-up script as a URL (no inline script to allow).
     docs = answers["docs"]
     assert docs["status"] == 200
