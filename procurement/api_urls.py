@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("billing.urls")),
     path("", include("invoices.urls")),
+    path("", include("presales.urls")),
 ]
