@@ -45,7 +45,12 @@ def flat_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            path = f"{prefix}.{key}" if prefix and key != "non_field_errors" else (prefix or str(key))
+            if isinstance(key, int):  # a ListField's errors are keyed by the item's index
+                path = f"{prefix}[{key}]"
+            elif key == "non_field_errors":
+                path = prefix or key
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
             out.update(flat_errors(value, path))
         return out
     if isinstance(detail, list) and detail and all(isinstance(v, str) for v in detail):

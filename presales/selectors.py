@@ -15,7 +15,7 @@ from presales.models import Estimate, EstimateOption, Proposal, ProposalVersion
 from presales.rules import cheapest_options
 
 
-def _count(value: Decimal) -> int:
+def count_rounded(value: Decimal) -> int:
     """Token and request counts in answers: rounded half up to integers (the money uses the unrounded)."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -45,10 +45,10 @@ def option_answer(option: EstimateOption) -> dict:
         "model": option.model,
         "price_version": option.price_version_id,
         "price_currency": option.currency,
-        "monthly_requests": _count(option.monthly_requests),
-        "input_tokens": _count(option.input_tokens),
-        "cached_input_tokens": _count(option.cached_input_tokens),
-        "output_tokens": _count(option.output_tokens),
+        "monthly_requests": count_rounded(option.monthly_requests),
+        "input_tokens": count_rounded(option.input_tokens),
+        "cached_input_tokens": count_rounded(option.cached_input_tokens),
+        "output_tokens": count_rounded(option.output_tokens),
         "monthly_amount": _money(option.monthly_amount),
         "monthly_vat": _money(option.monthly_vat),
         "monthly_total": _money(option.monthly_total),
