@@ -17,13 +17,13 @@ from presales.rules import SECONDS_PER_DAY
 from presales.selectors import count_rounded, option_answer, proposal_twelve_months
 
 
-def _volume(workload, days: int) -> dict:
+def workload_volume(workload, days: int) -> dict:
     daily = (
         Decimal(workload.daily_requests)
         if workload.daily_requests is not None
         else workload.average_qps * SECONDS_PER_DAY
     )
-    return {"workload": workload, "daily": _grouped(daily), "monthly": _grouped(daily * days)}
+    return {"workload": workload, "daily": _grouped(daily), "days": days, "monthly": _grouped(daily * days)}
 
 
 def _grouped(count: int | Decimal) -> str:
@@ -51,7 +51,7 @@ def proposal_context(version: ProposalVersion) -> dict:
         "version": version,
         "estimate": estimate,
         "workloads": [
-            _volume(w, estimate.days_per_month) for w in estimate.workloads.all() if w.pk in chosen_workloads
+            workload_volume(w, estimate.days_per_month) for w in estimate.workloads.all() if w.pk in chosen_workloads
         ],
         "options": [_option(o) for o in options],
         "month_rows": rows,
