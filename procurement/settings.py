@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "billing",
     "invoices",
     "presales",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -175,9 +176,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Where a signed-out visitor of a session page (the /documents/ PDF links) is sent. The
-# admin's login until the customer portal brings its own (/portal/login/).
-LOGIN_URL = "admin:login"
+# Where a signed-out visitor of a session page (portal pages, the /documents/ PDF links) is
+# sent: the portal's login, which also signs staff in and returns them to what they asked for.
+LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "/"
 
 # --- Internationalisation and time ----------------------------------------------------

@@ -81,7 +81,7 @@ def test_it_sends_a_signed_out_visitor_to_the_login_page(client, bill, invoice):
         response = client.get(url)
 
         assert response.status_code == 302
-        assert response["Location"] == f"/admin/login/?next={url}"
+        assert response["Location"] == f"/portal/login/?next={url}"
 
 
 @pytest.mark.parametrize("who", ["finance_user", "alice", "dora"])
