@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.utils import translation
 
-from billing.documents import spend_chart_svg
 from billing.money import rmb_figures, rmb_upper
+from presales.charts import months_chart_svg
 from presales.models import ProposalVersion
 from presales.rules import SECONDS_PER_DAY
 from presales.selectors import count_rounded, option_answer, proposal_twelve_months
@@ -55,7 +55,9 @@ def proposal_context(version: ProposalVersion) -> dict:
         ],
         "options": [_option(o) for o in options],
         "month_rows": rows,
-        "chart_svg": spend_chart_svg([(f"{m['month']}月", m["amount"]) for m in months], width=480, height=120),
+        "chart_svg": months_chart_svg(
+            [(f"{o.workload.name} · {o.model}", [Decimal(m) for m in o.months]) for o in options], for_pdf=True
+        ),
         "monthly_total_figures": rmb_figures(version.monthly_total),
         "first_year_total_figures": rmb_figures(version.first_year_total),
         "first_year_total_upper": rmb_upper(version.first_year_total),

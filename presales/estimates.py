@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import PriceVersion
-from billing.periods import format_period
+from billing.periods import billing_tz, format_period
 from billing.pricing.index import PriceIndex
 from presales.levers import savings_levers
 from presales.models import Estimate, EstimateOption, Workload
@@ -50,7 +50,7 @@ def _resolve_versions(request: EstimateInput) -> dict[tuple[int, int], PriceVers
                 else:
                     message = _("Unknown model %(model)s: the price book has no price for it at %(as_of)s.") % {
                         "model": f"{provider}/{model}" if provider else model,
-                        "as_of": request.as_of.isoformat(),
+                        "as_of": request.as_of.astimezone(billing_tz()).isoformat(),
                     }
                 errors[field_name] = [message]
                 continue

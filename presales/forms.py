@@ -48,9 +48,7 @@ class WorkloadForm(forms.Form):
     )
     input_tokens = forms.IntegerField(label=_("Input tokens per request"))
     output_tokens = forms.IntegerField(label=_("Output tokens per request"))
-    cached_share = forms.DecimalField(
-        label=_("Cached share of input (0–1)"), initial=Decimal(0), required=False
-    )
+    cached_share = forms.DecimalField(label=_("Cached share of input (0–1)"), initial=Decimal(0), required=False)
     models = forms.CharField(
         label=_("Candidate models"),
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "openai/gpt-4o\nopenai/gpt-4o-mini"}),
@@ -79,9 +77,13 @@ def _candidate(line: str) -> dict:
     return {"provider": provider.strip(), "model": model.strip()}
 
 
-WorkloadFormSet = forms.formset_factory(
-    WorkloadForm, extra=1, min_num=1, max_num=MAX_WORKLOADS, validate_min=True, validate_max=True
-)
+def workload_formset(rows: int = 1):
+    """The workload forms: ``rows`` blank ones to fill (1–20); blank ones are left out."""
+    rows = min(max(rows, 1), MAX_WORKLOADS)
+    return forms.formset_factory(
+        WorkloadForm, extra=rows - 1, min_num=1, max_num=MAX_WORKLOADS, validate_min=True, validate_max=True
+    )
+
 
 WORKLOAD_FIELDS = {"daily_requests": "volume", "average_qps": "volume", "models": "models"}
 

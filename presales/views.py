@@ -5,6 +5,7 @@ pages show the selectors' answers, the same the API returns."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import wraps
 
 from django.contrib import admin, messages
@@ -21,9 +22,9 @@ from common.api import Conflict
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
 from presales.api import EstimateRequestSerializer, flat_errors
-from presales.charts import options_chart_svg
+from presales.charts import months_chart_svg, options_chart_svg
 from presales.documents import proposal_pdf_bytes, workload_volume
-from presales.forms import AcceptForm, IntakeForm, ProposalForm, WorkloadFormSet, errors_onto
+from presales.forms import AcceptForm, IntakeForm, ProposalForm, errors_onto, workload_formset
 from presales.models import Estimate, Proposal
 from presales.selectors import estimate_answer, estimate_get, proposal_answer, proposal_get, proposal_version_get
 
@@ -43,9 +44,7 @@ def presales_staff(view):
 
 
 def _render(request, template: str, title: str, **context) -> TemplateResponse:
-    return TemplateResponse(
-        request, template, {**admin.site.each_context(request), "title": title, **context}
-    )
+    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context})
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -57,7 +56,8 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
 @presales_staff
 def intake(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST or None)
-    formset = WorkloadFormSet(request.POST or None, prefix="workloads")
+    rows = request.GET.get("rows", "1")
+    formset = workload_formset(int(rows) if rows.isdigit() else 1)(request.POST or None, prefix="workloads")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         body = {k: v for k, v in form.cleaned_data.items() if v is not None and v != ""}
         given = [f for f in formset.forms if f.cleaned_data]  # blank extra forms are left out
@@ -73,7 +73,9 @@ def intake(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("presales:estimate", estimate_id=estimate.pk)
     recent = Estimate.objects.select_related("proposal").order_by("-created_at")[:20]
-    return _render(request, "staff/presales/intake.html", _("Requirement intake"), form=form, formset=formset, recent=recent)
+    return _render(
+        request, "staff/presales/intake.html", _("Requirement intake"), form=form, formset=formset, recent=recent
+    )
 
 
 def _requirement(estimate: Estimate) -> list[dict]:
@@ -122,6 +124,13 @@ def estimate_detail(request: HttpRequest, estimate_id: int) -> HttpResponse:
         answer=answer,
         requirement=_requirement(estimate),
         chart_svg=options_chart_svg(answer["options"]),
+        months_svg=months_chart_svg(
+            [
+                (f"{o['workload']} · {o['model']}", [Decimal(m) for m in o["months"]])
+                for o in answer["options"]
+                if answer["cheapest"].get(o["workload"]) == o["model"]
+            ]
+        ),
         proposal=proposal,
         form=form,
     )
