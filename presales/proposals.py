@@ -181,3 +181,15 @@ def proposal_accept(
     proposal.contract = contract
     proposal.save(update_fields=["accepted_at", "accepted_version", "customer", "contract"])
     return customer, contract
+
+
+@transaction.atomic
+def proposal_template_save(*, template: ProposalTemplate, **fields) -> ProposalTemplate:
+    """Save a template; the one saved as used becomes the only one new versions copy."""
+    for key, value in fields.items():
+        setattr(template, key, value)
+    template.full_clean()
+    template.save()
+    if template.is_active:
+        ProposalTemplate.objects.filter(is_active=True).exclude(pk=template.pk).update(is_active=False)
+    return template
