@@ -5,15 +5,16 @@ python -m bench ingest --quick        # a small smoke run
 python -m bench ingest --prefill 10000000
 python -m bench alerts --quick        # allowance latency (5 s) and anomaly precision/recall
 python -m bench close --quick         # month close (bills from rollups) and bill PDFs
+python -m bench presales --quick      # the proposal PDF (报价方案) of a 3-option proposal
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import alerts, close, ingest
+from bench import alerts, close, ingest, presales
 
-BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main, "close": close.main}
+BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main, "close": close.main, "presales": presales.main}
 
 
 def main(argv: list[str]) -> int:
