@@ -330,6 +330,18 @@ class ProposalAccept(APIView):
         responses={
             201: inline_serializer("Accepted", {"customer": CustomerSerializer(), "contract": ContractSerializer()})
         },
+        examples=[
+            OpenApiExample(
+                "Accept",
+                value={
+                    "customer_code": "YUNQI",
+                    "tax_id": "91330106MA2KD7XQ5L",
+                    "contract_number": "HT-YUNQI-2026-01",
+                    "starts_on": "2026-12-01",
+                },
+                request_only=True,
+            )
+        ],
         summary="Accept: the customer and a draft contract from the proposal's terms",
     )
     def post(self, request: Request, number: str) -> Response:
