@@ -14,7 +14,7 @@ from billing.money import rmb_figures, rmb_upper
 from presales.charts import months_chart_svg
 from presales.models import ProposalVersion
 from presales.rules import SECONDS_PER_DAY
-from presales.selectors import count_rounded, option_answer, proposal_twelve_months
+from presales.selectors import option_answer, proposal_twelve_months
 
 
 def workload_volume(workload, days: int) -> dict:
@@ -23,18 +23,7 @@ def workload_volume(workload, days: int) -> dict:
         if workload.daily_requests is not None
         else workload.average_qps * SECONDS_PER_DAY
     )
-    return {"workload": workload, "daily": _grouped(daily), "days": days, "monthly": _grouped(daily * days)}
-
-
-def _grouped(count: int | Decimal) -> str:
-    """A count with thousands separators (1,500,000), whatever the locale's grouping."""
-    return f"{count_rounded(Decimal(count)):,}"
-
-
-def _option(option) -> dict:
-    answer = option_answer(option)
-    counts = ("monthly_requests", "input_tokens", "cached_input_tokens", "output_tokens")
-    return {"row": option, "answer": answer, "counts": {name: _grouped(answer[name]) for name in counts}}
+    return {"workload": workload, "daily": daily, "days": days, "monthly": daily * days}
 
 
 def proposal_context(version: ProposalVersion) -> dict:
@@ -53,7 +42,7 @@ def proposal_context(version: ProposalVersion) -> dict:
         "workloads": [
             workload_volume(w, estimate.days_per_month) for w in estimate.workloads.all() if w.pk in chosen_workloads
         ],
-        "options": [_option(o) for o in options],
+        "options": [{"row": o, "answer": option_answer(o)} for o in options],
         "month_rows": rows,
         "chart_svg": months_chart_svg(
             [(f"{o.workload.name} · {o.model}", [Decimal(m) for m in o.months]) for o in options], for_pdf=True

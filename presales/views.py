@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from common.api import Conflict
+from common.api import Conflict, django_validation_error_to_drf
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
 from presales.api import EstimateRequestSerializer, flat_errors
@@ -48,9 +48,8 @@ def _render(request, template: str, title: str, **context) -> TemplateResponse:
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
-    return {"non_field_errors": exc.messages}
+    """A service's refusal keyed by field, as the API answers it."""
+    return django_validation_error_to_drf(exc).detail
 
 
 @presales_staff
