@@ -43,9 +43,9 @@ CHEAPER_ASSUMPTION = gettext_noop(
     "not assessed."
 )
 COMMITMENT_ASSUMPTION = gettext_noop(
-    "The cheapest option of every workload, at the tier's discount instead of the offered one, in exchange "
-    "for a minimum monthly commitment (a shortfall is billed as a minimum-commitment line). A tier is met "
-    "when the estimated monthly amount at its discount reaches the commitment."
+    "The cheapest option of every workload, at the tier's discount where it is above the offered one, in "
+    "exchange for a minimum monthly commitment (a shortfall is billed as a minimum-commitment line). A tier "
+    "is met when the estimated monthly amount at its discount reaches the commitment."
 )
 
 
@@ -121,9 +121,12 @@ def _cheaper(option, workload, versions: list[PriceVersion], rates, estimate) ->
 
 
 def _commitment(cheapest: list, estimate) -> dict:
+    """Each tier at the better of its discount and the offered one (a tier below the offer
+    changes nothing), and whether the estimated monthly amount reaches its commitment."""
     current = sum((o.monthly_amount for o in cheapest), Decimal(0))
     tiers = []
-    for commitment, discount in COMMITMENT_TIERS:
+    for commitment, tier_discount in COMMITMENT_TIERS:
+        discount = max(tier_discount, estimate.discount_percent)
         amount = sum(
             (
                 line_amount({o.currency: o.cost}, discount_percent=discount, rates={o.currency: o.exchange_rate})
@@ -134,14 +137,18 @@ def _commitment(cheapest: list, estimate) -> dict:
         tiers.append(
             {
                 "minimum_monthly_commitment": _money(commitment),
+                "tier_discount_percent": f"{tier_discount:.2f}",
                 "discount_percent": f"{discount:.2f}",
                 "monthly_amount": _money(amount),
                 "saving": _money(current - amount),
                 "met": amount >= commitment,
-                "above_offered": discount > estimate.discount_percent,
             }
         )
-    return {"monthly_amount": _money(current), "tiers": tiers}
+    return {
+        "monthly_amount": _money(current),
+        "offered_discount_percent": f"{estimate.discount_percent:.2f}",
+        "tiers": tiers,
+    }
 
 
 def savings_levers(*, estimate, options: list, rates: RateBook) -> dict:

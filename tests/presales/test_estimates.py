@@ -188,12 +188,32 @@ def test_the_savings_levers_are_computed_with_their_assumptions(presales_client,
     assert workload["cheaper_models"] == []
     commitment = levers["commitment"]
     assert commitment["monthly_amount"] == "2763.04"
-    first = commitment["tiers"][0]
-    # 423 USD × 0.97 × 7.1 = 2913.201: the 3 % tier is below the offered 8 % and its commitment is not met
-    assert first["discount_percent"] == "3.00"
-    assert first["monthly_amount"] == "2913.20"
-    assert first["met"] is False
-    assert first["above_offered"] is False
+    # the 3 % and 5 % tiers are below the offered 8 %: they change nothing
+    assert [(t["discount_percent"], t["saving"]) for t in commitment["tiers"]] == [
+        ("8.00", "0.00"),
+        ("8.00", "0.00"),
+        ("8.00", "0.00"),
+    ]
+    assert [t["met"] for t in commitment["tiers"]] == [False, False, False]  # ¥2,763.04 a month is below ¥20,000
+
+
+def test_the_commitment_lever_applies_a_tier_above_the_offered_discount(presales_client, price_book, usd_rate):
+    body = goods_request(discount_percent="0", monthly_growth_percent="0")
+    body["workloads"][0]["models"] = [{"provider": "openai", "model": "gpt-4o"}]
+
+    tiers = post(presales_client, body).json()["levers"]["commitment"]["tiers"]
+
+    # gpt-4o: 7050 USD × 7.1 = 50055.00 a month at no discount
+    assert tiers[0] == {
+        "minimum_monthly_commitment": "20000.00",
+        "tier_discount_percent": "3.00",
+        "discount_percent": "3.00",
+        "monthly_amount": "48553.35",  # 7050 × 0.97 × 7.1 = 48553.35
+        "saving": "1501.65",
+        "met": True,
+    }
+    assert (tiers[1]["monthly_amount"], tiers[1]["met"]) == ("47552.25", False)  # × 0.95: below ¥50,000
+    assert tiers[2]["met"] is False
 
 
 def test_a_cheaper_model_of_the_same_provider_is_suggested(presales_client, price_book, usd_rate):
