@@ -61,6 +61,9 @@ BAD = [
     ),
     pytest.param(many_workloads(21), "workloads", id="21 workloads"),
     pytest.param(goods_request(workloads=[]), "workloads", id="no workload"),
+    pytest.param(
+        goods_request(workloads=[goods_request()["workloads"][0]] * 2), "workloads[1].name", id="two workloads one name"
+    ),
     pytest.param(goods_request(prospect=""), "prospect", id="no prospect"),
     pytest.param(goods_request(days_per_month=27), "days_per_month", id="27 days"),
     pytest.param(goods_request(discount_percent="101"), "discount_percent", id="discount over 100"),
@@ -148,3 +151,12 @@ def test_a_portal_user_cannot_read_an_estimate(presales_client, alice_client, pr
 
     assert alice_client.get(f"{ESTIMATES_URL}{created['id']}/").status_code == 403
     assert presales_client.get(f"{ESTIMATES_URL}{created['id'] + 1}/").status_code == 404
+
+
+def test_unknown_estimates_and_proposals_are_404(presales_client):
+    assert presales_client.get(f"{ESTIMATES_URL}999/").status_code == 404
+    assert presales_client.post(f"{ESTIMATES_URL}999/proposals/", {}, format="json").status_code == 404
+    assert presales_client.get("/api/v1/presales/proposals/PROP-2026-9999/").status_code == 404
+    assert (
+        presales_client.post("/api/v1/presales/proposals/PROP-2026-9999/accept/", {}, format="json").status_code == 404
+    )
