@@ -66,6 +66,7 @@ test: install
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: deps
 	$(VENV)/bin/ruff check --fix .

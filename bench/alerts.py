@@ -12,7 +12,7 @@ precision and recall on synthetic series with known anomalies.
    answer is checked against the reason the fixtures imply. Target: median ≤ 5 ms.
 2. Anomaly precision/recall. Generates daily spend series (weekday/weekend pattern, noise,
    trends, sparse series; default 300 series × 120 days) with injected spikes of known
-   sizes, runs ``billing.forecasting.robust_anomaly`` on every day against its trailing
+   sizes, runs ``billing.budgets.forecasting.robust_anomaly`` on every day against its trailing
    28 days for k in 3, 4, 5, 6 and counts hits and false alarms.
 3. Prints a table and writes ``bench/results/alerts.json`` (``alerts-quick.json`` for
    ``--quick``) with the figures and machine facts.
@@ -71,10 +71,10 @@ def create_fixtures(customers: int, keys_per_customer: int) -> tuple[str, dict[s
     from django.db import connections
     from django.utils import timezone
 
-    from billing.budgets import budget_create, budgets_evaluate_customer
-    from billing.ingest import usage_ingest_batch
+    from billing.budgets.budgets import budget_create, budgets_evaluate_customer
+    from billing.metering.ingest import usage_ingest_batch
     from billing.periods import billing_tz, next_period
-    from billing.services import price_version_set
+    from billing.pricing.services import price_version_set
     from customers import services
     from customers.validators import uscc_check_character
 
@@ -362,7 +362,7 @@ def synthetic_series(rng: random.Random, days: int, start: date) -> tuple[list[D
 
 
 def anomaly_benchmark(count: int, days: int, seed: int) -> dict:
-    from billing.forecasting import day_anomaly
+    from billing.budgets.forecasting import day_anomaly
 
     rng = random.Random(seed)
     start = date(2026, 1, 5)

@@ -109,7 +109,7 @@ def create_fixtures(customers: int, models: int, commitment_below: int, period: 
     from djmoney.money import Money
 
     from billing.periods import next_period, period_start
-    from billing.services import exchange_rate_set, price_version_set
+    from billing.pricing.services import exchange_rate_set, price_version_set
     from customers import services
     from customers.validators import uscc_check_character
 
@@ -220,8 +220,8 @@ ORDER BY day, md5(api_key_id::text || model)
 
 def generate_usage(fixtures: dict, customers: int, records: int, period: date, tag: str, chunk: int) -> dict:
     """Replace all usage with ``records`` records of the first ``customers`` customers."""
+    from billing.metering.partitions import ensure_partitions
     from billing.models import PriceVersion
-    from billing.partitions import ensure_partitions
     from billing.periods import billing_tz, next_period, period_start
 
     ensure_partitions([period])
@@ -341,7 +341,7 @@ def reset_close() -> None:
 def _close_some(customer_ids: list[int], period: date, today: date) -> dict:
     """What the Celery task does for each customer; PDF/e-mail tasks counted, not run."""
     from billing import tasks
-    from billing.close import month_close_customer
+    from billing.bills.close import month_close_customer
     from customers.models import Customer
 
     queued = []
@@ -377,7 +377,7 @@ def run_close(period: date, today: date, processes: int, profile: Path | None = 
     """Close every customer of ``period``; wall time from listing the customers to the last bill."""
     from django.db import connections
 
-    from billing.close import customers_to_close
+    from billing.bills.close import customers_to_close
 
     started = time.perf_counter()
     ids = customers_to_close(period)
@@ -426,7 +426,7 @@ def run_close(period: date, today: date, processes: int, profile: Path | None = 
 
 def expected_bills(period: date) -> dict[int, dict]:
     """Each customer's subtotal, VAT, total and line count, computed from the rollups
-    independently of billing.close (money rules 5–8)."""
+    independently of billing.bills.close (money rules 5–8)."""
     from customers.models import Contract
 
     ((rate,),) = sql(
@@ -553,7 +553,7 @@ def run_pdfs(period: date, count: int) -> dict:
     from django.db.models import Count
     from django.test import override_settings
 
-    from billing.documents import bill_render_pdf
+    from billing.bills.documents import bill_render_pdf
     from billing.models import Bill
 
     bills = list(

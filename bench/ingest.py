@@ -171,7 +171,7 @@ class Fixtures:
 
 def create_fixtures(customers: int, projects: int, keys_per_project: int, now: datetime) -> Fixtures:
     from billing.periods import billing_tz, next_period, period_start
-    from billing.services import price_version_set
+    from billing.pricing.services import price_version_set
     from customers import services
     from customers.validators import uscc_check_character
 

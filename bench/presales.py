@@ -55,7 +55,7 @@ def create_proposal():
     from django.utils import timezone
 
     from billing.periods import current_period
-    from billing.services import exchange_rate_set, price_version_set
+    from billing.pricing.services import exchange_rate_set, price_version_set
     from presales.demo import TEMPLATE
     from presales.estimates import estimate_create
     from presales.models import ProposalTemplate

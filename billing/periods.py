@@ -11,7 +11,10 @@ from datetime import date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -64,3 +67,22 @@ def current_period(now: datetime | None = None) -> date:
 
 def previous_period(now: datetime | None = None) -> date:
     return next_period(current_period(now), -1)
+
+
+PERIOD_ERROR = _("Write the period as YYYY-MM.")
+
+
+def period_from(value: str) -> date:
+    """``YYYY-MM`` → the period's first day, or the one error every period field shows."""
+    try:
+        return parse_period(value)
+    except ValueError as exc:
+        raise ValidationError(PERIOD_ERROR, code="invalid") from exc
+
+
+class PeriodFormField(forms.CharField):
+    """A month typed as ``YYYY-MM`` in a form or a query parameter (blank: None)."""
+
+    def to_python(self, value) -> date | None:
+        value = super().to_python(value)
+        return period_from(value) if value else None

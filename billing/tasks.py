@@ -14,7 +14,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from billing.budgets import ALERT_DELIVERY_MAX_RETRIES
+from billing.budgets.alerts import ALERT_DELIVERY_MAX_RETRIES
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def _limits(seconds: int) -> dict:
 @shared_task(name="billing.tasks.month_close", **_limits(300))
 def month_close(period: str | None = None) -> int:
     """Fan out: one task per customer to close ``period`` (default: the previous month)."""
-    from billing.close import customers_to_close
+    from billing.bills.close import customers_to_close
     from billing.periods import parse_period, previous_period
 
     month = parse_period(period) if period else previous_period()
@@ -43,7 +43,7 @@ def month_close(period: str | None = None) -> int:
 def month_close_customer(self, customer_id: int, period: str) -> list[str]:
     from datetime import date
 
-    from billing.close import month_close_customer as close
+    from billing.bills.close import month_close_customer as close
     from customers.models import Customer
 
     customer = Customer.objects.get(pk=customer_id)
@@ -56,7 +56,7 @@ def month_close_customer(self, customer_id: int, period: str) -> list[str]:
 )
 def bill_render_and_send(self, bill_id: int) -> str:
     """Render the bill's PDF, then e-mail it to the billing contacts once."""
-    from billing.documents import bill_render_pdf, bill_send
+    from billing.bills.documents import bill_render_pdf, bill_send
 
     try:
         bill_render_pdf(bill_id=bill_id)
@@ -68,14 +68,14 @@ def bill_render_and_send(self, bill_id: int) -> str:
 
 @shared_task(name="billing.tasks.bill_render_pdf", **_limits(300))
 def bill_render_pdf_task(bill_id: int) -> None:
-    from billing.documents import bill_render_pdf
+    from billing.bills.documents import bill_render_pdf
 
     bill_render_pdf(bill_id=bill_id)
 
 
 @shared_task(name="billing.tasks.bills_mark_overdue", **_limits(600))
 def bills_mark_overdue() -> int:
-    from billing.payments import bills_mark_overdue as mark
+    from billing.bills.lifecycle import bills_mark_overdue as mark
     from billing.periods import business_day
 
     return mark(today=business_day(timezone.now()))
@@ -83,7 +83,7 @@ def bills_mark_overdue() -> int:
 
 @shared_task(name="billing.tasks.usage_partitions_ahead", **_limits(300))
 def usage_partitions_ahead() -> list[str]:
-    from billing.partitions import ensure_partitions_around
+    from billing.metering.partitions import ensure_partitions_around
     from billing.periods import business_day
 
     return ensure_partitions_around(business_day(timezone.now()), months_back=0, months_ahead=3)
@@ -91,8 +91,8 @@ def usage_partitions_ahead() -> list[str]:
 
 @shared_task(name="billing.tasks.budgets_evaluate", **_limits(120))
 def budgets_evaluate(customer_id: int) -> int:
-    """Coalesced evaluation after ingestion (see billing.budgets.budget_evaluation_request)."""
-    from billing.budgets import budgets_evaluate_claimed
+    """Coalesced evaluation after ingestion (see billing.metering.evaluation_requests.budget_evaluation_request)."""
+    from billing.budgets.budgets import budgets_evaluate_claimed
 
     return len(budgets_evaluate_claimed(customer_id=customer_id))
 
@@ -100,7 +100,7 @@ def budgets_evaluate(customer_id: int) -> int:
 @shared_task(name="billing.tasks.budgets_evaluate_all", **_limits(900))
 def budgets_evaluate_all() -> int:
     """Beat: evaluate every customer with an active budget (month reset, forecasts, missed events)."""
-    from billing.budgets import budgets_evaluate_all as evaluate_all
+    from billing.budgets.budgets import budgets_evaluate_all as evaluate_all
 
     return evaluate_all()
 
@@ -108,7 +108,7 @@ def budgets_evaluate_all() -> int:
 @shared_task(name="billing.tasks.alert_deliver", bind=True, max_retries=ALERT_DELIVERY_MAX_RETRIES, **_limits(60))
 def alert_deliver(self, delivery_id: int) -> bool:
     """Send one alert to one channel; retried with exponential backoff (30 s, 1, 2, 4 … min)."""
-    from billing.budgets import alert_deliver as deliver
+    from billing.budgets.alerts import alert_deliver as deliver
 
     try:
         return deliver(delivery_id=delivery_id)
@@ -119,7 +119,7 @@ def alert_deliver(self, delivery_id: int) -> bool:
 @shared_task(name="billing.tasks.alerts_retry_pending", **_limits(300))
 def alerts_retry_pending() -> int:
     """Beat: one more attempt for deliveries left pending or still failing (see the service)."""
-    from billing.budgets import alert_deliveries_retry
+    from billing.budgets.alerts import alert_deliveries_retry
 
     return alert_deliveries_retry()
 
@@ -129,7 +129,7 @@ def anomalies_scan(day: str | None = None) -> int:
     """Beat, daily: yesterday against its trailing 28 days."""
     from datetime import date, timedelta
 
-    from billing.budgets import anomalies_scan as scan
+    from billing.budgets.anomalies import anomalies_scan as scan
     from billing.periods import business_day
 
     target = date.fromisoformat(day) if day else business_day(timezone.now()) - timedelta(days=1)

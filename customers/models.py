@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from customers.fields import PrintedCharField
+
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]{0,31}$",
     _("Use 1–32 capital letters, digits, '-' or '_', starting with a letter or digit."),
@@ -44,7 +46,7 @@ class Customer(models.Model):
     """A legal entity that buys traffic on monthly settlement."""
 
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
-    name = models.CharField(_("legal name"), max_length=200)
+    name = PrintedCharField(_("legal name"), max_length=200)
     tax_id = models.CharField(
         _("unified social credit code"),
         max_length=20,
@@ -64,10 +66,10 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    address = models.CharField(_("registered address"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
-    bank_account = models.CharField(_("bank account"), max_length=64, blank=True)
+    address = PrintedCharField(_("registered address"), max_length=300, blank=True)
+    phone = PrintedCharField(_("phone"), max_length=40, blank=True)
+    bank_name = PrintedCharField(_("bank"), max_length=200, blank=True)
+    bank_account = PrintedCharField(_("bank account"), max_length=64, blank=True)
     email = models.EmailField(_("billing e-mail"), blank=True)
     billing_cc = ArrayField(
         models.EmailField(),
@@ -99,13 +101,13 @@ class InvoiceTitle(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoice_titles"
     )
-    name = models.CharField(_("buyer name"), max_length=200)
+    name = PrintedCharField(_("buyer name"), max_length=200)
     tax_id = models.CharField(_("buyer tax id"), max_length=20, blank=True)
     tax_id_override = models.BooleanField(_("tax id check overridden"), default=False)
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
-    bank_account = models.CharField(_("bank account"), max_length=64, blank=True)
+    address = PrintedCharField(_("address"), max_length=300, blank=True)
+    phone = PrintedCharField(_("phone"), max_length=40, blank=True)
+    bank_name = PrintedCharField(_("bank"), max_length=200, blank=True)
+    bank_account = PrintedCharField(_("bank account"), max_length=64, blank=True)
     email = models.EmailField(_("invoice delivery e-mail"), blank=True)
     invoice_type = models.CharField(
         _("invoice type"), max_length=10, choices=InvoiceType.choices, default=InvoiceType.SPECIAL

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.money import Money
 
-from billing.admin import BillAdmin
+from billing.admin.bills import BillAdmin
 from billing.models import Bill
 from common.admin_display import details_html, money_column, money_text, number_text, party_html
 from common.admin_forms import action_with_form

@@ -13,12 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.bills_api import money
-from billing.selectors import bill_for
+from billing.api.bills import money
+from billing.bills.selectors import bill_for
+from common.api import filtered
 from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, is_finance, portal_membership
 from customers.models import InvoiceType
 from invoices import services
 from invoices.documents import invoice_pdf_bytes
+from invoices.filters import InvoiceFilter
 from invoices.models import Invoice, InvoiceRequest, RedReason
 from invoices.selectors import invoice_for, invoice_with_pdf_for, visible_invoices
 
@@ -120,16 +122,7 @@ class InvoiceList(APIView):
         responses=InvoiceSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        qs = visible_invoices(request.user)
-        params = request.query_params
-        if params.get("customer"):
-            qs = qs.filter(customer__code=params["customer"].upper())
-        if params.get("bill"):
-            qs = qs.filter(bill__number=params["bill"])
-        if params.get("color"):
-            qs = qs.filter(color=params["color"])
-        if params.get("status"):
-            qs = qs.filter(status=params["status"])
+        qs = filtered(InvoiceFilter, request, visible_invoices(request.user))
         return Response(InvoiceSerializer(qs[:500], many=True).data)
 
 

@@ -8,7 +8,7 @@ class InvoicesConfig(AppConfig):
     verbose_name = _("VAT invoices")
 
     def ready(self) -> None:
-        from billing.payments import BEFORE_VOID
+        from billing.bills.lifecycle import BEFORE_VOID
         from invoices.services import bill_reverse_invoices
 
         # Voiding a bill reverses its invoices first (red-letter), in the same transaction.

@@ -7,7 +7,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
 
-from billing.money import rmb_figures, rmb_upper
+from billing.pricing.money import rmb_figures, rmb_upper
 from invoices.events import invoice_event
 from invoices.models import Invoice, InvoiceEvent
 

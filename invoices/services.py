@@ -26,9 +26,9 @@ from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from billing.models import Bill, SellerProfile
-from billing.money import quantize_money
 from billing.periods import business_day, format_period
 from billing.pricing.cost import vat_amount
+from billing.pricing.money import quantize_money
 from common.api import Conflict
 from common.tasks import enqueue_on_commit
 from customers.models import Contract, InvoiceTitle, InvoiceType

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import translation
 
-from billing.money import rmb_figures, rmb_upper
+from billing.pricing.money import rmb_figures, rmb_upper
 from presales.charts import months_chart_svg
 from presales.models import ProposalVersion
 from presales.rules import SECONDS_PER_DAY

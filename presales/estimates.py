@@ -13,7 +13,7 @@ The estimate rules, in the order of the contract:
    ``first_year_amount`` is their sum.
 
 The rate is money rule 4 for an open period, through the function bills and summaries use
-(``billing.selectors.exchange_rate_for``): the offered ``fixed_exchange_rate`` if given,
+(``billing.pricing.selectors.exchange_rate_for``): the offered ``fixed_exchange_rate`` if given,
 else the latest rate entered up to the period of ``as_of``; 1 for CNY prices. So the
 monthly amount is, to the fen, the usage line a bill would carry for the same tokens at
 the same price version, discount and rate.

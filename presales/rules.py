@@ -14,10 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from billing.models import PriceVersion
-from billing.money import quantize_money
 from billing.periods import period_of
 from billing.pricing.cost import exact_context, line_amount, record_cost, vat_amount
-from billing.selectors import exchange_rate_for
+from billing.pricing.money import quantize_money
+from billing.pricing.selectors import exchange_rate_for
 from customers.models import Contract
 from presales.models import EstimateOption
 

@@ -9,8 +9,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from billing.money import rmb_figures, rmb_upper
 from billing.periods import billing_tz
+from billing.pricing.money import rmb_figures, rmb_upper
 from presales.models import Estimate, EstimateOption, Proposal, ProposalVersion
 from presales.rules import cheapest_options
 

@@ -22,8 +22,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from rest_framework import exceptions
 
-from billing.documents import bill_pdf_bytes
-from billing.selectors import bill_with_pdf_for
+from billing.bills.documents import bill_pdf_bytes
+from billing.bills.selectors import bill_with_pdf_for
 from invoices.documents import invoice_pdf_bytes
 from invoices.selectors import invoice_for, invoice_with_pdf_for
 

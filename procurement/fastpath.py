@@ -9,7 +9,7 @@ the key's allowance together — and the same rules as the DRF view:
 
 - the token check of customers.authentication.token_authenticate (constant-time digest
   comparison, revoked token, inactive user, last-used stamp every 10 minutes);
-- the answer of billing.budgets.key_allowance_lookup (ALLOWANCE_COLUMNS / allowance_answer).
+- the answer of billing.budgets.allowance.key_allowance_lookup (ALLOWANCE_COLUMNS / allowance_answer).
 
 It hands everything else to Django, including every case that needs an error in the API's
 shape or a portal user's scoping (404 for another customer's key).
@@ -54,7 +54,7 @@ def _statement() -> str:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from billing.budgets import ALLOWANCE_COLUMNS, ALLOWANCE_JOIN
+    from billing.budgets.allowance import ALLOWANCE_COLUMNS, ALLOWANCE_JOIN
     from customers.models import ApiToken
 
     user_model = get_user_model()
@@ -110,7 +110,7 @@ def fast_allowance(environ) -> bytes | None:
     _prefix, token_id, secret = parts
     key_id = match["key_id"]
 
-    from billing.budgets import ALLOWANCE_SQL, allowance_answer, allowance_params
+    from billing.budgets.allowance import ALLOWANCE_SQL, allowance_answer, allowance_params
     from customers.models import ApiToken
 
     params = allowance_params(key_id)

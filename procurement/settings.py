@@ -78,9 +78,22 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if not DEBUG and not TESTING:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Production (DEBUG off, not the tests): HTTPS only. The app runs behind a TLS-terminating
+# proxy that sets X-Forwarded-Proto; /healthz stays plain HTTP for the load balancer's probe.
+# Each can be turned off from the environment for a deployment that really needs it.
+PRODUCTION = not DEBUG and not TESTING
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 # --- Applications ---------------------------------------------------------------------
 
@@ -112,11 +125,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "procurement.request_guard.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "procurement.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "procurement.urls"
@@ -265,6 +280,9 @@ def _email_config(url: str) -> dict:
 
 globals().update(_email_config(os.environ.get("EMAIL_URL", "")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@procurement.local")
+# A mail server that accepts the connection and then hangs must not hold a worker: the
+# send fails after this many seconds and the task retries with backoff.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------
@@ -348,6 +366,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several "currency" fields with different choice sets: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "PriceCurrencyEnum": "billing.models.Currency",
+        "UsdCurrencyEnum": [("USD", "USD")],
+        "CnyCurrencyEnum": [("CNY", "CNY")],
+    },
 }
 
 # --- VAT invoices -------------------------------------------------------------------

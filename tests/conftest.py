@@ -105,7 +105,7 @@ def gateway_client(db):
 @pytest.fixture(autouse=True)
 def _fresh_partition_cache():
     """Partitions created inside a rolled-back test transaction vanish; forget them."""
-    from billing.partitions import forget_known
+    from billing.metering.partitions import forget_known
 
     forget_known()
     yield

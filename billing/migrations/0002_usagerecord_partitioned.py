@@ -40,7 +40,7 @@ DROP = "DROP TABLE IF EXISTS billing_usagerecord CASCADE;"
 def create_initial_partitions(apps, schema_editor):
     from django.utils import timezone
 
-    from billing.partitions import ensure_partitions_around, forget_known
+    from billing.metering.partitions import ensure_partitions_around, forget_known
     from billing.periods import business_day
 
     forget_known()

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, localcontext
 from typing import Protocol
 
-from billing.money import quantize_money
+from billing.pricing.money import quantize_money
 
 EXACT_PRECISION = 80
 MILLION = Decimal(1_000_000)

@@ -18,8 +18,8 @@ from django.test import RequestFactory
 from djmoney.money import Money
 from openpyxl import load_workbook
 
-from billing.close import month_close_customer
-from billing.ingest import usage_ingest_batch
+from billing.bills.close import month_close_customer
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import (
     Alert,
     Bill,
@@ -34,7 +34,7 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
-from billing.services import price_version_set
+from billing.pricing.services import price_version_set
 from customers.models import ApiKey, ApiToken, Contract, Customer, PortalUser, Project
 from customers.services import api_token_create
 from invoices.models import Invoice, InvoiceRequest
@@ -425,7 +425,7 @@ def test_it_tells_what_to_do_on_a_held_draft_then_reprices_and_closes(clerk_clie
 
 def test_it_closes_a_draft_again_once_the_cause_is_fixed(clerk_client, held_draft):
     add_finetune_price()
-    from billing.services import usage_reprice
+    from billing.metering.reprice import usage_reprice
 
     usage_reprice(period=date(2026, 10, 1))
 

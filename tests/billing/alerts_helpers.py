@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from billing.ingest import BatchResult, usage_ingest_batch
+from billing.metering.ingest import BatchResult, usage_ingest_batch
 from billing.models import PriceVersion
 from tests.billing.helpers import SHANGHAI, price, usage
 

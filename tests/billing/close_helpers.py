@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.db import connection
 
-from billing.close import CloseOutcome, month_close_customer
-from billing.ingest import BatchResult, usage_ingest_batch
+from billing.bills.close import CloseOutcome, month_close_customer
+from billing.metering.ingest import BatchResult, usage_ingest_batch
 from billing.models import ExchangeRate, PriceVersion
-from billing.services import exchange_rate_set, price_version_set
+from billing.pricing.services import exchange_rate_set, price_version_set
 from customers.models import ApiKey, Contract, Customer, Project
 from tests.factories import ContractFactory, CustomerFactory, ProjectFactory, api_key_for
 

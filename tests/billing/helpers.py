@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from billing.ingest import BatchResult, usage_ingest_batch
+from billing.metering.ingest import BatchResult, usage_ingest_batch
 from billing.models import PriceVersion
-from billing.services import price_version_set
+from billing.pricing.services import price_version_set
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INGEST_URL = "/api/v1/usage-records/"

@@ -15,8 +15,8 @@ from django.core import mail
 from django.utils import timezone
 
 import procurement
-from billing.budgets import budget_create
-from billing.ingest import usage_ingest_batch
+from billing.budgets.budgets import budget_create
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import Alert, AlertDelivery, BudgetEvaluationRequest
 from tests.billing.alerts_helpers import METER_MODEL, METER_PROVIDER, HttpSink, meter_price
 from tests.billing.helpers import usage

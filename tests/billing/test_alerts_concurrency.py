@@ -17,9 +17,10 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from billing import budgets, tasks
-from billing.budgets import budget_create, budgets_evaluate_customer
-from billing.ingest import usage_ingest_batch
+from billing import tasks
+from billing.budgets import budgets
+from billing.budgets.budgets import budget_create, budgets_evaluate_customer
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import Alert, AlertDelivery, BudgetEvaluationRequest, KeyAllowance
 from tests.billing.alerts_helpers import HttpSink, meter_price, spend
 from tests.billing.helpers import shanghai

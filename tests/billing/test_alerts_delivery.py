@@ -12,7 +12,8 @@ import time_machine
 from django.core import mail
 
 from billing import tasks
-from billing.budgets import alert_deliver, budget_create
+from billing.budgets.alerts import alert_deliver
+from billing.budgets.budgets import budget_create
 from billing.models import Alert, AlertDelivery
 from tests.billing.alerts_helpers import HttpSink, free_port, ingest_committed, meter_price, spend
 from tests.billing.helpers import shanghai

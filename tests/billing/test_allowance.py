@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing.budgets import budget_create
+from billing.budgets.budgets import budget_create
 from customers.models import Contract
 from customers.services import api_key_revoke
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend

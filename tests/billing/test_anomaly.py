@@ -12,8 +12,9 @@ import time_machine
 from django.core import mail
 
 from billing import tasks
-from billing.budgets import anomalies_scan, budget_create
-from billing.forecasting import robust_anomaly
+from billing.budgets.anomalies import anomalies_scan
+from billing.budgets.budgets import budget_create
+from billing.budgets.forecasting import robust_anomaly
 from billing.models import Alert
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend
 from tests.billing.helpers import shanghai
@@ -154,7 +155,7 @@ def test_it_judges_a_day_against_the_same_kind_of_day():
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from billing.forecasting import day_anomaly, robust_anomaly
+    from billing.budgets.forecasting import day_anomaly, robust_anomaly
 
     saturday = date(2026, 11, 28)
     daily = {}

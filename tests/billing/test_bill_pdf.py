@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from billing import tasks
 from billing.models import Bill
-from billing.money import rmb_upper
+from billing.pricing.money import rmb_upper
 from common.pdf import PDF_FONT_FAMILY
 from tests.billing.close_helpers import (
     NOV,

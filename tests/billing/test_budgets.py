@@ -13,7 +13,8 @@ from django.core import mail
 from django.utils import translation
 
 from billing import tasks
-from billing.budgets import budget_create, budget_evaluate, budget_evaluation_request
+from billing.budgets.budgets import budget_create, budget_evaluate
+from billing.metering.evaluation_requests import budget_evaluation_request
 from billing.models import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, ExchangeRate, UsageRollup
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend
 from tests.billing.helpers import rollup_rows, shanghai
@@ -171,7 +172,8 @@ def test_it_fires_each_threshold_once_across_evaluations_and_ingestion(
     ]
     assert AlertDelivery.objects.filter(status="sent").count() == 3
     assert [m.to for m in mail.outbox] == [["ops@acme.example.cn"]] * 3
-    assert "100%" in mail.outbox[2].body or "100.0%" in mail.outbox[2].body
+    # The share is quantized to 0.1 % (Chinese, the default language).
+    assert "本月消费 ¥1000.00，已达预算 ¥1000.00 的 100.0%（阈值 100%）" in mail.outbox[2].body
 
 
 @time_machine.travel(shanghai(2026, 11, 20, 12), tick=False)
@@ -285,7 +287,7 @@ def _admin_save(obj: Budget, user, change: bool) -> mock.MagicMock:
     from django.contrib import admin as django_admin
     from django.test import RequestFactory
 
-    from billing.admin import BudgetAdmin
+    from billing.admin.budgets import BudgetAdmin
 
     model_admin = BudgetAdmin(Budget, django_admin.site)
     request = RequestFactory().post("/admin/billing/budget/")

@@ -19,11 +19,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing.close import customers_to_close, month_close_customer
+from billing.bills.close import customers_to_close, month_close_customer
+from billing.bills.lifecycle import bill_reissue, bill_void, payment_record
+from billing.metering.partitions import ensure_partitions, forget_known
+from billing.metering.reprice import usage_reprice
 from billing.models import Bill, BillEvent, BillLine, ClosedPeriod, CreditEntry, ExchangeRate, Payment, UsageRollup
-from billing.partitions import ensure_partitions, forget_known
-from billing.payments import bill_reissue, bill_void, payment_record
-from billing.services import usage_reprice
 from common.api import Conflict
 from tests.billing.close_helpers import (
     DEC,

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.db import connection
 
-from billing.close import month_close_customer
+from billing.bills.close import month_close_customer
 from billing.models import Bill, BillEvent, BillLine, ClosedPeriod
 from customers.models import Customer
 from tests.billing.close_helpers import (

@@ -38,12 +38,14 @@ def test_it_updates_the_rate_of_the_same_period(finance_client):
 def test_it_answers_409_to_changing_a_locked_rate(finance_client):
     finance_client.post(URL, {"currency": "USD", "period": "2026-10", "rate": "7.1"}, format="json")
     ExchangeRate.objects.update(locked_at=timezone.now())
+    before = list(ExchangeRate.objects.values())
 
     response = finance_client.post(URL, {"currency": "USD", "period": "2026-10", "rate": "7.3"}, format="json")
 
     assert response.status_code == 409, response.content
     assert set(response.json()) == {"detail", "errors"}
     assert ExchangeRate.objects.get().rate == Decimal("7.1")
+    assert list(ExchangeRate.objects.values()) == before  # nothing changed: not the rate, its lock or who set it
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-00", "2026-1", "26-11", "2026/11", "November", ""])

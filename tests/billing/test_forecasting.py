@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing.budgets import budget_create, budget_evaluate
-from billing.forecasting import forecast_month_end, month_over_month_growth
+from billing.budgets.budgets import budget_create, budget_evaluate
+from billing.budgets.forecasting import forecast_month_end, month_over_month_growth
 from billing.models import Alert
 from tests.billing.alerts_helpers import ingest_committed, meter_price, spend
 from tests.billing.helpers import shanghai

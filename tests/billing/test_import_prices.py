@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from billing.models import ModelAlias, PriceVersion
-from billing.pricebook import EPOCH
+from billing.pricing.pricebook import EPOCH
 from tests.billing.helpers import ingest, price, shanghai, usage
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.db import ProgrammingError, connection
 
-from billing import ingest as ingest_module
-from billing.ingest import MAX_BODY_BYTES, MAX_RECORDS
+from billing.metering import ingest as ingest_module
+from billing.metering.ingest import MAX_BODY_BYTES, MAX_RECORDS
 from billing.models import ClosedPeriod, QuarantinedRecord, UsageRecord, UsageRequest, UsageRollup
 from tests.billing.helpers import (
     INGEST_URL,
@@ -531,7 +531,7 @@ def test_it_gives_the_answer_the_contract_shows(gateway_client, acme_key, gpt4o)
 
 
 def test_it_lets_a_valid_record_count_after_a_rejected_one_with_the_same_request_id(acme_key, gpt4o):
-    from billing.ingest import usage_ingest_batch
+    from billing.metering.ingest import usage_ingest_batch
     from billing.models import UsageRecord
 
     result = usage_ingest_batch(

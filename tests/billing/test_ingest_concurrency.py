@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
-from billing.ingest import BatchResult
+from billing.metering.ingest import BatchResult
 from billing.models import QuarantinedRecord, UsageRecord
 from tests.billing.helpers import ingest, price, record_totals, rollup_rows, rollup_totals, usage, usage_tables_clear
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.ingest import MAX_TOKENS
+from billing.metering.records import MAX_TOKENS
 from billing.models import PriceVersion, UsageRecord
 from billing.pricing.cost import record_cost
 from tests.billing.helpers import (
@@ -261,7 +261,7 @@ def raw_records(draw):
 @settings(max_examples=3000, deadline=None)
 @given(record=raw_records())
 def test_the_fast_validator_accepts_exactly_what_the_full_check_accepts(record):
-    from billing.ingest import FUTURE_TOLERANCE, _validate_fast, _validate_full
+    from billing.metering.records import FUTURE_TOLERANCE, _validate_fast, _validate_full
 
     full, errors = _validate_full(record, 3, VALIDATION_NOW)
     fast = _validate_fast(record, 3, VALIDATION_NOW + FUTURE_TOLERANCE)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.insights import cost_insights
+from billing.insights.costs import cost_insights
 from billing.models import ExchangeRate
 from customers.models import Contract
 from tests.billing.helpers import ingest, price, shanghai, usage

@@ -1,4 +1,4 @@
-"""billing.money: the rounding, 人民币大写 as printed on invoices, and the amount in figures.
+"""billing.pricing.money: the rounding, 人民币大写 as printed on invoices, and the amount in figures.
 
 The expected strings below are written out by hand from the PBOC rules for 大写金额 and
 the invoice conventions in fapiao.md (圆, kept 壹拾, 零 rules, (负数), 整 iff no 分).
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from billing.money import quantize_money, rmb_figures, rmb_upper
+from billing.pricing.money import quantize_money, rmb_figures, rmb_upper
 
 UPPER_CASES = [
     # Under one yuan: no 零圆.

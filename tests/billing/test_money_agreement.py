@@ -16,11 +16,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing.budgets import budget_create, budget_evaluate, budgets_evaluate_customer
-from billing.close import month_close_customer
+from billing.bills.close import month_close_customer
+from billing.budgets.budgets import budget_create, budget_evaluate, budgets_evaluate_customer
+from billing.metering.partitions import ensure_partitions, forget_known
+from billing.metering.selectors import usage_summary
 from billing.models import Budget, KeyAllowance
-from billing.partitions import ensure_partitions, forget_known
-from billing.selectors import usage_summary
 from tests.billing.close_helpers import (
     NOV,
     customer_with_contract,

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from billing.metering.partitions import ensure_partitions, ensure_partitions_around, forget_known, partition_name
 from billing.models import UsageRecord, UsageRollup
-from billing.partitions import ensure_partitions, ensure_partitions_around, forget_known, partition_name
 from tests.billing.helpers import ingest, usage
 
 pytestmark = pytest.mark.django_db

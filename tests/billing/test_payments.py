@@ -14,8 +14,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from billing import tasks
+from billing.bills.lifecycle import bills_mark_overdue, payment_record
 from billing.models import Bill, BillEvent, CreditEntry, Payment
-from billing.payments import bills_mark_overdue, payment_record
 from common.api import Conflict
 from tests.billing.close_helpers import DEC, close, only, set_terms, travel
 

@@ -131,12 +131,14 @@ def test_it_adds_a_new_version_for_a_new_start(finance_client):
 def test_it_answers_409_to_overriding_a_locked_version(finance_client):
     finance_client.post(URL, body(), format="json")
     PriceVersion.objects.update(locked_at=timezone.now())
+    before = list(PriceVersion.objects.values())
 
     response = finance_client.post(URL, body(input_per_mtok="9.99"), format="json")
 
     assert response.status_code == 409, response.content
     assert set(response.json()) == {"detail", "errors"}
     assert PriceVersion.objects.get().input_per_mtok == Decimal("2.5")
+    assert list(PriceVersion.objects.values()) == before
 
 
 def test_it_lists_versions_with_filters(finance_client):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import ModelAlias, PriceVersion, QuarantinedRecord, UsageRecord, UsageRollup
 from billing.pricing.cost import record_cost
-from billing.services import LockedError, price_version_set
+from billing.pricing.services import LockedError, price_version_set
 from tests.billing.helpers import OMIT, ingest, price, shanghai, usage
 
 pytestmark = pytest.mark.django_db

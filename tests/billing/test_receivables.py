@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from billing.bills.lifecycle import bill_void, payment_record
+from billing.bills.receivables import aging_bucket
 from billing.models import Bill
-from billing.payments import bill_void, payment_record
-from billing.receivables import aging_bucket
 from tests.billing.close_helpers import (
     NOV,
     claude_price,

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from billing.metering.reprice import usage_reprice
 from billing.models import ModelAlias, UsageRecord, UsageRollup
-from billing.services import usage_reprice
 from tests.billing.helpers import ingest, price, record_rows, record_totals, rollup_rows, rollup_totals, usage
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ def test_it_exports_the_selected_customers_as_csv_with_the_list_columns(client):
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8-sig")
     header, row, *rest = text.strip().splitlines()
-    assert "代码" in header or "code" in header.lower()
+    assert header == "编码,企业全称,统一社会信用代码,账单邮箱,有效,创建时间"
     assert row.startswith("AAA,甲公司")
     assert rest == []
 

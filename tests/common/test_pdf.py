@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from billing.money import rmb_figures, rmb_upper
+from billing.pricing.money import rmb_figures, rmb_upper
 from common import pdf
 
 TEST_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

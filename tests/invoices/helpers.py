@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from djmoney.money import Money
 
-from billing.close import month_close_customer
-from billing.ingest import usage_ingest_batch
+from billing.bills.close import month_close_customer
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import Bill, SellerProfile
 from customers.models import Contract, Customer, Project
 from tests.billing.helpers import price

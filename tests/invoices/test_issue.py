@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from djmoney.money import Money
 
+from billing.bills.lifecycle import bill_confirm, payment_record
 from billing.models import Bill, SellerProfile
-from billing.payments import bill_confirm, payment_record
 from customers.models import Contract, InvoiceTitle
 from invoices.models import Invoice
 from invoices.services import invoice_issue

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from pypdf import PdfReader
 
-from billing.money import rmb_upper
+from billing.pricing.money import rmb_upper
 from invoices.documents import invoice_render_pdf
 from invoices.models import Invoice
 from invoices.services import invoice_issue, invoice_red_letter

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from billing.bills.lifecycle import bill_reissue, bill_void
 from billing.models import Bill
-from billing.payments import bill_reissue, bill_void
 from invoices.models import Invoice, RedLetterForm, RedReason
 from invoices.services import bill_invoiceable, invoice_issue
 from tests.invoices.helpers import CONTRACT_KEYS, EXTRA_KEYS, sequence_of

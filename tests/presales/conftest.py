@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.services import exchange_rate_set
+from billing.pricing.services import exchange_rate_set
 from tests.billing.helpers import price
 from tests.conftest import client_for
 

@@ -11,9 +11,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.close import month_close_customer
+from billing.bills.close import month_close_customer
+from billing.metering.partitions import forget_known
 from billing.models import BillLine
-from billing.partitions import forget_known
 from presales.estimates import estimate_create
 from presales.rules import EstimateInput, WorkloadInput
 from tests.billing.close_helpers import (

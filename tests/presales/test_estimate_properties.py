@@ -2,7 +2,7 @@
 
 The bill side is computed as the close computes it: each call costed by money rule 2
 (``record_cost``), the costs summed per price currency, then ``line_amount`` with the
-contract's discount and the rate (billing/close.py ``build_lines``)."""
+contract's discount and the rate (billing/bills/lines.py ``build_lines``)."""
 
 from __future__ import annotations
 

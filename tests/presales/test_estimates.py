@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing.services import exchange_rate_set
+from billing.pricing.services import exchange_rate_set
 from presales.models import Estimate
 from tests.billing.helpers import SHANGHAI
 from tests.presales.conftest import ESTIMATES_URL, goods_request

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from djmoney.money import Money
 
-from billing.documents import bill_render_pdf
+from billing.bills.documents import bill_render_pdf
 from billing.models import Bill
 from invoices.documents import invoice_render_pdf
 from invoices.services import invoice_issue

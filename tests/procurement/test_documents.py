@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import Resolver404, clear_url_caches, resolve
 from djmoney.money import Money
 
-from billing.documents import bill_render_pdf
+from billing.bills.documents import bill_render_pdf
 from billing.models import Bill
 from customers.models import PortalUser
 from invoices.backends.manual import ManualBackend

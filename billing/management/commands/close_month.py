@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from billing.close import customers_to_close, month_close_customer
+from billing.bills.close import customers_to_close, month_close_customer
 from billing.periods import format_period, next_period, parse_period, period_start, previous_period
 from customers.models import Customer
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from billing.budgets import alert_deliver, alert_deliveries_retry
+from billing.budgets.alerts import alert_deliver, alert_deliveries_retry
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from billing.budgets import budgets_evaluate_all
+from billing.budgets.budgets import budgets_evaluate_all
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from billing.periods import billing_tz
-from billing.pricebook import DEFAULT_PROVIDERS, prices_import
+from billing.pricing.pricebook import DEFAULT_PROVIDERS, prices_import
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from billing.payments import bills_mark_overdue
+from billing.bills.lifecycle import bills_mark_overdue
 from billing.periods import business_day
 
 

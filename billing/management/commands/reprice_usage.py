@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.metering.reprice import usage_reprice
 from billing.periods import parse_period
-from billing.services import usage_reprice
 
 
 class Command(BaseCommand):

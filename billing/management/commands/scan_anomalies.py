@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from billing.budgets import anomalies_scan
+from billing.budgets.anomalies import anomalies_scan
 from billing.periods import business_day
 
 

@@ -26,11 +26,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.ingest import usage_ingest_batch
+from billing.metering.ingest import usage_ingest_batch
 from billing.models import ExchangeRate
 from billing.periods import billing_tz, business_day, current_period, next_period
-from billing.pricebook import prices_import
-from billing.services import exchange_rate_set
+from billing.pricing.pricebook import prices_import
+from billing.pricing.services import exchange_rate_set
 from customers import services
 from customers.models import ApiKey, Contract, Customer, Project
 from customers.validators import uscc_check_character
@@ -232,10 +232,10 @@ class Command(BaseCommand):
     def seed_bills(self) -> None:
         """Close the three past months; render every PDF now (the worker also would); pay the
         oldest month in full, the next in part, and leave the last open."""
-        from billing.close import customers_to_close, month_close_customer
-        from billing.documents import bill_render_pdf
+        from billing.bills.close import customers_to_close, month_close_customer
+        from billing.bills.documents import bill_render_pdf
+        from billing.bills.lifecycle import bill_confirm, bills_mark_overdue, payment_record
         from billing.models import Bill
-        from billing.payments import bill_confirm, bills_mark_overdue, payment_record
 
         for months_back in (3, 2, 1):
             period = next_period(current_period(), -months_back)
@@ -295,7 +295,7 @@ class Command(BaseCommand):
     def seed_budgets(self) -> None:
         """ACME's budgets, evaluated as they were at the end of last month (a whole month of
         usage on any date: the alerts the tour shows), then as of now (the allowances)."""
-        from billing.budgets import budget_create, budgets_evaluate_customer
+        from billing.budgets.budgets import budget_create, budgets_evaluate_customer
         from billing.models import Budget
 
         acme = Customer.objects.get(code="ACME")

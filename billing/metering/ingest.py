@@ -18,20 +18,21 @@ The path, per batch (see README, "Metering"):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from typing import Any, NamedTuple
+from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import ClosedPeriod, PriceVersion, QuarantinedRecord
-from billing.partitions import ensure_partitions
+from billing.metering.evaluation_requests import budget_evaluation_request
+from billing.metering.partitions import ensure_partitions
+from billing.metering.records import KeyIds, ValidRecord, validate_record
+from billing.metering.rollups import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
+from billing.models import ClosedPeriod, QuarantinedRecord
 from billing.periods import billing_tz, next_period
 from billing.pricing.cost import exact_context, record_cost_in_context
 from billing.pricing.index import PriceIndex
@@ -41,38 +42,6 @@ logger = logging.getLogger(__name__)
 
 MAX_RECORDS = 10_000
 MAX_BODY_BYTES = 10 * 1024 * 1024
-MAX_TOKENS = 10**12
-FUTURE_TOLERANCE = timedelta(minutes=5)
-EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
-USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. month close"
-
-
-class KeyIds(NamedTuple):
-    """What a batch needs of an API key."""
-
-    id: int
-    customer_id: int
-    project_id: int
-
-
-@dataclass(slots=True)
-class ValidRecord:
-    index: int
-    request_id: str
-    key_id: str
-    provider: str  # as sent ("" when absent)
-    model: str  # as sent
-    input_tokens: int
-    cached_input_tokens: int
-    output_tokens: int
-    occurred_at: datetime
-    digest: bytes
-    # filled by resolution
-    api_key: KeyIds | None = None
-    resolved_provider: str = ""
-    resolved_model: str = ""
-    price: PriceVersion | None = None
-    cost: Decimal | None = None
 
 
 @dataclass
@@ -92,166 +61,6 @@ class BatchResult:
             "conflicts": self.conflicts,
             "rejected": self.rejected,
         }
-
-
-# --- Validation -----------------------------------------------------------------------
-
-
-def _int_field(record: dict, name: str, errors: dict, *, required: bool = True) -> int:
-    if name not in record or record[name] is None:
-        if required:
-            errors[name] = [_("This field is required.")]
-        return 0
-    value = record[name]
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors[name] = [_("Must be a whole number of tokens.")]
-        return 0
-    if value < 0:
-        errors[name] = [_("Must not be negative.")]
-        return 0
-    if value >= MAX_TOKENS:
-        errors[name] = [_("Too large to be a token count.")]
-        return 0
-    return value
-
-
-def _str_field(record: dict, name: str, errors: dict, *, max_length: int, required: bool = True) -> str:
-    value = record.get(name)
-    if value is None or value == "":
-        if required:
-            errors[name] = [_("This field is required.")]
-        return ""
-    if not isinstance(value, str):
-        errors[name] = [_("Must be a string.")]
-        return ""
-    if len(value) > max_length:
-        errors[name] = [_("At most %(n)d characters.") % {"n": max_length}]
-        return ""
-    return value
-
-
-def _parse_time(value: Any, errors: dict, now: datetime) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        errors["occurred_at"] = [_("Required: an RFC 3339 time with an offset, e.g. 2026-11-28T09:30:00+08:00.")]
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        errors["occurred_at"] = [_("Not an RFC 3339 time: %(value)s.") % {"value": value[:40]}]
-        return None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        errors["occurred_at"] = [_("The time has no offset; add Z or +08:00 so it is unambiguous.")]
-        return None
-    if moment > now + FUTURE_TOLERANCE:
-        errors["occurred_at"] = [_("More than 5 minutes in the future.")]
-        return None
-    if moment < EARLIEST:
-        errors["occurred_at"] = [_("Before 2020; this cannot be a real call.")]
-        return None
-    return moment
-
-
-def _digest(*parts: Any) -> bytes:
-    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).digest()
-
-
-def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | None:
-    """The common case, a well-formed record in our own token convention, checked without
-    building error dicts. None sends the record to the full check, which names every error.
-    Accepts exactly what the full check accepts and normalises identically (same digest)."""
-    if "cache_read_input_tokens" in record or "cache_creation_input_tokens" in record:
-        return None
-    get = record.get
-    request_id = get("request_id")
-    key_id = get("key_id")
-    model = get("model")
-    provider = get("provider")
-    if provider is None:
-        provider = ""
-    input_tokens = get("input_tokens")
-    output_tokens = get("output_tokens")
-    cached = get("cached_input_tokens")
-    if cached is None:
-        cached = 0
-    occurred = get("occurred_at")
-    if not (
-        type(request_id) is str
-        and 0 < len(request_id) <= 128
-        and type(key_id) is str
-        and 0 < len(key_id) <= 40
-        and type(model) is str
-        and 0 < len(model) <= 100
-        and type(provider) is str
-        and len(provider) <= 40
-        and type(input_tokens) is int
-        and 0 <= input_tokens < MAX_TOKENS
-        and type(output_tokens) is int
-        and 0 <= output_tokens < MAX_TOKENS
-        and type(cached) is int
-        and 0 <= cached <= input_tokens
-        and type(occurred) is str
-        and occurred
-    ):
-        return None
-    try:
-        moment = datetime.fromisoformat(occurred)
-    except ValueError:
-        return None
-    if moment.utcoffset() is None:
-        return None
-    utc = moment.astimezone(UTC)  # compared in UTC: cheaper than across time zones
-    if utc > latest or utc < EARLIEST:
-        return None
-    digest = hashlib.blake2b(
-        f"{request_id}\x1f{key_id}\x1f{provider}\x1f{model}\x1f{input_tokens}\x1f{cached}\x1f{output_tokens}"
-        f"\x1f{utc.isoformat()}".encode(),
-        digest_size=16,
-    ).digest()
-    return ValidRecord(index, request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, digest)
-
-
-def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
-    """Check one record; return it normalised, or the field errors."""
-    if type(record) is dict:
-        fast = _validate_fast(record, index, now + FUTURE_TOLERANCE)
-        if fast is not None:
-            return fast, {}
-    return _validate_full(record, index, now)
-
-
-def _validate_full(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
-    """The full check, naming every error; ``_validate_fast`` must agree with it wherever it
-    answers (tests/billing/test_ingest_properties.py pins the two together)."""
-    if not isinstance(record, dict):
-        return None, {"non_field_errors": [_("Each record must be a JSON object.")]}
-    errors: dict[str, list[str]] = {}
-    request_id = _str_field(record, "request_id", errors, max_length=128)
-    key_id = _str_field(record, "key_id", errors, max_length=40)
-    model = _str_field(record, "model", errors, max_length=100)
-    provider = _str_field(record, "provider", errors, max_length=40, required=False)
-    input_tokens = _int_field(record, "input_tokens", errors)
-    output_tokens = _int_field(record, "output_tokens", errors)
-    if "cache_read_input_tokens" in record or "cache_creation_input_tokens" in record:
-        # Anthropic's convention: input_tokens excludes cache reads and cache writes.
-        # Normalise to ours (input includes cached); cache writes are charged as input.
-        cache_read = _int_field(record, "cache_read_input_tokens", errors, required=False)
-        cache_write = _int_field(record, "cache_creation_input_tokens", errors, required=False)
-        input_tokens += cache_read + cache_write
-        cached = cache_read
-    else:
-        cached = _int_field(record, "cached_input_tokens", errors, required=False)
-        if "cached_input_tokens" not in errors and "input_tokens" not in errors and cached > input_tokens:
-            errors["cached_input_tokens"] = [_("Cannot exceed input_tokens (cached tokens are part of the input).")]
-    occurred_at = _parse_time(record.get("occurred_at"), errors, now)
-    if errors:
-        return None, errors
-    assert occurred_at is not None
-    utc = occurred_at.astimezone(UTC)
-    digest = _digest(request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc.isoformat())
-    return (
-        ValidRecord(index, request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, digest),
-        {},
-    )
 
 
 # --- Resolution and pricing -----------------------------------------------------------
@@ -338,16 +147,6 @@ INSERT INTO billing_usagerecord (
 SELECT request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens,
     output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, %s
 FROM usage_staging
-"""
-
-# Adds a batch's sums to existing rollup rows (the INSERT aliases the table as r).
-ROLLUP_MERGE = """
-ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
-    requests = r.requests + EXCLUDED.requests,
-    input_tokens = r.input_tokens + EXCLUDED.input_tokens,
-    cached_input_tokens = r.cached_input_tokens + EXCLUDED.cached_input_tokens,
-    output_tokens = r.output_tokens + EXCLUDED.output_tokens,
-    cost = r.cost + EXCLUDED.cost
 """
 
 ROLLUP_SQL = (
@@ -480,8 +279,6 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
                 raise
             logger.warning("usage batch retried after deadlock", extra={"attempt": attempt + 1})
     if result.accepted:
-        from billing.budgets import budget_evaluation_request
-
         customer_ids = result.customer_ids
         transaction.on_commit(lambda: budget_evaluation_request(customer_ids=customer_ids))
     return result

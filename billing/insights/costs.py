@@ -20,13 +20,12 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from billing.models import PriceVersion, UsageRollup
-from billing.money import quantize_money
 from billing.periods import format_period, next_period, period_start
-from billing.pricing.cost import discount_factor, exact_context, line_amount, record_cost
-from billing.selectors import contract_for_period, exchange_rate_for
+from billing.pricing.cost import ZERO, discount_factor, exact_context, line_amount, record_cost
+from billing.pricing.money import quantize_money
+from billing.pricing.selectors import contract_for_period, exchange_rate_for
 from customers.models import Customer
 
-ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 TREND_MONTHS = 6
 ALTERNATIVES_PER_MODEL = 3

@@ -6,7 +6,6 @@ schedule side effects on commit.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -22,8 +21,6 @@ from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from billing.periods import business_day
 from common.api import Conflict
-
-logger = logging.getLogger(__name__)
 
 # Other apps register callbacks run inside bill_void before the bill is voided (invoices
 # reverses the bill's invoices with red-letter invoices). billing cannot import invoices.
@@ -44,33 +41,79 @@ def _status_after_payment(bill: Bill, today: date) -> str:
     return Bill.Status.PARTIALLY_PAID if bill.amount_paid.amount > 0 else Bill.Status.ISSUED
 
 
+def _check_received_on(bill: Bill, received_on: date) -> None:
+    """A transfer is received on a past day of the customer's contracts, not in the future."""
+    today = business_day(timezone.now())
+    if received_on > today:
+        raise ValidationError(
+            {"received_on": [_("The transfer cannot be received after today (%(today)s).") % {"today": today}]}
+        )
+    first = bill.customer.contracts.order_by("starts_on").values_list("starts_on", flat=True).first()
+    if first is not None and received_on < first:
+        raise ValidationError(
+            {
+                "received_on": [
+                    _("The transfer cannot be received before the customer's first contract starts (%(day)s).")
+                    % {"day": first}
+                ]
+            }
+        )
+
+
+def _repeat(bill: Bill, amount: Decimal, clash: str, **lookup) -> Payment | None:
+    """The payment already booked under the same reference or idempotency key: the same
+    transfer again (same bill and amount) answers it; anything else under that key is a 409
+    saying ``clash``."""
+    existing = Payment.objects.filter(customer=bill.customer, **lookup).first()
+    if existing is not None and (existing.amount.amount != amount or existing.bill_id != bill.pk):
+        raise Conflict(clash)
+    return existing
+
+
 @transaction.atomic
 def payment_record(
     *,
     bill: Bill,
     amount: Decimal,
     received_on: date,
+    currency: str = "CNY",
     reference: str = "",
+    idempotency_key: str = "",
     payer_name: str = "",
     note: str = "",
     actor=None,
 ) -> tuple[Payment, bool]:
     """Record a bank transfer against a bill. Partial payments are fine; an overpayment
-    becomes customer credit used by the next bill. The same bank reference twice is a no-op
-    (returns the first payment, created=False)."""
+    becomes customer credit used by the next bill. The same bank reference (compared after
+    NFKC and case folding) or the same idempotency key twice is a no-op: the first payment
+    is returned with created=False.
+
+    Bills are settled in CNY: a transfer in another currency is refused, not converted — the
+    bank credits our CNY account at its own rate, and that credited CNY amount is what
+    finance records."""
     if amount <= 0:
         raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
     bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
+    if currency != bill.total.currency.code:
+        raise ValidationError(
+            {
+                "currency": [
+                    _("Bill %(number)s is settled in %(bill)s; record the %(bill)s amount the bank credited.")
+                    % {"number": bill, "bill": bill.total.currency.code}
+                ]
+            }
+        )
+    _check_received_on(bill, received_on)
     reference = reference.strip()
+    repeat = None
     if reference:
-        existing = Payment.objects.filter(customer=bill.customer, reference=reference).first()
-        if existing is not None:
-            if existing.amount.amount != amount or existing.bill_id != bill.pk:
-                raise Conflict(
-                    _("The bank reference %(ref)s is already recorded with another amount or bill.")
-                    % {"ref": reference}
-                )
-            return existing, False
+        clash = _("The bank reference %(ref)s is already recorded with another amount or bill.") % {"ref": reference}
+        repeat = _repeat(bill, amount, clash, reference_key=Payment.key_of(reference))
+    if repeat is None and idempotency_key:
+        clash = _("The Idempotency-Key %(key)s was already used for another amount or bill.") % {"key": idempotency_key}
+        repeat = _repeat(bill, amount, clash, idempotency_key=idempotency_key)
+    if repeat is not None:
+        return repeat, False
     if bill.status not in PAYABLE:
         raise Conflict(
             _("Bill %(number)s is %(status)s; payments go to issued bills.")
@@ -85,6 +128,7 @@ def payment_record(
         applied=Money(applied, "CNY"),
         received_on=received_on,
         reference=reference,
+        idempotency_key=idempotency_key,
         payer_name=payer_name,
         payer_mismatch=mismatch,
         note=note,
@@ -126,7 +170,7 @@ def bills_mark_overdue(*, today: date) -> int:
                 continue
             bill = Bill.objects.get(pk=bill_id)
             bill_event(bill, BillEvent.Kind.OVERDUE, None, due_on=str(bill.due_on))
-            from billing import documents
+            from billing.bills import documents
 
             transaction.on_commit(lambda pk=bill_id: documents.bill_send_reminder(bill_id=pk))
             marked += 1
@@ -176,7 +220,7 @@ def bill_void(*, bill: Bill, reason: str, actor=None) -> Bill:
 
 def bill_reissue(*, bill: Bill, actor=None, today: date | None = None):
     """Rebuild a voided bill's period from the rollups as ``…-R{n}``."""
-    from billing.close import month_close_customer
+    from billing.bills.close import month_close_customer
 
     bill = Bill.objects.get(pk=bill.pk)  # the caller's copy may predate the void
     if bill.status != Bill.Status.VOID:

@@ -19,9 +19,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from billing.bills.receivables import receivables_aging_table
 from billing.models import Bill, CreditEntry
 from billing.periods import business_day, format_period
-from billing.receivables import receivables_aging_table
 from common.admin_display import money_text
 
 BUCKET_LABELS = {

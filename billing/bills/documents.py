@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,10 +14,8 @@ from django.utils import timezone, translation
 
 from billing.bills.events import bill_event
 from billing.models import Bill, BillEvent, UsageRollup
-from billing.money import rmb_figures, rmb_upper
 from billing.periods import format_period, next_period
-
-logger = logging.getLogger(__name__)
+from billing.pricing.money import rmb_figures, rmb_upper
 
 
 def daily_spend(bill: Bill) -> list[tuple[str, Decimal]]:

@@ -1,5 +1,5 @@
-"""HTTP API for bills: list, detail, PDF, payments, statement confirmation, close, void,
-reissue, and the receivables views for finance."""
+"""API: bills — list, detail, PDF, payments, statement confirmation, month close, void and
+reissue."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import payments, receivables
-from billing.documents import bill_pdf_bytes
+from billing.api.filters import BillFilter, PeriodField
+from billing.bills import lifecycle
+from billing.bills.documents import bill_pdf_bytes
+from billing.bills.selectors import bill_for, bill_with_pdf_for, visible_bills
 from billing.models import Bill, BillLine, Payment
-from billing.periods import business_day, format_period, next_period, parse_period, period_start
-from billing.selectors import bill_for, bill_with_pdf_for, visible_bills
+from billing.periods import format_period, next_period, period_start
+from common.api import filtered
 from common.tasks import enqueue
 from customers.access import IsFinance, IsFinanceOrPortal, is_finance
 
@@ -147,20 +149,7 @@ class BillList(APIView):
     )
     def get(self, request: Request) -> Response:
         qs = visible_bills(request.user)
-        params = request.query_params
-        if params.get("customer"):
-            qs = qs.filter(customer__code=params["customer"].upper())
-        if params.get("period"):
-            try:
-                qs = qs.filter(period=parse_period(params["period"]))
-            except ValueError as exc:
-                raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        if params.get("status"):
-            if params["status"] not in Bill.Status.values:
-                raise ValidationError(
-                    {"status": [_("One of: %(choices)s.") % {"choices": ", ".join(Bill.Status.values)}]}
-                )
-            qs = qs.filter(status=params["status"])
+        qs = filtered(BillFilter, request, qs)
         return Response(BillSerializer(qs.order_by("-period", "customer__code", "pk")[:500], many=True).data)
 
 
@@ -182,7 +171,7 @@ class BillPdf(APIView):
     def get(self, request: Request, number: str) -> HttpResponse:
         bill = bill_with_pdf_for(request.user, number)
         if request.query_params.get("regenerate") and is_finance(request.user):
-            from billing.documents import bill_render_pdf
+            from billing.bills.documents import bill_render_pdf
 
             bill = bill_render_pdf(bill_id=bill.pk)
         response = HttpResponse(bill_pdf_bytes(bill), content_type="application/pdf")
@@ -192,8 +181,15 @@ class BillPdf(APIView):
 
 class PaymentSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField(max_length=3, required=False, default="CNY")
     received_on = serializers.DateField()
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The bank's reference (流水号); required unless an Idempotency-Key header is sent.",
+    )
     payer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -223,6 +219,14 @@ class BillPayments(APIView):
     @extend_schema(
         request=PaymentSerializer,
         responses={201: PaymentSerializer, 200: PaymentSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="A retry with the same key answers the first payment (200) instead of booking again.",
+            )
+        ],
         examples=[
             OpenApiExample(
                 "A bank transfer",
@@ -243,7 +247,25 @@ class BillPayments(APIView):
         bill = bill_for(request.user, number)
         serializer = PaymentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payment, created = payments.payment_record(bill=bill, actor=request.user, **serializer.validated_data)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 255:
+            raise serializers.ValidationError(
+                {"Idempotency-Key": [_("Use an Idempotency-Key of at most 255 characters.")]}
+            )
+        if not key and not serializer.validated_data["reference"].strip():
+            raise serializers.ValidationError(
+                {
+                    "reference": [
+                        _(
+                            "Give the bank reference of the transfer (or send an Idempotency-Key header), "
+                            "so that a retried request is not booked twice."
+                        )
+                    ]
+                }
+            )
+        payment, created = lifecycle.payment_record(
+            bill=bill, actor=request.user, idempotency_key=key, **serializer.validated_data
+        )
         return Response(
             PaymentSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -264,7 +286,7 @@ class BillConfirm(APIView):
         bill = bill_for(request.user, number)
         serializer = ConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        bill = payments.bill_confirm(bill=bill, actor=request.user, **serializer.validated_data)
+        bill = lifecycle.bill_confirm(bill=bill, actor=request.user, **serializer.validated_data)
         return Response(BillSerializer(bill).data)
 
 
@@ -279,7 +301,7 @@ class BillVoid(APIView):
     def post(self, request: Request, number: str) -> Response:
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        bill = payments.bill_void(
+        bill = lifecycle.bill_void(
             bill=bill_for(request.user, number), reason=serializer.validated_data["reason"], actor=request.user
         )
         return Response(BillSerializer(bill).data)
@@ -290,21 +312,17 @@ class BillReissue(APIView):
 
     @extend_schema(request=None, responses={201: BillSerializer(many=True)})
     def post(self, request: Request, number: str) -> Response:
-        outcomes = payments.bill_reissue(bill=bill_for(request.user, number), actor=request.user)
+        outcomes = lifecycle.bill_reissue(bill=bill_for(request.user, number), actor=request.user)
         return Response(BillSerializer([o.bill for o in outcomes], many=True).data, status=status.HTTP_201_CREATED)
 
 
 class CloseSerializer(serializers.Serializer):
-    period = serializers.CharField(help_text="YYYY-MM")
+    period = PeriodField()
     customer = serializers.CharField(required=False, allow_blank=True, default="")
 
-    def validate_period(self, value: str) -> date:
+    def validate_period(self, month: date) -> date:
         from django.utils import timezone
 
-        try:
-            month = parse_period(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(_("Write the period as YYYY-MM.")) from exc
         if period_start(next_period(month)) > timezone.now():
             raise serializers.ValidationError(_("This period has not ended yet."))
         return month
@@ -317,7 +335,7 @@ class MonthClose(APIView):
 
     @extend_schema(request=CloseSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
-        from billing.close import customers_to_close
+        from billing.bills.close import customers_to_close
         from customers.models import Customer
 
         serializer = CloseSerializer(data=request.data)
@@ -333,37 +351,3 @@ class MonthClose(APIView):
         for customer_id in ids:
             enqueue("billing.tasks.month_close_customer", customer_id, month.isoformat())
         return Response({"period": format_period(month), "queued": len(ids)}, status=status.HTTP_202_ACCEPTED)
-
-
-class ReceivablesAging(APIView):
-    permission_classes = [IsFinance]
-
-    @extend_schema(
-        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD (default today)")],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request: Request) -> Response:
-        from django.utils import timezone
-        from django.utils.dateparse import parse_date
-
-        as_of = parse_date(request.query_params.get("as_of") or "") or business_day(timezone.now())
-        return Response(receivables.receivables_aging(as_of=as_of))
-
-
-class Revenue(APIView):
-    permission_classes = [IsFinance]
-
-    @extend_schema(
-        parameters=[OpenApiParameter("period", str), OpenApiParameter("group_by", str, enum=["customer", "model"])],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request: Request) -> Response:
-        params = request.query_params
-        group_by = params.get("group_by", "customer")
-        if group_by not in ("customer", "model"):
-            raise ValidationError({"group_by": [_("One of: customer, model.")]})
-        try:
-            period = parse_period(params["period"]) if params.get("period") else None
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        return Response(receivables.revenue(period=period, group_by=group_by))

@@ -11,9 +11,8 @@
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,8 +23,9 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from billing.bills.events import bill_event
+from billing.bills.lines import LineDraft, build_lines
 from billing.bills.transitions import bill_move
-from billing.ingest import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
+from billing.metering.rollups import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
 from billing.models import (
     Bill,
     BillEvent,
@@ -38,15 +38,12 @@ from billing.models import (
     SellerProfile,
     UsageRollup,
 )
-from billing.money import quantize_money
 from billing.periods import business_day, format_period, next_period, period_start
-from billing.pricing.cost import bill_totals, line_amount
-from billing.selectors import contract_for_period, exchange_rate_for
+from billing.pricing.cost import ZERO, bill_totals
+from billing.pricing.money import quantize_money
+from billing.pricing.selectors import contract_for_period, exchange_rate_for
 from common.tasks import enqueue_on_commit
 from customers.models import Contract, Customer, Project
-
-logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 @dataclass
@@ -65,24 +62,6 @@ class CloseOutcome:
         if bill.status == Bill.Status.DRAFT:
             text += f"\tHELD: {bill.hold_reason}"
         return text
-
-
-@dataclass
-class LineDraft:
-    kind: str
-    period: date
-    project_id: int | None
-    provider: str = ""
-    model: str = ""
-    requests: int = 0
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    output_tokens: int = 0
-    costs: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    price_versions: set[int] = field(default_factory=set)
-    exchange_rates: dict[str, Decimal] = field(default_factory=dict)
-    discount_percent: Decimal = ZERO
-    amount: Decimal = ZERO
 
 
 def bill_number(customer: Customer, period: date, project: Project | None, revision: int) -> str:
@@ -139,97 +118,6 @@ def _sweep_leftovers(customer: Customer, period: date) -> list[date]:
                 [period, customer.pk, old, period_start(next_period(old))],
             )
     return swept
-
-
-def _usage_groups(customer: Customer, period: date):
-    """Rollups billed on ``period``'s bill, summed per (usage period, project, model, version)."""
-    return (
-        UsageRollup.objects.filter(customer=customer, bill_period=period, requests__gt=0)
-        .values("period", "project_id", "provider", "model", "price_version_id", "currency")
-        .annotate(
-            requests_sum=Sum("requests"),
-            input_sum=Sum("input_tokens"),
-            cached_sum=Sum("cached_input_tokens"),
-            output_sum=Sum("output_tokens"),
-            cost_sum=Sum("cost"),
-        )
-        .order_by("period", "project_id", "provider", "model")
-    )
-
-
-def build_lines(
-    customer: Customer,
-    period: date,
-    *,
-    contracts: dict[date, Contract | None] | None = None,
-    rates: dict[tuple[str, date], Decimal | None] | None = None,
-) -> tuple[list[LineDraft], list[str], set[tuple[str, date]]]:
-    """Usage and adjustment lines for the bill of ``period``, the reasons to hold it, and
-    the (currency, period) exchange rates used.
-
-    ``contracts`` (usage period → contract in force) and ``rates`` ((currency, usage period)
-    → rate) are caches the caller may share: each is looked up once per period, not once
-    per line (the rate depends on the currency, the period and that period's contract)."""
-    holds: list[str] = []
-    rates_used: set[tuple[str, date]] = set()
-    lines: dict[tuple, LineDraft] = {}
-    unpriced: dict[str, int] = defaultdict(int)
-    contracts = {} if contracts is None else contracts
-    rates = {} if rates is None else rates
-    for row in _usage_groups(customer, period):
-        usage_period = row["period"]
-        key = (usage_period, row["project_id"], row["provider"], row["model"])
-        line = lines.get(key)
-        if line is None:
-            kind = BillLine.Kind.USAGE if usage_period == period else BillLine.Kind.ADJUSTMENT
-            line = lines[key] = LineDraft(kind, usage_period, row["project_id"], row["provider"], row["model"])
-        line.requests += row["requests_sum"]
-        line.input_tokens += row["input_sum"]
-        line.cached_input_tokens += row["cached_sum"]
-        line.output_tokens += row["output_sum"]
-        if row["price_version_id"] is None:
-            unpriced[row["model"]] += row["requests_sum"]
-            continue
-        line.costs[row["currency"]] += row["cost_sum"]
-        line.price_versions.add(row["price_version_id"])
-
-    for line in lines.values():
-        if line.period not in contracts:
-            contracts[line.period] = contract_for_period(customer, line.period)
-        contract = contracts[line.period]
-        line.discount_percent = contract.discount_percent if contract else ZERO
-        for currency in sorted(line.costs):
-            if (currency, line.period) not in rates:
-                rates[(currency, line.period)] = exchange_rate_for(currency, line.period, contract=contract, exact=True)
-            rate = rates[(currency, line.period)]
-            if rate is None:
-                reason = _("No %(currency)s exchange rate for %(period)s.") % {
-                    "currency": currency,
-                    "period": format_period(line.period),
-                }
-                if reason not in holds:
-                    holds.append(reason)
-                continue
-            if currency != "CNY" and not (contract and contract.fixed_exchange_rate is not None):
-                rates_used.add((currency, line.period))
-            line.exchange_rates[currency] = rate
-        # Money rule 5, rounded once per line; a line missing a rate holds the bill anyway.
-        line.amount = line_amount(
-            {c: cost for c, cost in line.costs.items() if c in line.exchange_rates},
-            discount_percent=line.discount_percent,
-            rates=line.exchange_rates,
-        )
-
-    if unpriced:
-        detail = ", ".join(f"{model} ({count})" for model, count in sorted(unpriced.items()))
-        holds.insert(
-            0, _("Unpriced usage: %(detail)s. Add the price, run reprice_usage, then close again.") % {"detail": detail}
-        )
-    ordered = sorted(
-        lines.values(),
-        key=lambda ln: (ln.kind != BillLine.Kind.USAGE, ln.period, ln.project_id or 0, ln.provider, ln.model),
-    )
-    return ordered, holds, rates_used
 
 
 def _seller_snapshot(on: date) -> dict:

@@ -1,4 +1,4 @@
-"""Reads of usage, prices and rates shared by the API, admin, portal and month close.
+"""Reads of usage shared by the API, admin and portal: the usage summary (money rule 5).
 
 Every usage read goes through the rollups, never the raw records.
 """
@@ -10,43 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
-from django.http import Http404
-from django.utils.translation import gettext as _
+from django.db.models import QuerySet, Sum
 
-from billing.models import Bill, ExchangeRate, UsageRollup
-from billing.periods import format_period, next_period
+from billing.models import UsageRollup
+from billing.periods import format_period
 from billing.pricing.cost import line_amount
-from customers.access import MONEY_ROLES, customer_scoped
-from customers.models import Contract, Customer
-
-
-def contract_for_period(customer: Customer, period: date) -> Contract | None:
-    """The active contract in force during ``period`` (the latest-starting one if the month
-    spans a change of contract)."""
-    last_day = next_period(period).toordinal() - 1
-    return (
-        Contract.objects.filter(
-            customer=customer, status=Contract.Status.ACTIVE, starts_on__lte=date.fromordinal(last_day)
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period))
-        .order_by("-starts_on")
-        .first()
-    )
-
-
-def exchange_rate_for(currency: str, period: date, *, contract: Contract | None, exact: bool) -> Decimal | None:
-    """Money rule 4. ``exact``: the rate of that period only (closing); otherwise the latest
-    rate entered up to that period (open periods: summaries, budgets)."""
-    if currency == "CNY":
-        return Decimal(1)
-    if contract is not None and contract.fixed_exchange_rate is not None:
-        return contract.fixed_exchange_rate
-    rates = ExchangeRate.objects.filter(currency=currency)
-    rate = rates.filter(period=period) if exact else rates.filter(period__lte=period).order_by("-period")
-    found = rate.values_list("rate", flat=True).first()
-    return found
-
+from billing.pricing.selectors import contract_for_period, exchange_rate_for
+from customers.models import Customer
 
 GROUPINGS = {
     "model": ("provider", "model"),
@@ -134,33 +104,3 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
             else line_amount(row.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
         )
     return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)
-
-
-# --- Who may read which bill: the API, the admin's PDF links and the portal share these ---
-
-
-def visible_bills(user) -> QuerySet[Bill]:
-    """The bills ``user`` may read: all for finance; own customer's for portal admin/finance
-    (a portal developer: 403, as DRF's PermissionDenied; anyone else: none)."""
-    qs = Bill.objects.select_related("customer", "project", "replaces").prefetch_related("lines__project")
-    return customer_scoped(user, qs, roles=MONEY_ROLES, refusal=_("Bills need the admin or finance role."))
-
-
-def bill_for(user, number: str) -> Bill:
-    """The bill ``number`` (or a draft's id) if ``user`` may read it; 404 otherwise."""
-    qs = visible_bills(user)
-    lookup = Q(number=number)
-    if number.isdigit():
-        lookup |= Q(pk=int(number), number__isnull=True)
-    bill = qs.filter(lookup).first()
-    if bill is None:
-        raise Http404
-    return bill
-
-
-def bill_with_pdf_for(user, number: str) -> Bill:
-    """As ``bill_for``, for its PDF: a draft has none (404)."""
-    bill = bill_for(user, number)
-    if bill.status == Bill.Status.DRAFT:
-        raise Http404
-    return bill

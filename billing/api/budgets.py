@@ -1,22 +1,24 @@
-"""HTTP API for budgets, alerts, the gateway allowance and cost insights."""
+"""API: budgets, alerts and the gateway's allowance."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import budgets
+from billing.api.filters import AlertFilter
+from billing.budgets.allowance import key_allowance_lookup
+from billing.budgets.budgets import budget_create
 from billing.models import Alert, Budget, Currency
-from billing.periods import format_period, parse_period
+from billing.periods import format_period
+from common.api import filtered
 from customers.access import (
     MANAGE_ROLES,
     READ_USAGE_ROLES,
@@ -93,7 +95,7 @@ class BudgetListCreate(APIView):
         customer = customer_for(request.user, code, roles=MANAGE_ROLES)
         serializer = BudgetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        budget = budgets.budget_create(customer=customer, actor=request.user, **serializer.validated_data)
+        budget = budget_create(customer=customer, actor=request.user, **serializer.validated_data)
         return Response(BudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
 
 
@@ -130,21 +132,10 @@ class AlertList(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
         qs = Alert.objects.select_related("customer").prefetch_related("deliveries")
-        if params.get("customer"):
-            qs = qs.filter(customer=customer_for(request.user, params["customer"], roles=READ_USAGE_ROLES))
-        elif not is_finance(request.user):
+        if not request.query_params.get("customer") and not is_finance(request.user):
             qs = qs.filter(customer_id=portal_membership(request.user).customer_id)
-        if params.get("period"):
-            try:
-                qs = qs.filter(period=parse_period(params["period"]))
-            except ValueError as exc:
-                raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        if params.get("kind"):
-            if params["kind"] not in Alert.Kind.values:
-                raise ValidationError({"kind": [_("One of: threshold, forecast, anomaly.")]})
-            qs = qs.filter(kind=params["kind"])
+        qs = filtered(AlertFilter, request, qs)
         return Response([alert_json(a) for a in qs[:500]])
 
 
@@ -154,7 +145,7 @@ class KeyAllowanceView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, key_id: str) -> Response:
         user = request.user
-        found = budgets.key_allowance_lookup(key_id=key_id)
+        found = key_allowance_lookup(key_id=key_id)
         if found is None:
             raise Http404
         customer_id, answer = found
@@ -165,21 +156,3 @@ class KeyAllowanceView(APIView):
             if membership.customer_id != customer_id:
                 raise Http404
         return Response(answer)
-
-
-class CostInsights(APIView):
-    permission_classes = [IsFinanceOrPortal]
-
-    @extend_schema(parameters=[OpenApiParameter("period", str)], responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, code: str) -> Response:
-        from billing.insights import cost_insights
-        from billing.periods import current_period
-
-        customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
-        try:
-            period = (
-                parse_period(request.query_params["period"]) if request.query_params.get("period") else current_period()
-            )
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
-        return Response(cost_insights(customer=customer, period=period))

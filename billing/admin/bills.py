@@ -1,0 +1,397 @@
+"""Admin: bills (lines, events, payments inline; close, PDF, void, reissue, record a payment) and the seller profile."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from billing.admin.shared import DOCUMENT_INLINE, PeriodFilter
+from billing.metering.reprice import usage_reprice
+from billing.models import (
+    Bill,
+    BillEvent,
+    BillLine,
+    Payment,
+    SellerProfile,
+    UsageRollup,
+)
+from billing.periods import format_period
+from common.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
+from common.admin_export import export_as_csv, export_as_xlsx
+from common.admin_forms import action_with_form
+from common.admin_links import document_links
+from common.api import Conflict
+
+# --- Bills and payments -----------------------------------------------------------------
+
+
+EVENT_LABELS = {
+    "issued": _("issued"),
+    "held": _("held in draft"),
+    "pdf_rendered": _("PDF rendered"),
+    "emailed": _("e-mailed"),
+    "email_skipped": _("e-mail skipped"),
+    "payment": _("payment recorded"),
+    "credit_applied": _("credit applied"),
+    "overdue": _("became overdue"),
+    "reminder_sent": _("reminder sent"),
+    "confirmed": _("statement confirmed"),
+    "disputed": _("statement disputed"),
+    "void": _("voided"),
+}
+LINE_KIND_LABELS = dict(BillLine.Kind.choices)
+BILL_STATUS_LABELS = dict(Bill.Status.choices)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason for voiding"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept in each bill's history and on the red-letter invoices that reverse its invoices."),
+    )
+
+
+class BillLineInline(admin.TabularInline):
+    model = BillLine
+    extra = 0
+    can_delete = False
+    template = DOCUMENT_INLINE
+    fields = [
+        "kind",
+        "usage_period",
+        "project",
+        "provider",
+        "model",
+        "request_count",
+        "input_token_count",
+        "cached_token_count",
+        "output_token_count",
+        "discount_percent",
+        "rates",
+        "price_versions",
+        "amount",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("usage period"))
+    def usage_period(self, obj: BillLine) -> str:
+        return format_period(obj.period)
+
+    @admin.display(description=_("requests"))
+    def request_count(self, obj: BillLine) -> str:
+        return count_text(obj.requests)
+
+    @admin.display(description=_("input tokens"))
+    def input_token_count(self, obj: BillLine) -> str:
+        return count_text(obj.input_tokens)
+
+    @admin.display(description=_("cached input tokens"))
+    def cached_token_count(self, obj: BillLine) -> str:
+        return count_text(obj.cached_input_tokens)
+
+    @admin.display(description=_("output tokens"))
+    def output_token_count(self, obj: BillLine) -> str:
+        return count_text(obj.output_tokens)
+
+    @admin.display(description=_("rates used"))
+    def rates(self, obj: BillLine) -> str:
+        return rates_text(obj.exchange_rates)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class BillEventInline(admin.TabularInline):
+    model = BillEvent
+    extra = 0
+    can_delete = False
+    template = DOCUMENT_INLINE
+    fields = ["at", "event", "actor", "details"]
+    readonly_fields = fields
+
+    @admin.display(description=_("event"))
+    def event(self, obj: BillEvent) -> str:
+        return str(EVENT_LABELS.get(obj.kind, obj.kind))
+
+    @admin.display(description=_("details"))
+    def details(self, obj: BillEvent) -> str:
+        return details_html(obj.data, values=BILL_STATUS_LABELS)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    template = DOCUMENT_INLINE
+    show_change_link = True
+    fields = ["received_on", "method", "amount", "applied", "reference", "payer_name", "payer_mismatch", "recorded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Bill)
+class BillAdmin(admin.ModelAdmin):
+    """Bills are written by the close only; the admin reads them and calls services."""
+
+    list_display = [
+        "__str__",
+        "customer",
+        "project",
+        "period_label",
+        "status",
+        "confirmation",
+        "total_cny",
+        "paid_cny",
+        "balance_due",
+        "due_on",
+        "pdf_links",
+        "held",
+    ]
+    list_filter = ["status", "confirmation", PeriodFilter, "customer"]
+    search_fields = ["number", "customer__code", "customer__name", "hold_reason"]
+    date_hierarchy = "period"
+    list_select_related = ["customer", "project"]
+    inlines = [BillLineInline, PaymentInline, BillEventInline]
+    actions = [
+        export_as_csv,
+        export_as_xlsx,
+        "close_again",
+        "reprice_and_close",
+        "render_pdf",
+        "void_bills",
+        "reissue_bills",
+    ]
+    exclude = ["pdf"]
+
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "customer",
+                    "project",
+                    "contract",
+                    "period_label",
+                    "revision",
+                    "replaces",
+                    "status",
+                    "hold_reason",
+                    "next_step",
+                ]
+            },
+        ),
+        (
+            _("Amounts"),
+            {
+                "fields": [
+                    "currency",
+                    "exchange_rate",
+                    "discount_percent",
+                    "vat_rate",
+                    "subtotal_cny",
+                    "vat_cny",
+                    "total_cny",
+                    "paid_cny",
+                    "balance_due",
+                ]
+            },
+        ),
+        (_("Dates"), {"fields": ["issued_on", "due_on", "pdf_links", "pdf_rendered_at", "emailed_at", "reminded_at"]}),
+        (
+            _("Statement confirmation"),
+            {"fields": ["confirmation", "confirmation_note", "confirmed_at", "confirmed_by"]},
+        ),
+        (_("Parties (frozen at issue)"), {"fields": ["seller_details", "buyer_details"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _title, opts in self.fieldsets for name in opts["fields"]]
+
+    def has_change_permission(self, request, obj=None):
+        # Bills are documents: their page is read-only; the actions call the services.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def get_urls(self):
+        from django.urls import path
+
+        from billing.admin.receivables import receivables_aging_view
+
+        aging = self.admin_site.admin_view(lambda request: receivables_aging_view(self, request))
+        return [path("aging/", aging, name="billing_bill_aging"), *super().get_urls()]
+
+    subtotal_cny = money_column("subtotal", _("subtotal"))
+    vat_cny = money_column("vat", _("VAT"))
+    total_cny = money_column("total", _("total"))
+    paid_cny = money_column("amount_paid", _("amount paid"))
+
+    @admin.display(description=_("seller"))
+    def seller_details(self, obj: Bill) -> str:
+        return party_html(obj.seller)
+
+    @admin.display(description=_("buyer"))
+    def buyer_details(self, obj: Bill) -> str:
+        return party_html(obj.buyer)
+
+    @admin.display(description=_("balance"))
+    def balance_due(self, obj: Bill) -> str:
+        if obj.status in (Bill.Status.DRAFT, Bill.Status.VOID):
+            return "—"
+        return money_text(obj.balance)
+
+    @admin.display(description=_("what to do"))
+    def next_step(self, obj: Bill) -> str:
+        """On a held draft: what finance fixes, with a link to the form that fixes it."""
+        if obj.status != Bill.Status.DRAFT:
+            return "—"
+        steps = []
+        unpriced = (
+            UsageRollup.objects.filter(
+                customer_id=obj.customer_id, price_version__isnull=True, bill_period__lte=obj.period
+            )
+            .values_list("provider", "model")
+            .distinct()
+            .order_by("provider", "model")
+        )
+        for provider, model in unpriced:
+            url = reverse("admin:billing_priceversion_add") + "?" + urlencode({"provider": provider, "model": model})
+            steps.append(
+                format_html(
+                    '<div><a href="{}">{}</a></div>',
+                    url,
+                    _("Add the price of %(model)s") % {"model": f"{provider}/{model}"},
+                )
+            )
+        if steps:
+            steps.append(
+                format_html(
+                    "<div>{}</div>",
+                    _("Then choose “Re-price held usage and close again” for this bill in the bill list."),
+                )
+            )
+        elif obj.hold_reason:
+            steps.append(
+                format_html("<div>{}</div>", _("Fix the cause above, then choose “Close again” in the bill list."))
+            )
+        return format_html_join("", "{}", ((step,) for step in steps)) or "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("period"), ordering="period")
+    def period_label(self, obj: Bill) -> str:
+        return format_period(obj.period)
+
+    @admin.display(description=_("PDF"))
+    def pdf_links(self, obj: Bill) -> str:
+        # A draft has no PDF; an issued bill's is rendered on first open if it is missing.
+        number = obj.number if obj.status != Bill.Status.DRAFT else None
+        return document_links("documents:bill-pdf", number)
+
+    @admin.display(description=_("why it is held"))
+    def held(self, obj: Bill) -> str:
+        return obj.hold_reason[:120]
+
+    @admin.action(description=_("Close again (rebuild drafts, issue when possible)"))
+    def close_again(self, request, queryset):
+        from billing.bills.close import month_close_customer
+
+        for bill in queryset:
+            for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
+                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
+                self.message_user(request, outcome.line(), level)
+
+    @admin.action(description=_("Re-price held usage and close again"))
+    def reprice_and_close(self, request, queryset):
+        """After a missing price is added: price the usage stored as unpriced, then rebuild
+        and issue the bill (what `reprice_usage` + `close_month` do from the shell)."""
+        from billing.bills.close import month_close_customer
+
+        for bill in queryset.select_related("customer"):
+            if bill.status != Bill.Status.DRAFT:
+                self.message_user(
+                    request, _("%(bill)s is not a draft; nothing to re-price.") % {"bill": bill}, messages.WARNING
+                )
+                continue
+            periods = sorted(
+                {
+                    day.replace(day=1)
+                    for day in UsageRollup.objects.filter(
+                        customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
+                    ).values_list("day", flat=True)
+                }
+            )
+            repriced = sum(usage_reprice(period=period)["repriced"] for period in periods)
+            self.message_user(
+                request, _("%(bill)s: %(n)d usage records re-priced.") % {"bill": bill, "n": repriced}, messages.INFO
+            )
+            for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
+                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
+                self.message_user(request, outcome.line(), level)
+
+    @admin.action(description=_("Regenerate PDF"))
+    def render_pdf(self, request, queryset):
+        from billing.bills.documents import bill_render_pdf
+
+        for bill in queryset:
+            if bill.status == Bill.Status.DRAFT:
+                self.message_user(request, _("%(bill)s: a draft has no PDF.") % {"bill": bill}, messages.WARNING)
+                continue
+            bill_render_pdf(bill_id=bill.pk)
+            self.message_user(request, _("%(bill)s: PDF rendered.") % {"bill": bill}, messages.SUCCESS)
+
+    @admin.action(description=_("Void…"))
+    def void_bills(self, request, queryset):
+        from billing.bills.lifecycle import bill_void
+
+        def void(bill: Bill, data: dict) -> str:
+            bill_void(bill=bill, reason=data["reason"], actor=request.user)
+            return _("%(bill)s voided.") % {"bill": bill}
+
+        return action_with_form(
+            self,
+            request,
+            queryset.select_related("customer"),
+            form_class=VoidForm,
+            title=_("Void bills"),
+            intro=_(
+                "Voiding cannot be undone. Invoices issued on these bills are reversed by red-letter invoices, "
+                "and money already received becomes customer credit for the reissued bill."
+            ),
+            submit_label=_("Void these bills"),
+            headings=[_("bill"), _("customer"), _("status"), _("total"), _("amount paid")],
+            row=lambda b: [b, b.customer, b.get_status_display(), money_text(b.total), money_text(b.amount_paid)],
+            perform=void,
+        )
+
+    @admin.action(description=_("Reissue voided bills (…-R1)"))
+    def reissue_bills(self, request, queryset):
+        from billing.bills.lifecycle import bill_reissue
+
+        for bill in queryset:
+            try:
+                outcomes = bill_reissue(bill=bill, actor=request.user)
+            except Conflict as exc:
+                self.message_user(request, f"{bill}: {exc.detail}", messages.ERROR)
+                continue
+            for outcome in outcomes:
+                self.message_user(request, outcome.line(), messages.SUCCESS)
+
+
+@admin.register(SellerProfile)
+class SellerProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "effective_from", "tax_id", "taxpayer_kind", "vat_rate", "bank_account"]
+    date_hierarchy = "effective_from"

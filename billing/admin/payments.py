@@ -1,0 +1,130 @@
+"""Admin: payments (recorded through the payment service) and credit entries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import (
+    Bill,
+    CreditEntry,
+    Payment,
+)
+from common.admin_export import export_as_csv, export_as_xlsx
+from common.admin_forms import ServiceModelForm, partial_form
+
+
+class PaymentForm(ServiceModelForm):
+    """Recording a bank transfer is the payment service's job; the form only collects it."""
+
+    amount_value = forms.DecimalField(
+        label=_("amount (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    service_fields = {"amount": "amount_value"}
+
+    class Meta:
+        model = Payment
+        fields = ["bill", "received_on", "reference", "payer_name", "note"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        # Only bills that can take a payment are offered.
+        self.fields["bill"].queryset = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
+        self.fields["bill"].required = True
+        # The bank's 流水号 is what makes a transfer recorded twice recognisable.
+        self.fields["reference"].required = True
+
+    def perform(self, data: dict) -> Payment:
+        from billing.bills.lifecycle import payment_record
+
+        payment, created = payment_record(
+            bill=data["bill"],
+            amount=data["amount_value"],
+            received_on=data["received_on"],
+            reference=data.get("reference", ""),
+            payer_name=data.get("payer_name", ""),
+            note=data.get("note", ""),
+            actor=self.actor,
+        )
+        if not created:  # the same transfer again: the service booked nothing
+            raise ValidationError(
+                {
+                    "reference": _("This transfer is already recorded (%(payment)s); nothing new was booked.")
+                    % {"payment": payment}
+                }
+            )
+        return payment
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_on",
+        "customer",
+        "bill",
+        "method",
+        "amount",
+        "applied",
+        "reference",
+        "payer_name",
+        "payer_mismatch",
+    ]
+    actions = [export_as_csv, export_as_xlsx]
+    list_filter = ["method", "payer_mismatch", "received_on"]
+    search_fields = ["reference", "payer_name", "customer__code", "bill__number"]
+    date_hierarchy = "received_on"
+    list_select_related = ["customer", "bill"]
+    autocomplete_fields = ["bill"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = PaymentForm
+            form = super().get_form(request, obj, **kwargs)
+            return partial_form(form, actor=request.user)
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return self.get_readonly_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The money fields' currency columns (CNY) are implied by the amounts shown.
+        return [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name != "id"]
+
+    def has_change_permission(self, request, obj=None):
+        # A recorded payment is never edited (a wrong one is answered by a correcting entry).
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # The form's service call has written the payment (PaymentForm.perform).
+        if not change and obj.payer_mismatch:
+            self.message_user(
+                request, _("The payer name differs from the customer (三流一致); please review."), messages.WARNING
+            )
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "amount", "payment", "bill"]
+    list_filter = ["customer"]
+    readonly_fields = ["customer", "amount", "payment", "bill", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,1 @@
+"""The billing API, one module per domain (billing/urls.py routes them)."""

@@ -1,0 +1,297 @@
+"""Budgets: writing them and evaluating them (threshold and forecast alerts, key allowances).
+
+Exactly once: an alert row is keyed by a unique ``dedupe_key`` (budget, period, threshold
+| forecast | anomaly day), inserted in its own savepoint; a second evaluator — concurrent,
+retried, or after a worker crash — finds the key taken and does nothing (budgets.alerts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.budgets.alerts import alert_fire
+from billing.budgets.forecasting import forecast_month_end
+from billing.budgets.spend import _scope_filter, budget_amount_cny, daily_spend_cny, month_to_date_cny
+from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
+from billing.periods import business_day, current_period, format_period, next_period
+from billing.pricing.cost import ZERO
+from billing.pricing.money import quantize_money
+from customers.models import ApiKey, Customer, Project
+
+DEFAULT_THRESHOLDS = [50, 80, 100]
+EVALUATION_LOCK_NAMESPACE = 7302  # advisory locks: one budget evaluation per customer at a time
+
+# --- Writing budgets ------------------------------------------------------------------
+
+
+def _check_channel(channel: str) -> None:
+    if "://" in channel:
+        import apprise
+
+        if apprise.Apprise.instantiate(channel) is None:
+            raise ValidationError(
+                {
+                    "channels": [
+                        _("Not an e-mail address or a notification URL apprise understands: %(c)s") % {"c": channel}
+                    ]
+                }
+            )
+        return
+    try:
+        validate_email(channel)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"channels": [_("Not an e-mail address or a notification URL: %(c)s") % {"c": channel}]}
+        ) from exc
+
+
+def _budget_terms(
+    *,
+    customer: Customer,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    thresholds: list[int] | None,
+    channels: list[str] | None,
+) -> dict:
+    """The checked fields of a budget, for budget_create and budget_update alike."""
+    project = api_key = None
+    if scope == Budget.Scope.PROJECT:
+        project = Project.objects.filter(customer=customer, code=target or "").first()
+        if project is None:
+            raise ValidationError({"target": [_("No project with this code for the customer.")]})
+    elif scope == Budget.Scope.API_KEY:
+        api_key = ApiKey.objects.filter(customer=customer, key_id=target or "").first()
+        if api_key is None:
+            raise ValidationError({"target": [_("No API key with this key_id for the customer.")]})
+    elif scope == Budget.Scope.CUSTOMER:
+        if target:
+            raise ValidationError({"target": [_("A customer-wide budget has no target; send null.")]})
+    else:
+        raise ValidationError({"scope": [_("One of: customer, project, api_key.")]})
+    if monthly_amount is None or monthly_amount <= 0:
+        raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
+    thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
+    if any(t <= 0 or t > 1000 for t in thresholds):
+        raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
+    channels = [c.strip() for c in (channels or []) if c.strip()]
+    for channel in channels:
+        _check_channel(channel)
+    return {
+        "scope": scope,
+        "project": project,
+        "api_key": api_key,
+        "monthly_amount": monthly_amount,
+        "thresholds": thresholds,
+        "channels": channels,
+    }
+
+
+@transaction.atomic
+def budget_create(
+    *,
+    customer: Customer,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    currency: str = "CNY",
+    thresholds: list[int] | None = None,
+    hard_limit: bool = False,
+    channels: list[str] | None = None,
+    actor=None,
+) -> Budget:
+    terms = _budget_terms(
+        customer=customer,
+        scope=scope,
+        target=target,
+        monthly_amount=monthly_amount,
+        thresholds=thresholds,
+        channels=channels,
+    )
+    budget = Budget.objects.create(
+        customer=customer,
+        currency=currency,
+        hard_limit=hard_limit,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **terms,
+    )
+    transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer.pk))
+    return budget
+
+
+@transaction.atomic
+def budget_update(
+    *,
+    budget: Budget,
+    scope: str,
+    target: str | None,
+    monthly_amount: Decimal,
+    currency: str,
+    thresholds: list[int] | None,
+    hard_limit: bool,
+    channels: list[str] | None,
+    is_active: bool = True,
+) -> Budget:
+    """Change a budget with the same checks as budget_create; re-evaluated on commit (a
+    raised amount can unblock a key, a lowered one block it)."""
+    budget = Budget.objects.select_for_update().get(pk=budget.pk)
+    terms = _budget_terms(
+        customer=budget.customer,
+        scope=scope,
+        target=target,
+        monthly_amount=monthly_amount,
+        thresholds=thresholds,
+        channels=channels,
+    )
+    for name, value in {**terms, "currency": currency, "hard_limit": hard_limit, "is_active": is_active}.items():
+        setattr(budget, name, value)
+    budget.save()
+    customer_id = budget.customer_id
+    transaction.on_commit(lambda: budgets_evaluate_customer(customer_id=customer_id))
+    return budget
+
+
+def budget_target(budget: Budget) -> str | None:
+    """The ``target`` budget_create takes for this budget: the project code, the key_id or None."""
+    if budget.scope == Budget.Scope.PROJECT:
+        return budget.project.code if budget.project_id else None
+    if budget.scope == Budget.Scope.API_KEY:
+        return budget.api_key.key_id if budget.api_key_id else None
+    return None
+
+
+# --- Evaluation -----------------------------------------------------------------------
+
+
+def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Decimal, Decimal | None, list[Alert]]:
+    """Fire the thresholds and the forecast this budget has reached; returns (spend, budget in CNY, new alerts)."""
+    now = now or timezone.now()
+    today = business_day(now)
+    period = today.replace(day=1)
+    month_end = next_period(period) - timedelta(days=1)
+    history_start = min(period, today - timedelta(days=28))
+    daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
+    spend = month_to_date_cny(budget.customer, period, today, **_scope_filter(budget))
+    limit = budget_amount_cny(budget, period)
+    fired: list[Alert] = []
+    if limit is None or limit <= 0:
+        return spend, limit, fired
+    label = format_period(period)
+    for threshold in sorted(budget.thresholds):
+        if spend * 100 >= limit * threshold:
+            alert = alert_fire(
+                customer=budget.customer,
+                budget=budget,
+                kind=Alert.Kind.THRESHOLD,
+                threshold=threshold,
+                period=period,
+                amount=spend,
+                dedupe_key=f"threshold:{budget.pk}:{label}:{threshold}",
+                message=_(
+                    "%(budget)s: spend this month is ¥%(spend)s, %(pct)s%% of the budget ¥%(limit)s (threshold %(t)d%%)."
+                )
+                % {
+                    "budget": budget,
+                    "spend": spend,
+                    "pct": (spend * 100 / limit).quantize(Decimal("0.1")),
+                    "limit": limit,
+                    "t": threshold,
+                },
+                channels=budget.channels,
+            )
+            if alert:
+                fired.append(alert)
+    if spend < limit:
+        forecast = forecast_month_end(daily, today=today, month_end=month_end, budget=limit)
+        if forecast.projected >= limit and forecast.crossing_day is not None:
+            alert = alert_fire(
+                customer=budget.customer,
+                budget=budget,
+                kind=Alert.Kind.FORECAST,
+                period=period,
+                amount=spend,
+                dedupe_key=f"forecast:{budget.pk}:{label}",
+                message=_(
+                    "%(budget)s: at the current pace the month ends near ¥%(projected)s; the budget ¥%(limit)s would be reached around %(day)s."
+                )
+                % {
+                    "budget": budget,
+                    "projected": quantize_money(forecast.projected),
+                    "limit": limit,
+                    "day": forecast.crossing_day.isoformat(),
+                },
+                channels=budget.channels,
+                data={
+                    "projected": str(quantize_money(forecast.projected)),
+                    "expected_date": forecast.crossing_day.isoformat(),
+                },
+            )
+            if alert:
+                fired.append(alert)
+    return spend, limit, fired
+
+
+def budgets_evaluate_customer(*, customer_id: int, now: datetime | None = None) -> list[Alert]:
+    """Evaluate every active budget of a customer and refresh its keys' allowances.
+
+    One evaluation of a customer at a time (a transaction-level advisory lock), each reading
+    the spend only once it holds the lock: otherwise a slow evaluation could write its older
+    spend over a newer one's and unblock a key past its hard limit until the next run.
+    """
+    customer = Customer.objects.get(pk=customer_id)
+    now = now or timezone.now()
+    period = current_period(now)
+    fired: list[Alert] = []
+    blocked: dict[int, tuple[Decimal, Decimal]] = {}
+    tightest: dict[int, tuple[Decimal, Decimal]] = {}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [EVALUATION_LOCK_NAMESPACE, customer_id])
+        keys = list(ApiKey.objects.filter(customer=customer).values_list("pk", "project_id"))
+        for budget in customer.budgets.filter(is_active=True).select_related("customer", "project", "api_key"):
+            spend, limit, new = budget_evaluate(budget, now=now)
+            fired += new
+            if limit is None or limit <= 0:
+                continue
+            covered = [
+                k
+                for k, p in keys
+                if budget.scope == Budget.Scope.CUSTOMER
+                or (budget.scope == Budget.Scope.PROJECT and p == budget.project_id)
+                or (budget.scope == Budget.Scope.API_KEY and k == budget.api_key_id)
+            ]
+            for key_id in covered:
+                ratio = spend / limit
+                if key_id not in tightest or ratio > tightest[key_id][0] / tightest[key_id][1]:
+                    tightest[key_id] = (spend, limit)
+                if budget.hard_limit and spend >= limit:
+                    blocked[key_id] = (spend, limit)
+        for key_id, _project in keys:
+            spend, limit = blocked.get(key_id) or tightest.get(key_id) or (ZERO, None)
+            KeyAllowance.objects.update_or_create(
+                api_key_id=key_id,
+                defaults={"blocked": key_id in blocked, "period": period, "month_to_date": spend, "budget": limit},
+            )
+    return fired
+
+
+def budgets_evaluate_claimed(*, customer_id: int) -> list[Alert]:
+    BudgetEvaluationRequest.objects.filter(customer_id=customer_id).delete()
+    return budgets_evaluate_customer(customer_id=customer_id)
+
+
+def budgets_evaluate_all(*, now: datetime | None = None) -> int:
+    """Beat (and ``manage.py evaluate_budgets``): evaluate every customer with an active
+    budget — the month reset, forecasts, events a coalesced evaluation missed. Returns the
+    number of alerts fired."""
+    fired = 0
+    for customer_id in Budget.objects.filter(is_active=True).values_list("customer_id", flat=True).distinct():
+        fired += len(budgets_evaluate_customer(customer_id=customer_id, now=now))
+    return fired

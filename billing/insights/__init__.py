@@ -1,0 +1,1 @@
+"""Insights: what a customer's usage costs and what it would cost otherwise."""

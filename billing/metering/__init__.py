@@ -1,0 +1,1 @@
+"""Metering: validating, pricing and storing usage records, their daily rollups and partitions."""

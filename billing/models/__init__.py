@@ -1,0 +1,35 @@
+"""Every billing model, split by domain; importing from ``billing.models`` keeps working.
+
+The app label stays ``billing`` and the tables and migrations are unchanged: Django finds
+the models of an app through this package.
+"""
+
+from billing.models.bills import Bill, BillEvent, BillLine, CreditEntry, Payment, SellerProfile
+from billing.models.budgets import Alert, AlertDelivery, Budget, BudgetEvaluationRequest, KeyAllowance
+from billing.models.metering import ClosedPeriod, QuarantinedRecord, UsageRecord, UsageRequest, UsageRollup
+from billing.models.pricing import COST_DIGITS, PRICE_DIGITS, Currency, ExchangeRate, ModelAlias, PriceVersion
+
+__all__ = [
+    "COST_DIGITS",
+    "PRICE_DIGITS",
+    "Alert",
+    "AlertDelivery",
+    "Bill",
+    "BillEvent",
+    "BillLine",
+    "Budget",
+    "BudgetEvaluationRequest",
+    "ClosedPeriod",
+    "CreditEntry",
+    "Currency",
+    "ExchangeRate",
+    "KeyAllowance",
+    "ModelAlias",
+    "Payment",
+    "PriceVersion",
+    "QuarantinedRecord",
+    "SellerProfile",
+    "UsageRecord",
+    "UsageRequest",
+    "UsageRollup",
+]

@@ -1,0 +1,162 @@
+"""Budgets, the alerts they fire and their deliveries, key allowances and evaluation requests."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing.models.pricing import Currency
+from customers.models import ApiKey, Customer, Project
+
+
+class Budget(models.Model):
+    """A monthly spending budget for a customer, one of its projects or one API key."""
+
+    class Scope(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        PROJECT = "project", _("Project")
+        API_KEY = "api_key", _("API key")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="budgets")
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.CUSTOMER)
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), null=True, blank=True, on_delete=models.CASCADE, related_name="budgets"
+    )
+    api_key = models.ForeignKey(
+        ApiKey, verbose_name=_("API key"), null=True, blank=True, on_delete=models.CASCADE, related_name="budgets"
+    )
+    monthly_amount = models.DecimalField(
+        _("monthly amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    thresholds = ArrayField(models.PositiveSmallIntegerField(), verbose_name=_("thresholds (%)"), default=list)
+    hard_limit = models.BooleanField(
+        _("hard limit"),
+        default=False,
+        # xgettext:no-python-format
+        help_text=_("Block the key(s) once 100 % is reached."),
+    )
+    channels = ArrayField(
+        models.CharField(max_length=500),
+        verbose_name=_("channels"),
+        default=list,
+        blank=True,
+        help_text=_("E-mail addresses or apprise URLs (WeCom, DingTalk, Feishu, Slack, …)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        ordering = ["customer__code", "scope"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="customer", project__isnull=True, api_key__isnull=True)
+                    | Q(scope="project", project__isnull=False, api_key__isnull=True)
+                    | Q(scope="api_key", api_key__isnull=False)
+                ),
+                name="budget_scope_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = {
+            "customer": "",
+            "project": f" {self.project.code if self.project_id else ''}",
+            "api_key": f" {self.api_key.key_id if self.api_key_id else ''}",
+        }[self.scope]
+        return f"{self.customer.code} {self.get_scope_display()}{target}: {self.monthly_amount} {self.currency}"
+
+
+class Alert(models.Model):
+    """A fired alert. ``dedupe_key`` makes each (budget, period, threshold) fire exactly once."""
+
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", _("Threshold")
+        FORECAST = "forecast", _("Forecast")
+        ANOMALY = "anomaly", _("Anomaly")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="alerts")
+    budget = models.ForeignKey(
+        Budget, verbose_name=_("budget"), null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    threshold = models.PositiveSmallIntegerField(_("threshold (%)"), null=True, blank=True)
+    period = models.DateField(_("period"))
+    amount = models.DecimalField(_("spend when fired"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    message = models.TextField(_("message"))
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(_("fired at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.customer.code} {self.kind} {self.threshold or ''} {self.period:%Y-%m}"
+
+
+class AlertDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=500)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
+        constraints = [models.UniqueConstraint(fields=["alert", "channel"], name="alert_delivery_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.alert} → {self.channel}: {self.status}"
+
+
+class KeyAllowance(models.Model):
+    """What the gateway reads before each call: kept current by budget evaluation so the
+    allowance endpoint is one indexed lookup."""
+
+    api_key = models.OneToOneField(ApiKey, primary_key=True, on_delete=models.CASCADE, related_name="allowance")
+    blocked = models.BooleanField(default=False)
+    period = models.DateField(null=True)
+    month_to_date = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    budget = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("key allowance")
+        verbose_name_plural = _("key allowances")
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} {'blocked' if self.blocked else 'allowed'}"
+
+
+class BudgetEvaluationRequest(models.Model):
+    """Coalesces evaluations: a burst of batches for a customer leaves one row and one task."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("pending budget evaluation")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} @ {self.requested_at}"

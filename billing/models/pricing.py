@@ -1,0 +1,127 @@
+"""The price book: list prices per model version, model aliases and monthly exchange rates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+PRICE_DIGITS = {"max_digits": 18, "decimal_places": 8}
+COST_DIGITS = {"max_digits": 38, "decimal_places": 16}
+
+
+class Currency(models.TextChoices):
+    USD = "USD", "USD"
+    CNY = "CNY", "CNY"
+
+
+class PriceVersion(models.Model):
+    """List price of one (provider, model) from ``effective_from`` on, per million tokens."""
+
+    class Source(models.TextChoices):
+        IMPORT = "genai-prices", _("Imported from genai-prices")
+        ADMIN = "admin", _("Entered in the admin")
+        API = "api", _("Posted to the API")
+
+    provider = models.CharField(_("provider"), max_length=40)
+    model = models.CharField(_("model"), max_length=100)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.USD)
+    input_per_mtok = models.DecimalField(_("input per 1M tokens"), validators=[MinValueValidator(0)], **PRICE_DIGITS)
+    cached_input_per_mtok = models.DecimalField(
+        _("cached input per 1M tokens"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Empty: cached input is charged at the input price."),
+        **PRICE_DIGITS,
+    )
+    output_per_mtok = models.DecimalField(_("output per 1M tokens"), validators=[MinValueValidator(0)], **PRICE_DIGITS)
+    effective_from = models.DateTimeField(_("effective from"))
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.ADMIN)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    locked_at = models.DateTimeField(
+        _("locked at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when an issued bill used this version; it can no longer change."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("price version")
+        verbose_name_plural = _("price book")
+        ordering = ["provider", "model", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model", "effective_from"], name="price_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} @ {self.effective_from:%Y-%m-%d}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.locked_at is None
+
+    @property
+    def effective_cached_input_per_mtok(self):
+        return self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
+
+
+class ModelAlias(models.Model):
+    """Another name the gateway may report for a priced model (``gpt-4o-2024-08-06`` → ``gpt-4o``)."""
+
+    provider = models.CharField(_("provider"), max_length=40)
+    alias = models.CharField(_("alias"), max_length=100)
+    model = models.CharField(_("model"), max_length=100)
+
+    class Meta:
+        verbose_name = _("model alias")
+        verbose_name_plural = _("model aliases")
+        constraints = [models.UniqueConstraint(fields=["provider", "alias"], name="model_alias_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.alias} → {self.model}"
+
+
+class ExchangeRate(models.Model):
+    """CNY per one unit of ``currency`` for a billing period, entered by finance."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=[("USD", "USD")], default="USD")
+    period = models.DateField(_("period"), help_text=_("First day of the month."))
+    rate = models.DecimalField(
+        _("rate (CNY per unit)"), max_digits=14, decimal_places=6, validators=[MinValueValidator(0)]
+    )
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["-period", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "period"], name="exchange_rate_unique"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.period:%Y-%m} = {self.rate} CNY"

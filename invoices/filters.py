@@ -1,0 +1,21 @@
+"""The invoices API's query parameters (a FilterSet; values outside the choices match nothing)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from invoices.models import Invoice
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    customer = django_filters.CharFilter(method="filter_customer")
+    bill = django_filters.CharFilter(field_name="bill__number")
+    color = django_filters.CharFilter()
+    status = django_filters.CharFilter()
+
+    class Meta:
+        model = Invoice
+        fields = ["customer", "bill", "color", "status"]
+
+    def filter_customer(self, queryset, name, value):
+        return queryset.filter(customer__code=value.upper())
