@@ -236,3 +236,41 @@ def test_accept_twice_is_a_409_and_an_accepted_proposal_takes_no_new_version(pre
     assert accept(presales_client, number, customer_code="YUNQI2", contract_number="HT-2").status_code == 409
     assert propose(presales_client, estimate_id).status_code == 409
     assert ProposalVersion.objects.count() == 1
+
+
+def test_accept_gives_an_existing_customer_with_the_same_tax_id_a_new_contract(presales_client, estimate_id, template):
+    customer = CustomerFactory(code="YUNQI", tax_id=valid_uscc(7))
+    ContractFactory(customer=customer, number="HT-OLD", starts_on=date(2026, 1, 1), ends_on=date(2026, 11, 30))
+    number = propose(presales_client, estimate_id).json()["number"]
+
+    response = accept(presales_client, number)
+
+    assert response.status_code == 201, response.json()
+    assert Customer.objects.filter(code="YUNQI").count() == 1
+    assert Contract.objects.get(number="HT-YUNQI-2026").customer == customer
+
+
+def test_accept_refuses_an_existing_code_with_another_tax_id(presales_client, estimate_id, template):
+    CustomerFactory(code="YUNQI", tax_id=valid_uscc(8))
+    number = propose(presales_client, estimate_id).json()["number"]
+
+    response = accept(presales_client, number)
+
+    assert response.status_code == 400
+    assert "customer_code" in response.json()["errors"]
+    assert not Contract.objects.filter(number="HT-YUNQI-2026").exists()
+
+
+def test_the_schema_documents_the_presales_routes(client):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    for path in (
+        "/api/v1/presales/estimates/",
+        "/api/v1/presales/estimates/{estimate_id}/",
+        "/api/v1/presales/estimates/{estimate_id}/proposals/",
+        "/api/v1/presales/proposals/{number}/",
+        "/api/v1/presales/proposals/{number}/pdf/",
+        "/api/v1/presales/proposals/{number}/accept/",
+    ):
+        assert path in paths, path
+    assert paths["/api/v1/presales/estimates/"]["post"]["requestBody"]["content"]["application/json"]["examples"]
