@@ -4,6 +4,7 @@ errors beside their fields, in Chinese by default; presales and finance only."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -174,3 +175,14 @@ def test_access_signed_out_to_login_portal_user_403_finance_allowed(client, alic
     assert client.get(INTAKE).status_code == 403
     client.force_login(finance_user)
     assert client.get(INTAKE).status_code == 200
+
+
+def test_an_average_qps_is_turned_into_daily_requests_on_the_page(staff, price_book, usd_rate):
+    response = staff.post(INTAKE, intake_data(basis="qps", volume="2.5"))
+
+    assert response.status_code == 302
+    workload = Estimate.objects.get().workloads.get()
+    assert (workload.daily_requests, workload.average_qps) == (None, Decimal("2.5"))
+    page = staff.get(response["Location"]).content.decode()
+    assert "216,000" in page  # 2.5 × 86,400 a day
+    assert "= 6,480,000" in page  # × 30 days
