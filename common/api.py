@@ -107,3 +107,51 @@ def query(serializer_class: type[serializers.Serializer], request: Request) -> d
     serializer = serializer_class(data=request.query_params.dict())  # "?x=" means x is "", not absent
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+# --- The error answers in the OpenAPI schema -----------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "field name (or non_field_errors) → messages; {} when the error concerns the request as a whole",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["detail", "errors"],
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input; `errors` names each field.",
+    "401": "No or an unknown token.",
+    "403": "The token's user may not do this.",
+    "404": "No such object (or one of another customer).",
+    "409": "The request conflicts with the current state (nothing changed).",
+    "413": "The request is too large.",
+    "503": "The database is briefly unavailable; nothing was saved, send the same request again.",
+}
+
+
+def error_responses_hook(result, generator, request, public):
+    """drf-spectacular postprocessing: every operation lists the error answers it can give, in
+    the one error shape (the schema used to show only the success)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = ["401", "403", "503"]
+            if operation.get("parameters") or operation.get("requestBody"):
+                codes.append("400")
+            if "{" in path:
+                codes.append("404")
+            if method in ("post", "put", "patch", "delete"):
+                codes.append("409")
+                if "requestBody" in operation:
+                    codes.append("413")
+            for code in codes:
+                operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": reference})
+    return result

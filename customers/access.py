@@ -99,6 +99,16 @@ class IsFinance(BasePermission):
         return is_finance(request.user)
 
 
+class IsFinanceOrPresalesReading(BasePermission):
+    """The price book and the exchange rates: finance reads and writes; presales engineers
+    read them (their estimates are priced from them)."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return is_finance(request.user) or is_presales(request.user)
+        return is_finance(request.user)
+
+
 class IsGateway(BasePermission):
     def has_permission(self, request, view) -> bool:
         return is_gateway(request.user)

@@ -1,4 +1,4 @@
-"""The invoices API's query parameters (a FilterSet; values outside the choices match nothing)."""
+"""The invoices API's query parameters (a FilterSet; a value outside the choices is a 400 naming it)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from invoices.models import Invoice
 class InvoiceFilter(django_filters.FilterSet):
     customer = django_filters.CharFilter(method="filter_customer")
     bill = django_filters.CharFilter(field_name="bill__number")
-    color = django_filters.CharFilter()
-    status = django_filters.CharFilter()
+    color = django_filters.ChoiceFilter(choices=Invoice.Color.choices)
+    status = django_filters.ChoiceFilter(choices=Invoice.Status.choices)
 
     class Meta:
         model = Invoice

@@ -302,6 +302,9 @@ if not CELERY_BROKER_URL:
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
+elif os.environ.get("CELERY_KEY_PREFIX") and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Several environments (or test runs) sharing one Redis keep their queues apart.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": os.environ["CELERY_KEY_PREFIX"]}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = BILLING_TIME_ZONE
@@ -366,6 +369,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api.error_responses_hook",
+    ],
     # Several "currency" fields with different choice sets: name each set once.
     "ENUM_NAME_OVERRIDES": {
         "PriceCurrencyEnum": "billing.models.Currency",

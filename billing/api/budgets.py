@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -129,7 +129,25 @@ class AlertList(APIView):
             OpenApiParameter("period", str),
             OpenApiParameter("kind", str, enum=list(Alert.Kind.values)),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=inline_serializer(
+            "Alert",
+            {
+                "id": serializers.IntegerField(),
+                "customer": serializers.CharField(),
+                "budget": serializers.IntegerField(allow_null=True),
+                "kind": serializers.ChoiceField(choices=Alert.Kind.choices),
+                "threshold": serializers.IntegerField(allow_null=True),
+                "period": serializers.CharField(),
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "currency": serializers.CharField(),
+                "message": serializers.CharField(),
+                "data": serializers.DictField(),
+                "created_at": serializers.DateTimeField(),
+                "delivered_to": serializers.ListField(child=serializers.CharField()),
+                "deliveries": serializers.ListField(child=serializers.DictField()),
+            },
+            many=True,
+        ),
     )
     def get(self, request: Request) -> Response:
         qs = Alert.objects.select_related("customer").prefetch_related("deliveries")
@@ -145,14 +163,15 @@ class KeyAllowanceView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, key_id: str) -> Response:
         user = request.user
+        staff_or_gateway = is_gateway(user) or is_finance(user)
+        membership = None if staff_or_gateway else portal_membership(user)
+        if not staff_or_gateway and membership is None:
+            # Before the lookup: whether the key exists is no business of this caller.
+            raise PermissionDenied()
         found = key_allowance_lookup(key_id=key_id)
         if found is None:
             raise Http404
         customer_id, answer = found
-        if not (is_gateway(user) or is_finance(user)):
-            membership = portal_membership(user)
-            if membership is None:
-                raise PermissionDenied()
-            if membership.customer_id != customer_id:
-                raise Http404
+        if membership is not None and membership.customer_id != customer_id:
+            raise Http404
         return Response(answer)

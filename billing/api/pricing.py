@@ -17,7 +17,7 @@ from billing.models import Currency, ExchangeRate, PriceVersion
 from billing.periods import billing_tz, format_period
 from billing.pricing import services
 from common.api import filtered
-from customers.access import IsFinance
+from customers.access import IsFinanceOrPresalesReading
 
 # --- Price book -----------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ class PriceSerializer(serializers.ModelSerializer):
 
 
 class PriceListCreate(APIView):
-    permission_classes = [IsFinance]
+    permission_classes = [IsFinanceOrPresalesReading]
 
     @extend_schema(
         parameters=[OpenApiParameter("provider", str), OpenApiParameter("model", str)],
@@ -131,7 +131,7 @@ class ExchangeRateSerializer(serializers.Serializer):
 
 
 class ExchangeRateListCreate(APIView):
-    permission_classes = [IsFinance]
+    permission_classes = [IsFinanceOrPresalesReading]
 
     @extend_schema(responses=ExchangeRateSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -61,7 +61,13 @@ class UsageRecordsIngest(APIView):
     parser_classes = []  # the body is read raw: faster than DRF's parsers for 10,000 records
 
     @extend_schema(
-        request=inline_serializer("UsageBatch", {"records": serializers.ListField(child=serializers.DictField())}),
+        # Given by content type: the view reads the body raw (no parsers), so the schema
+        # generator cannot infer it.
+        request={
+            "application/json": inline_serializer(
+                "UsageBatch", {"records": serializers.ListField(child=serializers.DictField())}
+            )
+        },
         responses={
             200: inline_serializer(
                 "UsageBatchResult",

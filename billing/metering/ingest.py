@@ -280,7 +280,7 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
             logger.warning("usage batch retried after deadlock", extra={"attempt": attempt + 1})
     if result.accepted:
         customer_ids = result.customer_ids
-        transaction.on_commit(lambda: budget_evaluation_request(customer_ids=customer_ids))
+        transaction.on_commit(lambda: budget_evaluation_request(customer_ids=customer_ids), robust=True)
     return result
 
 

@@ -4,64 +4,30 @@ channel, through a real Celery worker (in a thread) and a real Redis broker."""
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import redis
-from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-import procurement
 from billing.budgets.budgets import budget_create
 from billing.metering.ingest import usage_ingest_batch
 from billing.models import Alert, AlertDelivery, BudgetEvaluationRequest
 from tests.billing.alerts_helpers import METER_MODEL, METER_PROVIDER, HttpSink, meter_price
 from tests.billing.helpers import usage
+from tests.celery_helpers import worker_on_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "ops@acme.example.cn"
-FALLBACK_BROKER = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture
 def celery_worker():
     """A worker thread consuming from Redis, with eager execution off for the test."""
-    from celery.contrib.testing.worker import start_worker
-
-    app = procurement.celery_app
-    configured = settings.CELERY_BROKER_URL
-    broker = configured if configured.startswith(("redis://", "rediss://")) else FALLBACK_BROKER
-    try:
-        client = redis.Redis.from_url(broker, socket_connect_timeout=2)
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"no Redis at {broker} ({exc}): the integration tests need a real broker; start Redis")
-    # Our own key prefix: other test runs on this machine may share the Redis database, and
-    # their workers must not take our tasks (nor we theirs).
-    prefix = f"procurement-test-{uuid.uuid4().hex}:"
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "broker_transport_options")}
-
-    def reset_connections() -> None:
-        app._pool = None  # the pool and producers were made for the previous broker
-        app.amqp._producer_pool = None
-
-    app.conf.update(broker_url=broker, task_always_eager=False, broker_transport_options={"global_keyprefix": prefix})
-    reset_connections()
-    try:
-        # The queues a production worker consumes (README, "Deployment"): budgets and alerts go to notify.
-        with start_worker(
-            app, perform_ping_check=False, queues=["default", "ingest", "close", "pdf", "notify"], shutdown_timeout=30
-        ) as worker:
-            yield worker
-    finally:
-        app.conf.update(saved)
-        reset_connections()
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
+    with worker_on_redis() as worker:
+        yield worker
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -46,10 +47,10 @@ CUSTOMERS = 12
 
 
 def broker_url() -> str:
-    """A Redis database of its own (15) on the configured Redis host."""
+    """The configured Redis (or the local one); this run's keys get a prefix of their own, so
+    another test run on the same Redis neither takes our messages nor gives us theirs."""
     configured = settings.CELERY_BROKER_URL
-    base = configured.rsplit("/", 1)[0] if configured.startswith("redis://") else "redis://127.0.0.1:6379"
-    return f"{base}/15"
+    return configured if configured.startswith(("redis://", "rediss://")) else "redis://127.0.0.1:6379/15"
 
 
 def database_url() -> str:
@@ -76,19 +77,20 @@ def october(transactional_db):
 
 @pytest.fixture
 def broker():
-    url = broker_url()
+    url, prefix = broker_url(), f"test-kill-{uuid.uuid4().hex}:"
+    yield url, prefix
     client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
     client.close()
 
 
-def start_worker(broker: str) -> subprocess.Popen:
+def start_worker(broker: str, prefix: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "PROCUREMENT_ENV"}
     env.update(
         DATABASE_URL=database_url(),
         CELERY_BROKER_URL=broker,
+        CELERY_KEY_PREFIX=prefix,
         PROCUREMENT_ENV="run",
         DJANGO_DEBUG="0",
         MEDIA_ROOT=str(Path(settings.MEDIA_ROOT)),
@@ -126,11 +128,12 @@ def bills_so_far() -> int:
 def test_the_close_finishes_every_bill_once_after_the_worker_is_killed(october, broker, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
     app = procurement.celery_app
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    app.conf.update(task_always_eager=False, broker_url=broker)
+    url, prefix = broker
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
+    app.conf.update(task_always_eager=False, broker_url=url, broker_transport_options={"global_keyprefix": prefix})
     app._pool = None
     app.amqp._producer_pool = None
-    worker = start_worker(broker)
+    worker = start_worker(url, prefix)
     try:
         app.send_task("billing.tasks.month_close", args=["2026-10"], queue="close")
         deadline = time.monotonic() + 120
