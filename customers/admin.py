@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from common.admin_export import export_as_csv, export_as_xlsx
 from customers import services
-from customers.models import ApiKey, ApiToken, Contract, Customer, InvoiceTitle, PortalUser, Project
+from customers.audit import audit_record, changes
+from customers.models import ApiKey, ApiToken, AuditEvent, Contract, Customer, InvoiceTitle, PortalUser, Project
 from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
 
@@ -164,6 +165,42 @@ class ContractAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_on"
     autocomplete_fields = ["customer"]
     list_select_related = ["customer"]
+
+    def save_model(self, request, obj, form, change):
+        # The form has validated (overlap, dates); the audit trail records what changed.
+        before = services.contract_terms(Contract.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        if change:
+            services.contract_changed_record(contract=obj, before=before, by=request.user)
+        else:
+            audit_record(
+                AuditEvent.Action.CONTRACT_CREATED, obj, request.user, changes=changes({}, services.contract_terms(obj))
+            )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail cannot be edited, added to or pruned from the admin."""
+
+    list_display = ["at", "action", "target", "actor", "what_changed"]
+    list_filter = ["action", "at"]
+    search_fields = ["target", "actor__username"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+    actions = [export_as_csv, export_as_xlsx]
+
+    @admin.display(description=_("what changed"))
+    def what_changed(self, obj: AuditEvent) -> str:
+        return "; ".join(f"{name}: {old} → {new}" for name, (old, new) in obj.facts.get("changes", {}).items())
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Project)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -148,7 +149,12 @@ class ApiKeySerializer(serializers.ModelSerializer):
 class PortalUserSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        style={"input_type": "password"},
+        help_text="Leave out to invite: the user is e-mailed a link to choose a password.",
+    )
     role = serializers.ChoiceField(choices=PortalUser.Role.choices)
     customer = serializers.CharField(read_only=True)
 
@@ -257,7 +263,7 @@ class ContractListCreate(APIView):
         customer = customer_for(request.user, code, roles=frozenset())
         serializer = ContractSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contract = services.contract_create(customer=customer, **serializer.validated_data)
+        contract = services.contract_create(customer=customer, by=request.user, **serializer.validated_data)
         return Response(ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
 
 
@@ -301,7 +307,20 @@ class PortalUserListCreate(APIView):
         customer = customer_for(request.user, code, roles=MANAGE_ROLES)
         serializer = PortalUserSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.portal_user_create(customer=customer, **serializer.validated_data)
+        data = serializer.validated_data
+        if data.get("password"):
+            member = services.portal_user_create(customer=customer, **data)
+        else:
+            member = services.portal_user_invite(
+                customer=customer,
+                username=data["username"],
+                email=data["email"],
+                role=data["role"],
+                # The portal's set-password page, reversed by its name: customers does not import portal.
+                link_for=lambda user: request.build_absolute_uri(
+                    reverse("portal:invitation", kwargs=services.invitation_kwargs(user))
+                ),
+            )
         return Response(PortalUserSerializer(member).data, status=status.HTTP_201_CREATED)
 
 

@@ -362,3 +362,39 @@ class ApiToken(models.Model):
 
     def check_secret(self, secret: str) -> bool:
         return hmac.compare_digest(self.secret_digest, secret_digest(secret))
+
+
+class AuditEvent(models.Model):
+    """Who changed money terms, and when: the price book, exchange rates and contracts.
+
+    (Payments, voids, reissues and red-letter invoices are recorded as BillEvent and
+    InvoiceEvent rows of their documents.) Written only by customers.audit.audit_record;
+    read-only in the admin.
+    """
+
+    class Action(models.TextChoices):
+        PRICE_VERSION_SET = "price_version_set", _("Price version set")
+        EXCHANGE_RATE_SET = "exchange_rate_set", _("Exchange rate set")
+        CONTRACT_CREATED = "contract_created", _("Contract created")
+        CONTRACT_CHANGED = "contract_changed", _("Contract changed")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    target = models.CharField(_("object"), max_length=200)
+    facts = models.JSONField(_("what changed"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.target}"

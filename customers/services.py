@@ -8,6 +8,7 @@ turns that into a 400 naming the field, the admin into form errors.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,9 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.audit import audit_record, changes
 from customers.models import (
     ApiKey,
     ApiToken,
+    AuditEvent,
     Contract,
     Customer,
     InvoiceTitle,
@@ -106,7 +109,7 @@ def customer_update(*, customer: Customer, by=None, tax_id_override: bool | None
 
 @transaction.atomic
 def contract_create(
-    *, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, **terms: Any
+    *, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, by=None, **terms: Any
 ) -> Contract:
     # Lock the customer so two concurrent creations cannot both pass the overlap check.
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -141,7 +144,35 @@ def contract_create(
         if "contract_active_no_overlap" in str(exc):
             raise ValidationError({"starts_on": [_("These dates overlap another active contract.")]}) from exc
         raise
+    audit_record(AuditEvent.Action.CONTRACT_CREATED, contract, by, changes=changes({}, contract_terms(contract)))
     return contract
+
+
+# The terms of a contract that decide what a customer pays (recorded when they change).
+MONEY_TERMS = (
+    "status",
+    "starts_on",
+    "ends_on",
+    "price_currency",
+    "discount_percent",
+    "fixed_exchange_rate",
+    "minimum_monthly_commitment",
+    "vat_rate",
+    "payment_terms_days",
+    "invoice_type",
+    "bill_per_project",
+)
+
+
+def contract_terms(contract: Contract) -> dict[str, Any]:
+    return {name: getattr(contract, name) for name in MONEY_TERMS if hasattr(contract, name)}
+
+
+def contract_changed_record(*, contract: Contract, before: dict[str, Any], by=None) -> None:
+    """After a contract was changed (the admin's form): what of its money terms changed."""
+    changed = changes(before, contract_terms(contract))
+    if changed:
+        audit_record(AuditEvent.Action.CONTRACT_CHANGED, contract, by, changes=changed)
 
 
 @transaction.atomic
@@ -225,25 +256,115 @@ def api_key_authenticate(*, key_id: str, secret: str) -> ApiKey | None:
 
 
 @transaction.atomic
-def portal_user_create(*, customer: Customer, username: str, email: str, password: str, role: str) -> PortalUser:
+def portal_user_create(*, customer: Customer, username: str, email: str, password: str | None, role: str) -> PortalUser:
+    """A portal user. Without a password the login has none yet (an invitation: the user
+    chooses it through the link portal_user_invite mails)."""
     from django.contrib.auth.password_validation import validate_password
 
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [_("The username %(username)s is taken.") % {"username": username}]})
+    _check_role(role)
+    user = User(username=username, email=email)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return PortalUser.objects.create(user=user, customer=customer, role=role)
+
+
+def _check_role(role: str) -> None:
     if role not in PortalUser.Role.values:
         raise ValidationError(
             {"role": [_("Role must be one of: %(roles)s.") % {"roles": ", ".join(PortalUser.Role.values)}]}
         )
-    user = User(username=username, email=email)
+
+
+def invitation_kwargs(user) -> dict[str, str]:
+    """The ``uidb64`` and ``token`` of the link where an invited ``user`` chooses a password:
+    Django's password-reset token, so the link stops working once a password is set (or
+    after PASSWORD_RESET_TIMEOUT). The portal owns the page; callers reverse its URL."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
+
+
+@transaction.atomic
+def portal_user_invite(
+    *, customer: Customer, email: str, role: str, link_for: Callable[[User], str], username: str | None = None
+) -> PortalUser:
+    """Invite ``email`` to the customer's portal: a user without a password (username: the
+    address) and, once committed, an e-mail in the inviter's language with the link to the
+    page where they choose one. ``link_for(user)``: that page's absolute URL (the portal's,
+    built from invitation_kwargs)."""
+    from django.core.mail import send_mail
+    from django.core.validators import validate_email
+
+    email = email.strip().lower()
     try:
-        validate_password(password, user)
+        validate_email(email)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
-    user.full_clean(exclude=["password"])
-    user.save()
-    return PortalUser.objects.create(user=user, customer=customer, role=role)
+        raise ValidationError({"email": exc.messages}) from exc
+    if User.objects.filter(email__iexact=email).exists() or User.objects.filter(username__iexact=email).exists():
+        raise ValidationError({"email": [_("Someone with this e-mail address already has a login.")]})
+    member = portal_user_create(customer=customer, username=username or email, email=email, password=None, role=role)
+    link = link_for(member.user)
+    subject = _("Your login to the %(customer)s customer portal") % {"customer": customer.name}
+    body = _(
+        "You have been invited to the customer portal of %(customer)s as %(role)s.\n\n"
+        "Choose your password here (the link works once):\n%(link)s\n\nYour username: %(username)s\n"
+    ) % {"customer": customer.name, "role": member.get_role_display(), "link": link, "username": member.user.username}
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return member
+
+
+@transaction.atomic
+def portal_user_change(
+    *, member: PortalUser, by: PortalUser | None, role: str | None = None, is_active: bool | None = None
+) -> PortalUser:
+    """Change a portal user's role or switch their login off or on. An administrator cannot
+    demote or deactivate themselves, and a customer always keeps one active administrator."""
+    # The customer's administrators locked: two admins demoting each other at once cannot
+    # both see "another admin remains".
+    admins = list(
+        PortalUser.objects.select_for_update()
+        .filter(customer_id=member.customer_id, role=PortalUser.Role.ADMIN, user__is_active=True)
+        .values_list("pk", flat=True)
+    )
+    member = PortalUser.objects.select_related("user").get(pk=member.pk)
+    if role is not None:
+        _check_role(role)
+    field = "role" if role not in (None, PortalUser.Role.ADMIN) else "is_active"
+    removes_admin = member.pk in admins and ((role is not None and role != PortalUser.Role.ADMIN) or is_active is False)
+    if removes_admin and by is not None and by.pk == member.pk:
+        message = (
+            _("You cannot change your own role.") if field == "role" else _("You cannot deactivate your own login.")
+        )
+        raise ValidationError({field: [message]})
+    if removes_admin and admins == [member.pk]:
+        raise ValidationError(
+            {
+                field: [
+                    _("%(user)s is the last administrator; make someone else administrator first.")
+                    % {"user": member.user.username}
+                ]
+            }
+        )
+    if role is not None and role != member.role:
+        member.role = role
+        member.save(update_fields=["role"])
+    if is_active is not None and is_active != member.user.is_active:
+        member.user.is_active = is_active
+        member.user.save(update_fields=["is_active"])
+    return member
 
 
 @transaction.atomic

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("invoices.urls")),
     path("", include("presales.urls")),
+    path("", include("workspace.api_urls")),
 ]

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "invoices",
     "presales",
     "portal",
+    "workspace",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("documents/", include(document_urls)),
     path("staff/presales/", include("presales.staff_urls")),
     path("portal/", include("portal.urls")),
+    path("staff/", include("workspace.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procurement.api_urls")),

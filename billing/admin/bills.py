@@ -47,6 +47,32 @@ LINE_KIND_LABELS = dict(BillLine.Kind.choices)
 BILL_STATUS_LABELS = dict(Bill.Status.choices)
 
 
+def held_draft_steps(bill: Bill) -> list[tuple[str, str | None]]:
+    """What finance does to release a held draft, as (text, link or None) steps: add each
+    missing price (a link to the price form, filled in), then re-price and close again; or
+    fix the cause the hold reason names and close again. Shared by the bill admin and the
+    staff dashboard. Empty for a bill that is not a draft."""
+    if bill.status != Bill.Status.DRAFT:
+        return []
+    steps: list[tuple[str, str | None]] = []
+    unpriced = (
+        UsageRollup.objects.filter(
+            customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
+        )
+        .values_list("provider", "model")
+        .distinct()
+        .order_by("provider", "model")
+    )
+    for provider, model in unpriced:
+        url = reverse("admin:billing_priceversion_add") + "?" + urlencode({"provider": provider, "model": model})
+        steps.append((_("Add the price of %(model)s") % {"model": f"{provider}/{model}"}, url))
+    if steps:
+        steps.append((_("Then choose “Re-price held usage and close again” for this bill in the bill list."), None))
+    elif bill.hold_reason:
+        steps.append((_("Fix the cause above, then choose “Close again” in the bill list."), None))
+    return steps
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(
         label=_("reason for voiding"),
@@ -252,37 +278,10 @@ class BillAdmin(admin.ModelAdmin):
     @admin.display(description=_("what to do"))
     def next_step(self, obj: Bill) -> str:
         """On a held draft: what finance fixes, with a link to the form that fixes it."""
-        if obj.status != Bill.Status.DRAFT:
-            return "—"
-        steps = []
-        unpriced = (
-            UsageRollup.objects.filter(
-                customer_id=obj.customer_id, price_version__isnull=True, bill_period__lte=obj.period
-            )
-            .values_list("provider", "model")
-            .distinct()
-            .order_by("provider", "model")
+        steps = (
+            format_html('<div><a href="{}">{}</a></div>', url, text) if url else format_html("<div>{}</div>", text)
+            for text, url in held_draft_steps(obj)
         )
-        for provider, model in unpriced:
-            url = reverse("admin:billing_priceversion_add") + "?" + urlencode({"provider": provider, "model": model})
-            steps.append(
-                format_html(
-                    '<div><a href="{}">{}</a></div>',
-                    url,
-                    _("Add the price of %(model)s") % {"model": f"{provider}/{model}"},
-                )
-            )
-        if steps:
-            steps.append(
-                format_html(
-                    "<div>{}</div>",
-                    _("Then choose “Re-price held usage and close again” for this bill in the bill list."),
-                )
-            )
-        elif obj.hold_reason:
-            steps.append(
-                format_html("<div>{}</div>", _("Fix the cause above, then choose “Close again” in the bill list."))
-            )
         return format_html_join("", "{}", ((step,) for step in steps)) or "—"
 
     def has_add_permission(self, request):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin.shared import DOCUMENT_INLINE, PeriodFilter
+from billing.budgets.feed import alert_summary
 from billing.models import (
     Alert,
     AlertDelivery,
@@ -48,7 +49,7 @@ class BudgetAdmin(admin.ModelAdmin):
     search_fields = ["customer__code", "customer__name", "project__code", "api_key__key_id"]
     autocomplete_fields = ["customer", "project", "api_key"]
     list_select_related = ["customer", "project", "api_key"]
-    readonly_fields = ["created_at", "created_by"]
+    readonly_fields = ["channels_by_staff", "created_at", "created_by"]
 
     def save_model(self, request, obj, form, change):
         from billing.budgets.budgets import budget_create, budget_target, budget_update
@@ -64,45 +65,13 @@ class BudgetAdmin(admin.ModelAdmin):
         }
         try:
             if change:
-                saved = budget_update(budget=obj, is_active=obj.is_active, **terms)
+                saved = budget_update(budget=obj, is_active=obj.is_active, staff=True, **terms)
             else:
-                saved = budget_create(customer=obj.customer, actor=request.user, **terms)
+                saved = budget_create(customer=obj.customer, actor=request.user, staff=True, **terms)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
         obj.pk = saved.pk
-
-
-def alert_summary(alert: Alert) -> str:
-    """The alert in the reader's language, from its stored facts (the ``message`` field keeps
-    the text as it was sent, in the language of the day it fired)."""
-    facts = {
-        "budget": str(alert.budget) if alert.budget_id else alert.customer.code,
-        "spend": money_text(alert.amount),
-        "t": alert.threshold,
-        "period": format_period(alert.period),
-        **{k: v for k, v in (alert.data or {}).items() if isinstance(v, str | int)},
-    }
-    if alert.kind == Alert.Kind.THRESHOLD:
-        return _("%(budget)s: %(spend)s spent in %(period)s, past the %(t)s%% threshold.") % facts
-    if alert.kind == Alert.Kind.FORECAST and "projected" in facts:
-        return (
-            _(
-                "%(budget)s: at the current pace %(period)s ends near ¥%(projected)s, reaching the budget around %(expected_date)s."
-            )
-            % facts
-        )
-    if alert.kind == Alert.Kind.ANOMALY:
-        scope = facts.get("scope")
-        if scope == "month_over_month":
-            return (
-                _("%(budget)s: spend so far in %(period)s (%(spend)s) is well above the same days last month.") % facts
-            )
-        if scope == "api_key_model":
-            return _("Key %(key_id)s spent %(spend)s on %(model)s on %(day)s, far above its usual day.") % facts
-        if "day" in facts:
-            return _("%(budget)s spent %(spend)s on %(day)s, far above its usual day.") % facts
-    return alert.message
 
 
 @admin.register(Alert)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from billing.api.filters import AlertFilter
 from billing.budgets.allowance import key_allowance_lookup
 from billing.budgets.budgets import budget_create
+from billing.budgets.feed import alerts_feed
 from billing.models import Alert, Budget, Currency
 from billing.periods import format_period
 from common.api import filtered
@@ -95,7 +96,9 @@ class BudgetListCreate(APIView):
         customer = customer_for(request.user, code, roles=MANAGE_ROLES)
         serializer = BudgetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        budget = budget_create(customer=customer, actor=request.user, **serializer.validated_data)
+        budget = budget_create(
+            customer=customer, actor=request.user, staff=is_finance(request.user), **serializer.validated_data
+        )
         return Response(BudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
 
 
@@ -150,9 +153,9 @@ class AlertList(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        qs = Alert.objects.select_related("customer").prefetch_related("deliveries")
-        if not request.query_params.get("customer") and not is_finance(request.user):
-            qs = qs.filter(customer_id=portal_membership(request.user).customer_id)
+        # ?customer= is narrowed, its access checked, by the filter; a portal user reads their own.
+        everyone = request.query_params.get("customer") or is_finance(request.user)
+        qs = alerts_feed(customer_ids=None if everyone else [portal_membership(request.user).customer_id])
         qs = filtered(AlertFilter, request, qs)
         return Response([alert_json(a) for a in qs[:500]])
 

@@ -15,17 +15,22 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.budgets.channels import check_before_send
 from billing.models import Alert, AlertDelivery, Budget
 from billing.pricing.money import quantize_money
 from common.tasks import enqueue, enqueue_on_commit
 from customers.models import Customer
 
 logger = logging.getLogger(__name__)
+
+# What a customer reads when their channel failed (the reason is in our log only).
+CUSTOMER_DELIVERY_ERROR = "the channel could not be reached"
 
 # --- Firing and delivering alerts -------------------------------------------------------
 
@@ -88,8 +93,60 @@ def _apprise_warnings() -> Iterator[list[str]]:
         apprise_logger.removeHandler(handler)
 
 
+def _send(channel: str, subject: str, body: str) -> None:
+    """Send one notification to an e-mail address (Django's mail) or an apprise URL; raises
+    with the reason when it was not accepted."""
+    if "://" not in channel:
+        send_mail(subject, body, None, [channel])
+        return
+    import apprise
+
+    # The service itself, not an Apprise() set: that sends from a thread pool, and the
+    # reason for a failure is only in the log of the thread that sent.
+    service = apprise.Apprise.instantiate(channel)
+    if service is None:
+        raise RuntimeError("not a notification URL apprise understands")
+    with _apprise_warnings() as warnings:
+        accepted = service.notify(title=subject, body=body)
+    if not accepted:
+        reason = " ".join(" ".join(warnings).split())
+        raise RuntimeError(reason or "the notification service did not accept the message")
+
+
+def customer_set(customer_id: int, channel: str) -> bool:
+    """Whether ``channel`` is a URL the customer set, checked before each send
+    (budgets.channels.check_before_send); one our staff set on a budget may be any URL,
+    their own systems included. E-mail goes through our own mail server."""
+    if "://" not in channel:
+        return False
+    return not Budget.objects.filter(
+        customer_id=customer_id, channels_by_staff=True, channels__contains=[channel]
+    ).exists()
+
+
+def channel_test_send(*, budget: Budget, channel: str) -> bool:
+    """The "send test" of one of ``budget``'s channels, by the path alerts take. The reason
+    of a failure goes to our log only: a customer must not learn from it what our servers
+    can reach."""
+    if channel not in budget.channels:
+        raise ValidationError({"channel": [_("This budget has no such channel.")]})
+    subject = _("[Procurement Center] %(customer)s: test notification") % {"customer": budget.customer.name}
+    body = _("A test of the alert channel of the budget %(budget)s. Alerts will arrive here.") % {"budget": budget}
+    try:
+        if customer_set(budget.customer_id, channel):
+            check_before_send(channel)
+        _send(channel, subject, body)
+    except Exception:  # noqa: BLE001 - any failure is one answer to the customer
+        logger.warning("test notification to a channel of budget %s failed", budget.pk, exc_info=True)
+        return False
+    return True
+
+
 def alert_deliver(*, delivery_id: int) -> bool:
-    """Send one delivery; records sent or failed + error. Raises on failure so the task retries."""
+    """Send one delivery; records sent or failed + error. Raises on failure so the task retries.
+
+    A customer's channel that fails records only CUSTOMER_DELIVERY_ERROR (customers read the
+    deliveries): the reason, which would tell what our servers can reach, goes to our log."""
     delivery = AlertDelivery.objects.select_related("alert__customer").get(pk=delivery_id)
     if delivery.status == AlertDelivery.Status.SENT:
         return True
@@ -99,26 +156,17 @@ def alert_deliver(*, delivery_id: int) -> bool:
         "kind": alert.get_kind_display(),
     }
     delivery.attempts += 1
+    customer_channel = customer_set(alert.customer_id, delivery.channel)
     try:
-        if "://" in delivery.channel:
-            import apprise
-
-            # The service itself, not an Apprise() set: that sends from a thread pool, and the
-            # reason for a failure is only in the log of the thread that sent.
-            service = apprise.Apprise.instantiate(delivery.channel)
-            if service is None:
-                raise RuntimeError("not a notification URL apprise understands")
-            with _apprise_warnings() as warnings:
-                accepted = service.notify(title=subject, body=alert.message)
-            if not accepted:
-                reason = " ".join(" ".join(warnings).split())
-                raise RuntimeError(reason or "the notification service did not accept the message")
-        else:
-            send_mail(subject, alert.message, None, [delivery.channel])
+        if customer_channel:
+            check_before_send(delivery.channel)
+        _send(delivery.channel, subject, alert.message)
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the task's retry
         delivery.status = AlertDelivery.Status.FAILED
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000] if not customer_channel else CUSTOMER_DELIVERY_ERROR
         delivery.save(update_fields=["status", "attempts", "last_error"])
+        if customer_channel:
+            logger.warning("alert delivery %s to a customer's channel failed", delivery.pk, exc_info=True)
         raise
     delivery.status = AlertDelivery.Status.SENT
     delivery.sent_at = timezone.now()

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.budgets.alerts import alert_fire
+from billing.budgets.channels import check_channel
 from billing.budgets.forecasting import forecast_month_end
-from billing.budgets.spend import _scope_filter, budget_amount_cny, daily_spend_cny, month_to_date_cny
+from billing.budgets.spend import _scope_filter, budget_use, daily_spend_cny
 from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
 from billing.periods import business_day, current_period, format_period, next_period
 from billing.pricing.cost import ZERO
@@ -31,27 +31,6 @@ EVALUATION_LOCK_NAMESPACE = 7302  # advisory locks: one budget evaluation per cu
 # --- Writing budgets ------------------------------------------------------------------
 
 
-def _check_channel(channel: str) -> None:
-    if "://" in channel:
-        import apprise
-
-        if apprise.Apprise.instantiate(channel) is None:
-            raise ValidationError(
-                {
-                    "channels": [
-                        _("Not an e-mail address or a notification URL apprise understands: %(c)s") % {"c": channel}
-                    ]
-                }
-            )
-        return
-    try:
-        validate_email(channel)
-    except ValidationError as exc:
-        raise ValidationError(
-            {"channels": [_("Not an e-mail address or a notification URL: %(c)s") % {"c": channel}]}
-        ) from exc
-
-
 def _budget_terms(
     *,
     customer: Customer,
@@ -60,6 +39,7 @@ def _budget_terms(
     monthly_amount: Decimal,
     thresholds: list[int] | None,
     channels: list[str] | None,
+    staff: bool,
 ) -> dict:
     """The checked fields of a budget, for budget_create and budget_update alike."""
     project = api_key = None
@@ -81,9 +61,7 @@ def _budget_terms(
     thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
     if any(t <= 0 or t > 1000 for t in thresholds):
         raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
-    channels = [c.strip() for c in (channels or []) if c.strip()]
-    for channel in channels:
-        _check_channel(channel)
+    channels = list(dict.fromkeys(check_channel(c.strip(), staff=staff) for c in (channels or []) if c.strip()))
     return {
         "scope": scope,
         "project": project,
@@ -91,6 +69,7 @@ def _budget_terms(
         "monthly_amount": monthly_amount,
         "thresholds": thresholds,
         "channels": channels,
+        "channels_by_staff": staff,
     }
 
 
@@ -106,7 +85,10 @@ def budget_create(
     hard_limit: bool = False,
     channels: list[str] | None = None,
     actor=None,
+    staff: bool = False,
 ) -> Budget:
+    """A new budget. ``staff``: set by our staff, whose channels may be any apprise URL; a
+    customer's (portal, API as a portal user) are held to the public services (budgets.channels)."""
     terms = _budget_terms(
         customer=customer,
         scope=scope,
@@ -114,6 +96,7 @@ def budget_create(
         monthly_amount=monthly_amount,
         thresholds=thresholds,
         channels=channels,
+        staff=staff,
     )
     budget = Budget.objects.create(
         customer=customer,
@@ -138,6 +121,7 @@ def budget_update(
     hard_limit: bool,
     channels: list[str] | None,
     is_active: bool = True,
+    staff: bool = False,
 ) -> Budget:
     """Change a budget with the same checks as budget_create; re-evaluated on commit (a
     raised amount can unblock a key, a lowered one block it)."""
@@ -149,6 +133,7 @@ def budget_update(
         monthly_amount=monthly_amount,
         thresholds=thresholds,
         channels=channels,
+        staff=staff,
     )
     for name, value in {**terms, "currency": currency, "hard_limit": hard_limit, "is_active": is_active}.items():
         setattr(budget, name, value)
@@ -178,8 +163,7 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     month_end = next_period(period) - timedelta(days=1)
     history_start = min(period, today - timedelta(days=28))
     daily = daily_spend_cny(budget.customer, history_start, today, **_scope_filter(budget))
-    spend = month_to_date_cny(budget.customer, period, today, **_scope_filter(budget))
-    limit = budget_amount_cny(budget, period)
+    spend, limit = budget_use(budget, now=now)
     fired: list[Alert] = []
     if limit is None or limit <= 0:
         return spend, limit, fired

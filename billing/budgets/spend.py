@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from billing.models import Budget, UsageRollup
+from billing.periods import business_day
 from billing.pricing.cost import ZERO, cny_unrounded, exact_context, line_amount
 from billing.pricing.selectors import contract_for_period, exchange_rate_for
 from customers.models import Contract, Customer
@@ -106,4 +108,15 @@ def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
         None
         if rate is None
         else line_amount({budget.currency: budget.monthly_amount}, discount_percent=ZERO, rates={budget.currency: rate})
+    )
+
+
+def budget_use(budget: Budget, *, now: datetime | None = None) -> tuple[Decimal, Decimal | None]:
+    """(month-to-date spend, the budget in CNY) as the evaluation compares them: what the
+    portal's gauges show is what fires the thresholds. The budget is None without a rate."""
+    today = business_day(now or timezone.now())
+    period = today.replace(day=1)
+    return (
+        month_to_date_cny(budget.customer, period, today, **_scope_filter(budget)),
+        budget_amount_cny(budget, period),
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 
 from billing.models import UsageRollup
 from billing.periods import format_period
@@ -104,3 +104,10 @@ def usage_summary(*, customer: Customer, period: date, group_by: str) -> UsageSu
             else line_amount(row.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
         )
     return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount)
+
+
+def keys_last_used(customer: Customer) -> dict[int, date]:
+    """The last business day each of ``customer``'s keys had usage, by key pk, from the daily
+    rollups (the usage table is never read for a page)."""
+    rows = UsageRollup.objects.filter(customer=customer).values("api_key_id").annotate(last=Max("day"))
+    return {row["api_key_id"]: row["last"] for row in rows}

@@ -47,6 +47,11 @@ class Budget(models.Model):
         blank=True,
         help_text=_("E-mail addresses or apprise URLs (WeCom, DingTalk, Feishu, Slack, …)."),
     )
+    channels_by_staff = models.BooleanField(
+        _("channels set by staff"),
+        default=False,
+        help_text=_("Set by our staff: any apprise URL is sent to. A customer's are checked before each send."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from billing.models import ExchangeRate, PriceVersion
 from common.api import Conflict
+from customers.audit import audit_record, changes
+from customers.models import AuditEvent
 
 
 class LockedError(Conflict):
@@ -50,6 +52,7 @@ def price_version_set(
         raise LockedError(
             _("This price version is used by an issued bill and cannot change; add a new version instead.")
         )
+    before = {} if created else _price_terms(version)
     version.currency = currency
     version.input_per_mtok = input_per_mtok
     version.cached_input_per_mtok = cached_input_per_mtok
@@ -60,7 +63,24 @@ def price_version_set(
         version.created_by = by
     version.full_clean(validate_unique=False, validate_constraints=False)
     version.save()
+    audit_record(
+        AuditEvent.Action.PRICE_VERSION_SET,
+        f"{provider}/{model} @ {effective_from.isoformat()}",
+        by,
+        created=created,
+        changes=changes(before, _price_terms(version)),
+        source=source,
+    )
     return version, created
+
+
+def _price_terms(version: PriceVersion) -> dict:
+    return {
+        "currency": version.currency,
+        "input_per_mtok": version.input_per_mtok,
+        "cached_input_per_mtok": version.cached_input_per_mtok,
+        "output_per_mtok": version.output_per_mtok,
+    }
 
 
 @transaction.atomic
@@ -75,11 +95,24 @@ def exchange_rate_set(*, currency: str, period: date, rate: Decimal, by=None) ->
             raise LockedError(
                 _("An issued bill used this rate; it cannot change. Correct the bill by voiding and reissuing it.")
             )
+        before = existing.rate
         existing.rate = rate
         existing.updated_by = by if getattr(by, "pk", None) else None
         existing.save(update_fields=["rate", "updated_by", "updated_at"])
+        _audit_rate(existing, by, created=False, before=before)
         return existing, False
     created = ExchangeRate.objects.create(
         currency=currency, period=period, rate=rate, updated_by=by if getattr(by, "pk", None) else None
     )
+    _audit_rate(created, by, created=True, before=None)
     return created, True
+
+
+def _audit_rate(rate: ExchangeRate, by, *, created: bool, before: Decimal | None) -> None:
+    audit_record(
+        AuditEvent.Action.EXCHANGE_RATE_SET,
+        f"{rate.currency} {rate.period:%Y-%m}",
+        by,
+        created=created,
+        changes=changes({"rate": before}, {"rate": rate.rate}),
+    )

@@ -35,7 +35,7 @@ from billing.models import (
     UsageRollup,
 )
 from billing.pricing.services import price_version_set
-from customers.models import ApiKey, ApiToken, Contract, Customer, PortalUser, Project
+from customers.models import ApiKey, ApiToken, AuditEvent, Contract, Customer, PortalUser, Project
 from customers.services import api_token_create
 from invoices.models import Invoice, InvoiceRequest
 from invoices.services import invoice_issue
@@ -66,6 +66,7 @@ COVERED_ACTIONS = {
     ("billing", "alert"): {"export_as_csv", "export_as_xlsx"},
     ("customers", "customer"): {"export_as_csv", "export_as_xlsx"},
     ("customers", "contract"): {"export_as_csv", "export_as_xlsx"},
+    ("customers", "auditevent"): {"export_as_csv", "export_as_xlsx"},
     ("customers", "apikey"): {"export_as_csv", "export_as_xlsx", "revoke_selected"},
     ("invoices", "invoice"): {"reverse_in_full", "resend", "export_register_csv", "export_register_xlsx"},
     ("invoices", "invoicerequest"): {"issue_requested"},
@@ -634,12 +635,25 @@ def one_of_each(acme_bill, acme_project, alice):
         Customer: acme_bill.customer,
         Contract: Contract.objects.get(customer=acme_bill.customer),
         ApiKey: key,
+        AuditEvent: AuditEvent.objects.filter(action="price_version_set").first(),
     }
 
 
 @pytest.mark.parametrize(
     "model",
-    [PriceVersion, ExchangeRate, UsageRollup, QuarantinedRecord, Bill, Payment, Alert, Customer, Contract, ApiKey],
+    [
+        PriceVersion,
+        ExchangeRate,
+        UsageRollup,
+        QuarantinedRecord,
+        Bill,
+        Payment,
+        Alert,
+        Customer,
+        Contract,
+        ApiKey,
+        AuditEvent,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_it_exports_the_selected_rows_as_csv_and_xlsx(clerk_client, one_of_each, model):

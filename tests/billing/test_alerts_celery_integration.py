@@ -49,7 +49,12 @@ def wait_for(condition, timeout: float = 30.0) -> bool:
 def test_an_ingestion_batch_leads_to_one_threshold_alert_delivered(clean_usage, acme, acme_key, sink, celery_worker):
     meter_price()
     budget = budget_create(
-        customer=acme, scope="customer", target=None, monthly_amount=Decimal("1000"), channels=[EMAIL, sink.url]
+        customer=acme,
+        scope="customer",
+        target=None,
+        monthly_amount=Decimal("1000"),
+        channels=[EMAIL, sink.url],
+        staff=True,
     )
     moment = (timezone.now() - timedelta(minutes=1)).isoformat()
     records = [

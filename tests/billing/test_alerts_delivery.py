@@ -41,7 +41,7 @@ def sink():
 def budget_with(customer, channels: list[str], amount: str = "1000"):
     meter_price()
     return budget_create(
-        customer=customer, scope="customer", target=None, monthly_amount=Decimal(amount), channels=channels
+        customer=customer, scope="customer", target=None, monthly_amount=Decimal(amount), channels=channels, staff=True
     )
 
 

@@ -81,7 +81,7 @@ def test_it_lets_finance_and_the_customer_admin_create_budgets(finance_client, a
             currency="USD",
             thresholds=[90, 25, 25],
             hard_limit=True,
-            channels=["ops@acme.example.cn", "json://127.0.0.1:9/hook"],
+            channels=["ops@acme.example.cn", "wecombot://acme-bot-key"],
         ),
         format="json",
     )

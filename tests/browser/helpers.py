@@ -30,3 +30,12 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("#login-form [type=submit]")
+
+
+def portal_sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the portal's own login form (``/portal/login/``)."""
+    page.goto(f"{base_url}/portal/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("#login-form [type=submit]")

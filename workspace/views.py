@@ -1,0 +1,114 @@
+"""/staff/ — finance staff pages: the dashboard and the provider cost reconciliation.
+
+Thin views: the figures come from ``workspace.selectors`` (as the API's do), writes from
+``workspace.services``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from billing.admin.bills import held_draft_steps
+from billing.admin.budgets import alert_summary
+from billing.admin.receivables import BUCKET_LABELS
+from billing.bills.receivables import AGING_BUCKETS
+from billing.periods import format_period, previous_period
+from common.charts import horizontal_bars, lines
+from workspace import selectors, tables
+from workspace.access import finance_view
+from workspace.forms import PeriodForm, ProviderCostUploadForm
+from workspace.models import ProviderCostImport
+from workspace.parsers import UnreadableFile
+from workspace.services import provider_costs_import
+
+
+def _admin(name: str, **query) -> str:
+    url = reverse(f"admin:{name}")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+@finance_view
+def dashboard(request):
+    data = selectors.dashboard()
+    buckets = [name for name, _low, _high in AGING_BUCKETS]
+    months = [label for label, _amount in data.revenue_by_month]
+    chart = lines(
+        months,
+        [(_("Revenue"), [amount for _label, amount in data.revenue_by_month])],
+        label=_("Billed revenue by month (before VAT)"),
+    )
+    context = {
+        "data": data,
+        "revenue_chart": chart,
+        "bucket_labels": [BUCKET_LABELS[name] for name in buckets],
+        "aging_rows": [{**row, "cells": [row[name] for name in buckets]} for row in data.aging["rows"]],
+        "aging_totals": [data.aging["totals"][name] for name in buckets],
+        "overdue": [{"bill": bill, "days": (data.today - bill.due_on).days} for bill in data.overdue],
+        "held": [{"bill": bill, "steps": held_draft_steps(bill)} for bill in data.held],
+        "alerts": [{"alert": alert, "summary": alert_summary(alert)} for alert in data.alerts],
+        "links": {
+            "revenue": _admin("billing_bill_changelist"),
+            "aging": _admin("billing_bill_aging"),
+            "overdue": _admin("billing_bill_changelist", status__exact="overdue"),
+            "disputed": _admin("billing_bill_changelist", confirmation__exact="disputed"),
+            "held": _admin("billing_bill_changelist", status__exact="draft"),
+            "usage": _admin("billing_usagerollup_changelist", period=data.usage_period.isoformat()),
+            "alerts": _admin("billing_alert_changelist"),
+            "close": _admin("billing_bill_changelist", period=data.close.period.isoformat()),
+        },
+    }
+    return render(request, "workspace/dashboard.html", context)
+
+
+@finance_view
+def reconciliation(request):
+    period_form = PeriodForm(request.GET)
+    period = (period_form.cleaned_data["period"] if period_form.is_valid() else None) or previous_period()
+    form = ProviderCostUploadForm()
+    if request.method == "POST":
+        form = ProviderCostUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                record = provider_costs_import(
+                    provider=form.cleaned_data["provider"],
+                    file_name=upload.name,
+                    content=upload.read(),
+                    actor=request.user,
+                )
+            except UnreadableFile as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("%(file)s: %(rows)s day × model rows imported, %(bad)s rows not read.")
+                    % {"file": record.file_name, "rows": record.row_count, "bad": len(record.errors)},
+                )
+                query = urlencode({"period": format_period(period), "import": record.pk})
+                return redirect(f"{reverse('workspace:reconciliation')}?{query}")
+    rec = selectors.reconciliation(period=period)
+    if request.GET.get("format") in ("csv", "xlsx"):
+        name = request.GET.get("table", "models")
+        if name in tables.TABLES:
+            return tables.export(rec, name, request.GET["format"])
+    shown_import = None
+    if request.GET.get("import", "").isdigit():
+        shown_import = ProviderCostImport.objects.filter(pk=int(request.GET["import"])).first()
+    # One bar per model whose provider cost is known: the margin (a loss draws no bar; its
+    # figure is printed beside the axis and in the table).
+    chart_rows = [(f"{row.provider}/{row.model}", row.margin) for row in rec.rows if row.margin is not None]
+    context = {
+        "rec": rec,
+        "form": form,
+        "period_errors": period_form.errors.get("period"),
+        "model_header": tables.model_header(),
+        "customer_header": tables.customer_header(),
+        "chart": horizontal_bars(chart_rows, label=_("Margin per model (CNY)")) if chart_rows else None,
+        "shown_import": shown_import,
+        "recent_imports": ProviderCostImport.objects.select_related("uploaded_by")[:5],
+        "export_query": urlencode({"period": rec.period_label}),
+    }
+    return render(request, "workspace/reconciliation.html", context, status=400 if form.errors else 200)
