@@ -7,15 +7,22 @@ python -m bench alerts --quick        # allowance latency (5 s) and anomaly prec
 python -m bench close --quick         # month close (bills from rollups) and bill PDFs
 python -m bench portal --quick        # portal overview and usage page server time over the rollups
 python -m bench portal --records 10000000
+python -m bench presales --quick      # the proposal PDF (报价方案) of a 3-option proposal
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import alerts, close, ingest, portal
+from bench import alerts, close, ingest, portal, presales
 
-BENCHMARKS = {"ingest": ingest.main, "alerts": alerts.main, "close": close.main, "portal": portal.main}
+BENCHMARKS = {
+    "ingest": ingest.main,
+    "alerts": alerts.main,
+    "close": close.main,
+    "portal": portal.main,
+    "presales": presales.main,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("billing.urls")),
     path("", include("invoices.urls")),
+    path("", include("presales.urls")),
     path("", include("workspace.api_urls")),
 ]

@@ -5,10 +5,19 @@ from django.utils.translation import gettext_lazy as _
 # What each staff group may do in the admin. Permissions exist only after every app has
 # migrated, so they are granted on post_migrate (idempotent), not in a data migration.
 GROUP_PERMISSIONS = {
-    "finance": ["customers", "billing", "invoices"],
-    "presales": [],  # presales reads the price book through its own pages (to come)
+    "finance": ["customers", "billing", "invoices", "presales"],
+    "presales": [],  # presales works on its staff pages (/staff/presales/); in the admin it reads
 }
-PRESALES_VIEW = [("billing", "priceversion"), ("billing", "modelalias")]
+PRESALES_VIEW = [
+    ("billing", "priceversion"),
+    ("billing", "modelalias"),
+    ("presales", "estimate"),
+    ("presales", "workload"),
+    ("presales", "estimateoption"),
+    ("presales", "proposalversion"),
+    ("presales", "proposal"),
+    ("presales", "proposaltemplate"),
+]
 # Finance may look at the beat schedule (month close, reminders) but not change it: the
 # schedule is declared in code, and an accidental edit would move the month close.
 VIEW_ONLY = {"finance": ["django_celery_beat"]}

@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("documents/", include(document_urls)),
+    path("staff/presales/", include("presales.staff_urls")),
     path("portal/", include("portal.urls")),
     path("staff/", include("workspace.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -39,6 +39,7 @@ from customers.models import ApiKey, ApiToken, AuditEvent, Contract, Customer, P
 from customers.services import api_token_create
 from invoices.models import Invoice, InvoiceRequest
 from invoices.services import invoice_issue
+from presales.models import ProposalTemplate
 from tests.admin.helpers import action, admin_url, confirm, messages_of, page_data
 from tests.factories import UserFactory, api_key_for, valid_uscc
 from tests.invoices.helpers import SHANGHAI
@@ -94,8 +95,10 @@ COVERED_FORMS = {
     ("customers", "portaluser", "add"),
     ("customers", "portaluser", "change"),
     ("customers", "apitoken", "change"),
+    ("presales", "proposaltemplate", "add"),
+    ("presales", "proposaltemplate", "change"),
 }
-APPS = ("customers", "billing", "invoices")
+APPS = ("customers", "billing", "invoices", "presales")
 
 
 def test_every_action_and_form_is_covered(clerk):
@@ -688,3 +691,32 @@ def test_it_shows_every_changelist_and_add_page_to_finance(clerk_client, one_of_
         if model in one_of_each:
             page = clerk_client.get(admin_url(model, "change", one_of_each[model].pk), HTTP_ACCEPT_LANGUAGE=language)
             assert page.status_code == 200, model
+
+
+# --- Presales ----------------------------------------------------------------------------------
+
+
+def test_it_adds_and_changes_a_proposal_template_and_only_one_is_used(clerk_client):
+    old = ProposalTemplate.objects.create(name="旧条款", sla_text="99%", support_text="工作日", terms_text="旧")
+    url = admin_url(ProposalTemplate, "add")
+    data = page_data(
+        clerk_client,
+        url,
+        name="标准条款",
+        is_active="on",
+        sla_text="月可用性 99.9%",
+        support_text="7×24 小时工单",
+        terms_text="按实际用量月结",
+    )
+
+    response = clerk_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    template = ProposalTemplate.objects.get(name="标准条款")
+    assert template.is_active
+    old.refresh_from_db()
+    assert not old.is_active  # new proposal versions copy one template only
+    change = admin_url(ProposalTemplate, "change", template.pk)
+    clerk_client.post(change, page_data(clerk_client, change, sla_text="月可用性 99.95%"))
+    template.refresh_from_db()
+    assert template.sla_text == "月可用性 99.95%"

@@ -20,6 +20,7 @@ from billing.periods import next_period
 from customers.models import ApiKey, Contract, Customer, PortalUser, Project
 from customers.validators import check_tax_id
 from invoices.models import Invoice
+from presales.models import Estimate, Proposal
 from procurement.demo import DEMO_LOGINS
 
 pytestmark = pytest.mark.django_db
@@ -57,10 +58,16 @@ def test_it_loads_the_demo_once_and_changes_nothing_the_second_time():
         second = row_counts()
 
     assert second == first
-    assert sorted(Customer.objects.values_list("code", flat=True)) == ["ACME", "BEIDOU", "NANHAI"]
+    # YUNQI is the presales prospect that accepted its proposal: a customer with a draft contract
+    assert sorted(Customer.objects.values_list("code", flat=True)) == ["ACME", "BEIDOU", "NANHAI", "YUNQI"]
     for customer in Customer.objects.all():
         assert check_tax_id(customer.tax_id).valid, customer.tax_id
+    for customer in Customer.objects.exclude(code="YUNQI"):
         assert Contract.objects.filter(customer=customer, status="active").count() == 1
+    assert Estimate.objects.count() == 2
+    accepted = Proposal.objects.get(accepted_at__isnull=False)
+    assert (accepted.customer.code, accepted.contract.status) == ("YUNQI", "draft")
+    assert Proposal.objects.get(accepted_at__isnull=True).versions.count() == 2
     assert ApiKey.objects.count() == Project.objects.count() == 6  # one key per demo project
     sign_in = RequestFactory().post("/portal/login/")  # django-axes throttles by the request's address
     for username, password, _who in DEMO_LOGINS:

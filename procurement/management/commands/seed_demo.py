@@ -34,6 +34,7 @@ from billing.pricing.services import exchange_rate_set
 from customers import services
 from customers.models import ApiKey, Contract, Customer, Project
 from customers.validators import uscc_check_character
+from presales.demo import seed_presales
 from procurement.demo import DEMO_LOGINS
 
 User = get_user_model()
@@ -206,6 +207,7 @@ class Command(BaseCommand):
         self.seed_bills()
         self.seed_invoices()
         self.seed_budgets()
+        seed_presales(by=User.objects.get(username="presales"))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def seed_seller(self) -> None:

@@ -1,0 +1,154 @@
+"""Estimates: a prospect's workloads priced on the live price book (CONTRACT.md "Presales").
+
+The estimate rules, in the order of the contract:
+
+1. ``monthly_requests = daily_requests × days_per_month``; from an average QPS,
+   ``daily_requests = average_qps × 86,400``, unrounded.
+2. Per workload × candidate model: monthly tokens = tokens per request × monthly requests,
+   ``cached = input × cached_share``, costed by money rule 2 (``record_cost``) at the price
+   version in force at ``as_of`` (money rule 1, ``PriceIndex``).
+3. ``monthly_amount`` by money rule 5 (``line_amount``: discount and rate, one rounding),
+   ``monthly_vat`` by ``vat_amount``, ``monthly_total = amount + vat``.
+4. Month ``i`` of 12: ``round_half_up(monthly_amount × (1 + growth/100)^(i−1), 2)``;
+   ``first_year_amount`` is their sum.
+
+The rate is money rule 4 for an open period, through the function bills and summaries use
+(``billing.pricing.selectors.exchange_rate_for``): the offered ``fixed_exchange_rate`` if given,
+else the latest rate entered up to the period of ``as_of``; 1 for CNY prices. So the
+monthly amount is, to the fen, the usage line a bill would carry for the same tokens at
+the same price version, discount and rate.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing.models import PriceVersion
+from billing.periods import billing_tz, format_period
+from billing.pricing.index import PriceIndex
+from presales.levers import savings_levers
+from presales.models import Estimate, EstimateOption, Workload
+from presales.rules import EstimateInput, RateBook, monthly_requests, price_tokens
+
+
+def _resolve_versions(request: EstimateInput) -> dict[tuple[int, int], PriceVersion]:
+    """The price version in force at ``as_of`` of every candidate; an unknown model (or one
+    sold by several providers when none is named) is an error naming it."""
+    index = PriceIndex({model for w in request.workloads for _provider, model in w.models})
+    versions: dict[tuple[int, int], PriceVersion] = {}
+    errors: dict[str, list[str]] = {}
+    for w, workload in enumerate(request.workloads):
+        for m, (provider, model) in enumerate(workload.models):
+            resolved = index.resolve(provider, model)
+            version = index.price_at(*resolved, request.as_of) if resolved else None
+            if version is None:
+                field_name = f"workloads[{w}].models[{m}].model"
+                if resolved is None:
+                    message = _("Several providers sell %(model)s: name the provider.") % {"model": model}
+                else:
+                    message = _("Unknown model %(model)s: the price book has no price for it at %(as_of)s.") % {
+                        "model": f"{provider}/{model}" if provider else model,
+                        "as_of": request.as_of.astimezone(billing_tz()).isoformat(),
+                    }
+                errors[field_name] = [message]
+                continue
+            versions[(w, m)] = version
+    if errors:
+        raise ValidationError(errors)
+    return versions
+
+
+def _rates_for(versions, rates: RateBook) -> None:
+    for version in versions:
+        if rates.rate(version.currency) is None:
+            raise ValidationError(
+                {
+                    "fixed_exchange_rate": [
+                        _(
+                            "No %(currency)s exchange rate is entered up to %(period)s: give fixed_exchange_rate "
+                            "or have finance enter the rate."
+                        )
+                        % {"currency": version.currency, "period": format_period(rates.period)}
+                    ]
+                }
+            )
+
+
+@transaction.atomic
+def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
+    """Price ``request`` and store it with its workloads and options; nothing is stored when
+    a model or a rate is missing (ValidationError naming the field)."""
+    versions = _resolve_versions(request)
+    rates = RateBook(fixed_exchange_rate=request.fixed_exchange_rate, as_of=request.as_of)
+    _rates_for(versions.values(), rates)
+
+    estimate = Estimate.objects.create(
+        prospect=request.prospect.strip(),
+        scenario=request.scenario,
+        days_per_month=request.days_per_month,
+        monthly_growth_percent=request.monthly_growth_percent,
+        discount_percent=request.discount_percent,
+        fixed_exchange_rate=request.fixed_exchange_rate,
+        vat_rate=request.vat_rate,
+        as_of=request.as_of,
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    options: list[EstimateOption] = []
+    for w, item in enumerate(request.workloads):
+        workload = Workload.objects.create(
+            estimate=estimate,
+            position=w,
+            name=item.name.strip(),
+            daily_requests=item.daily_requests,
+            average_qps=item.average_qps,
+            input_tokens=item.input_tokens,
+            output_tokens=item.output_tokens,
+            cached_share=item.cached_share,
+            candidate_models=[{"provider": p, "model": m} for p, m in item.models],
+        )
+        requests = monthly_requests(
+            daily_requests=item.daily_requests, average_qps=item.average_qps, days_per_month=request.days_per_month
+        )
+        for m in range(len(item.models)):
+            version = versions[(w, m)]
+            rate = rates.rate(version.currency)
+            priced = price_tokens(
+                version=version,
+                requests=requests,
+                input_per_request=item.input_tokens,
+                output_per_request=item.output_tokens,
+                cached_share=item.cached_share,
+                rate=rate,
+                discount_percent=request.discount_percent,
+                vat_rate=request.vat_rate,
+                growth_percent=request.monthly_growth_percent,
+            )
+            options.append(
+                EstimateOption(
+                    estimate=estimate,
+                    workload=workload,
+                    position=len(options),
+                    provider=version.provider,
+                    model=version.model,
+                    price_version=version,
+                    currency=version.currency,
+                    exchange_rate=rate,
+                    monthly_requests=priced.monthly_requests,
+                    input_tokens=priced.input_tokens,
+                    cached_input_tokens=priced.cached_input_tokens,
+                    output_tokens=priced.output_tokens,
+                    cost=priced.cost,
+                    monthly_amount=priced.monthly_amount,
+                    monthly_vat=priced.monthly_vat,
+                    monthly_total=priced.monthly_total,
+                    months=[f"{amount:.2f}" for amount in priced.months],
+                    first_year_amount=priced.first_year_amount,
+                )
+            )
+    EstimateOption.objects.bulk_create(options)
+    estimate.levers = savings_levers(estimate=estimate, options=options, rates=rates)
+    estimate.exchange_rates = {c: f"{r:f}" for c, r in rates.used().items()}
+    estimate.save(update_fields=["levers", "exchange_rates"])
+    return estimate
