@@ -380,6 +380,9 @@ class Server:
             DJANGO_DEBUG="0",
             ALLOWED_HOSTS="127.0.0.1",
             LOG_LEVEL="WARNING",
+            # Plain HTTP on loopback: production settings would redirect it to HTTPS (the
+            # TLS-terminating proxy is not part of the bench).
+            SECURE_SSL_REDIRECT="0",
         )
         self.keep_log = log_path is not None
         self.log_path = log_path or Path(tempfile.gettempdir()) / f"bench-gunicorn-{self.port}.log"
