@@ -26,8 +26,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.management import call_command
-from django.db import close_old_connections
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as openapi_checks
@@ -60,10 +59,11 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo data and a token per identity, for the module; rolled back at its end."""
+    from django.contrib.auth import get_user_model
+
     from billing.models import Bill
     from customers import services
     from customers.models import ApiKey, Customer
-    from django.contrib.auth import get_user_model
     from invoices.models import Invoice
 
     # As Django's test client does: a request must not close the connection that holds the
