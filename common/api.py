@@ -47,12 +47,25 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def _flatten(detail) -> dict | list | str:
+def _field_errors(detail, path: str = "") -> dict[str, list[str]]:
+    """DRF's error detail as the contract's flat map, field → messages: a nested field or a
+    list item is named by its path (``thresholds.0``, ``workloads.1.models``)."""
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
-    if isinstance(detail, list):
-        return [_flatten(v) for v in detail]
-    return str(detail)
+        errors: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            errors.update(_field_errors(value, f"{path}.{key}" if path else str(key)))
+        return errors
+    if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        errors = {}
+        for index, item in enumerate(detail):
+            errors.update(_field_errors(item, f"{path}.{index}" if path else str(index)))
+        return errors
+    messages = [str(item) for item in detail] if isinstance(detail, list) else [str(detail)]
+    return {path or "non_field_errors": messages} if messages else {}
+
+
+def _message(detail) -> str:
+    return " ".join(map(str, detail)) if isinstance(detail, list) else str(detail)
 
 
 def django_validation_error_to_drf(error: DjangoValidationError) -> exceptions.ValidationError:
@@ -77,16 +90,14 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = _flatten(exc.detail)
-        if not isinstance(errors, dict):
-            errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
+        errors = _field_errors(exc.detail) or {"non_field_errors": [str(_("Invalid input."))]}
         fields = ", ".join(errors)
         body = {"detail": _("Invalid input in: %(fields)s.") % {"fields": fields}, "errors": errors}
     else:
         detail = exc.detail if hasattr(exc, "detail") else str(exc)
         body = {
-            "detail": str(_flatten(detail)) if not isinstance(detail, dict) else _("Request failed."),
-            "errors": _flatten(detail) if isinstance(detail, dict) else {},
+            "detail": _("Request failed.") if isinstance(detail, dict) else _message(detail),
+            "errors": _field_errors(detail) if isinstance(detail, dict) else {},
         }
     headers = dict(response.headers.items())
     if isinstance(exc, DatabaseUnavailable):
@@ -154,4 +165,9 @@ def error_responses_hook(result, generator, request, public):
                     codes.append("413")
             for code in codes:
                 operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": reference})
+            # An error a view declares itself (e.g. a 404 for an object its body names) is
+            # answered in the same shape.
+            for code, answer in operation["responses"].items():
+                if code[0] in "45" and not answer.get("content"):
+                    answer["content"] = reference
     return result

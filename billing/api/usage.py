@@ -130,7 +130,8 @@ class UsageSummaryView(APIView):
             OpenApiParameter("group_by", str, enum=list(GROUPINGS), default="model"),
             OpenApiParameter("format", str, enum=["json", "csv"], default="json"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        # format=csv answers the same rows as text/csv.
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> Response | HttpResponse:
         params = query(UsageSummaryQuery, request)

@@ -37,16 +37,19 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
-# Every response check schemathesis 4 has (the stateful-only ones need links the schema
-# does not declare; they are no-ops here and listed so that the intent is plain).
+# Every response check schemathesis 4 has, but two (use_after_free and
+# ensure_resource_availability only act in stateful runs; listed so the intent is plain).
+# Left out: positive_data_acceptance (the server rightly refuses schema-valid values that
+# break rules a JSON Schema cannot say: a payment received tomorrow, a weak password, a
+# period that does not exist) and negative_data_rejection (the contract answers 200 to a
+# batch whose records are not objects: they are rejected one by one, not the envelope;
+# query values are read leniently, e.g. ``?regenerate=null`` as false).
 CHECKS = [
     st_checks.not_a_server_error,
     openapi_checks.status_code_conformance,
     openapi_checks.content_type_conformance,
     openapi_checks.response_headers_conformance,
     openapi_checks.response_schema_conformance,
-    openapi_checks.negative_data_rejection,
-    openapi_checks.positive_data_acceptance,
     openapi_checks.missing_required_header,
     openapi_checks.unsupported_method,
     openapi_checks.allow_header_conformance,
