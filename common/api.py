@@ -47,21 +47,23 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def _field_errors(detail, path: str = "") -> dict[str, list[str]]:
-    """DRF's error detail as the contract's flat map, field → messages: a nested field or a
-    list item is named by its path (``thresholds.0``, ``workloads.1.models``)."""
+def _field_errors(detail) -> dict[str, list[str]]:
+    """DRF's error detail as the contract's map, field → messages. A nested field's or a list
+    item's messages stay under the top-level field, each led by its place in it
+    (``{"thresholds": ["[1] Ensure this value is less than or equal to 1000."]}``)."""
+    if not isinstance(detail, dict):
+        return {"non_field_errors": _messages(detail)} if detail else {}
+    return {str(field): _messages(value) for field, value in detail.items()}
+
+
+def _messages(detail, place: str = "") -> list[str]:
     if isinstance(detail, dict):
-        errors: dict[str, list[str]] = {}
-        for key, value in detail.items():
-            errors.update(_field_errors(value, f"{path}.{key}" if path else str(key)))
-        return errors
-    if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
-        errors = {}
-        for index, item in enumerate(detail):
-            errors.update(_field_errors(item, f"{path}.{index}" if path else str(index)))
-        return errors
-    messages = [str(item) for item in detail] if isinstance(detail, list) else [str(detail)]
-    return {path or "non_field_errors": messages} if messages else {}
+        return [m for key, value in detail.items() for m in _messages(value, f"{place}[{key}]")]
+    if isinstance(detail, list):
+        if any(isinstance(item, (dict, list)) for item in detail):
+            return [m for index, item in enumerate(detail) for m in _messages(item, f"{place}[{index}]")]
+        return [f"{place} {item}" if place else str(item) for item in detail]
+    return [f"{place} {detail}" if place else str(detail)]
 
 
 def _message(detail) -> str:
@@ -157,7 +159,12 @@ def error_responses_hook(result, generator, request, public):
             codes = ["401", "403", "503"]
             if operation.get("parameters") or operation.get("requestBody"):
                 codes.append("400")
-            if "{" in path:
+            # A path naming an object, or a `customer` query naming a customer (one that does
+            # not exist or is another's: 404, as for any object of another customer).
+            customer_query = any(
+                p.get("in") == "query" and p.get("name") == "customer" for p in operation.get("parameters", [])
+            )
+            if "{" in path or customer_query:
                 codes.append("404")
             if method in ("post", "put", "patch", "delete"):
                 codes.append("409")
