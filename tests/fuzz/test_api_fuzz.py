@@ -27,6 +27,7 @@ import schemathesis
 from django.core import signals
 from django.core.management import call_command
 from django.db import close_old_connections, transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as openapi_checks
@@ -59,8 +60,11 @@ CHECKS = [
 ]
 
 
+CALLS = {"cases": 0}
+
+
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo data and a token per identity, for the module; rolled back at its end."""
     from django.contrib.auth import get_user_model
 
@@ -73,6 +77,8 @@ def demo(django_db_setup, django_db_blocker):
     # test's transaction (the WSGI app is called in-process).
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("fuzz-media"))
+    media.enable()
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("seed_demo", "--force", "--scale=0.01", stdout=StringIO())
         users = get_user_model().objects
@@ -97,6 +103,9 @@ def demo(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+    media.disable()
+    # The figures the README's "Reliability" section quotes.
+    print(f"\nfuzz: {CALLS['cases']} cases (test calls; the checks send more requests), {EXAMPLES} examples per operation and identity")
 
 
 def _address_demo_objects(case, objects) -> None:
@@ -120,4 +129,5 @@ def test_api_fuzz(case, identity, demo, db):
     tokens, objects = demo
     if zlib.crc32(repr(sorted((case.path_parameters or {}).items())).encode()) % 2:
         _address_demo_objects(case, objects)
+    CALLS["cases"] += 1
     case.call_and_validate(headers={"Authorization": f"Token {tokens[identity]}"}, checks=CHECKS)
