@@ -105,7 +105,9 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     signals.request_finished.connect(close_old_connections)
     media.disable()
     # The figures the README's "Reliability" section quotes.
-    print(f"\nfuzz: {CALLS['cases']} cases (test calls; the checks send more requests), {EXAMPLES} examples per operation and identity")
+    print(
+        f"\nfuzz: {CALLS['cases']} cases (test calls; the checks send more requests), {EXAMPLES} examples per operation and identity"
+    )
 
 
 def _address_demo_objects(case, objects) -> None:
