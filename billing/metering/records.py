@@ -22,8 +22,9 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 
-# The fields a record may carry; a record with others goes through the full check, which
-# also refuses a NUL in them (PostgreSQL text and jsonb cannot hold U+0000).
+# The fields of a record in our own convention; a record with others (Anthropic's cache
+# counts, fields of the gateway's own) goes through the full check, which also refuses a
+# NUL in them (PostgreSQL text and jsonb cannot hold U+0000).
 FIELDS = frozenset(
     {
         "request_id",
