@@ -169,3 +169,10 @@ def test_the_schema_documents_what_the_fuzz_run_found_undocumented(finance_clien
     assert "404" in paths["/api/v1/alerts/"]["get"]["responses"]  # ?customer= of no such customer
     not_found = paths["/api/v1/invoice-requests/"]["post"]["responses"]["404"]  # a body naming no such bill
     assert not_found["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_bill_number_of_a_non_ascii_digit_is_a_404(finance_client):
+    """ "³" passes str.isdigit() but not int(): it was a 500 on every bill URL."""
+    response = finance_client.post("/api/v1/bills/%C2%B3/payments/", {"amount": "1.00"}, format="json")
+
+    assert assert_shape(response, 404)["errors"] == {}
