@@ -3,6 +3,7 @@
 #   make run       set-up, then embedded PostgreSQL (unless DATABASE_URL), migrate, demo data, web + worker + beat
 #   make test      set-up, lint, then the whole test suite (DATABASE_URL when set, embedded PostgreSQL otherwise)
 #   make bench     set-up, then the benchmarks (bench/results/*.json)
+#   make fuzz      set-up, then the schemathesis run over /api/schema/ at FUZZ_EXAMPLES (500) examples per operation
 #   make lint | format | messages | clean
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ NO_DB  := DATABASE_URL=postgres://unused@127.0.0.1:9/unused PROCUREMENT_ENV=run
 # Extra arguments for pytest, e.g. make test ARGS="-k close_month -x"
 ARGS   ?=
 
-.PHONY: install venv deps system-packages translations fonts run test lint format bench messages clean
+.PHONY: install venv deps system-packages translations fonts run test lint format bench fuzz messages clean
 
 install: deps system-packages translations fonts
 
@@ -80,6 +81,12 @@ bench: install
 	else \
 		echo "No benchmarks exist yet (bench/__main__.py is missing)."; \
 	fi
+
+# The fuzz test of `make test` (tests/fuzz, 20 examples per operation and token) at a much
+# larger count; e.g. make fuzz FUZZ_EXAMPLES=2000
+FUZZ_EXAMPLES ?= 500
+fuzz: install
+	PROCUREMENT_ENV=test FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m procurement.embedded_db run -- $(VENV)/bin/pytest -s tests/fuzz $(ARGS)
 
 messages: install
 	@mkdir -p locale

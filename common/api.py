@@ -47,12 +47,27 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def _flatten(detail) -> dict | list | str:
+def _field_errors(detail) -> dict[str, list[str]]:
+    """DRF's error detail as the contract's map, field → messages. A nested field's or a list
+    item's messages stay under the top-level field, each led by its place in it
+    (``{"thresholds": ["[1] Ensure this value is less than or equal to 1000."]}``)."""
+    if not isinstance(detail, dict):
+        return {"non_field_errors": _messages(detail)} if detail else {}
+    return {str(field): _messages(value) for field, value in detail.items()}
+
+
+def _messages(detail, place: str = "") -> list[str]:
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
+        return [m for key, value in detail.items() for m in _messages(value, f"{place}[{key}]")]
     if isinstance(detail, list):
-        return [_flatten(v) for v in detail]
-    return str(detail)
+        if any(isinstance(item, (dict, list)) for item in detail):
+            return [m for index, item in enumerate(detail) for m in _messages(item, f"{place}[{index}]")]
+        return [f"{place} {item}" if place else str(item) for item in detail]
+    return [f"{place} {detail}" if place else str(detail)]
+
+
+def _message(detail) -> str:
+    return " ".join(map(str, detail)) if isinstance(detail, list) else str(detail)
 
 
 def django_validation_error_to_drf(error: DjangoValidationError) -> exceptions.ValidationError:
@@ -77,16 +92,14 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = _flatten(exc.detail)
-        if not isinstance(errors, dict):
-            errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
+        errors = _field_errors(exc.detail) or {"non_field_errors": [str(_("Invalid input."))]}
         fields = ", ".join(errors)
         body = {"detail": _("Invalid input in: %(fields)s.") % {"fields": fields}, "errors": errors}
     else:
         detail = exc.detail if hasattr(exc, "detail") else str(exc)
         body = {
-            "detail": str(_flatten(detail)) if not isinstance(detail, dict) else _("Request failed."),
-            "errors": _flatten(detail) if isinstance(detail, dict) else {},
+            "detail": _("Request failed.") if isinstance(detail, dict) else _message(detail),
+            "errors": _field_errors(detail) if isinstance(detail, dict) else {},
         }
     headers = dict(response.headers.items())
     if isinstance(exc, DatabaseUnavailable):
@@ -146,7 +159,12 @@ def error_responses_hook(result, generator, request, public):
             codes = ["401", "403", "503"]
             if operation.get("parameters") or operation.get("requestBody"):
                 codes.append("400")
-            if "{" in path:
+            # A path naming an object, or a `customer` query naming a customer (one that does
+            # not exist or is another's: 404, as for any object of another customer).
+            customer_query = any(
+                p.get("in") == "query" and p.get("name") == "customer" for p in operation.get("parameters", [])
+            )
+            if "{" in path or customer_query:
                 codes.append("404")
             if method in ("post", "put", "patch", "delete"):
                 codes.append("409")
@@ -154,4 +172,9 @@ def error_responses_hook(result, generator, request, public):
                     codes.append("413")
             for code in codes:
                 operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": reference})
+            # An error a view declares itself (e.g. a 404 for an object its body names) is
+            # answered in the same shape.
+            for code, answer in operation["responses"].items():
+                if code[0] in "45" and not answer.get("content"):
+                    answer["content"] = reference
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -205,7 +205,13 @@ class InvoiceRequests(APIView):
             qs = qs.filter(customer_id=membership.customer_id)
         return Response(InvoiceRequestSerializer(qs[:500], many=True).data)
 
-    @extend_schema(request=InvoiceRequestSerializer, responses={201: InvoiceRequestSerializer})
+    @extend_schema(
+        request=InvoiceRequestSerializer,
+        responses={
+            201: InvoiceRequestSerializer,
+            404: OpenApiResponse(description="No such bill (or one of another customer)."),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = InvoiceRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -54,7 +54,7 @@ def invoice_render_pdf(*, invoice_id: int) -> Invoice:
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    if not invoice.pdf:
+    if not invoice.pdf or not invoice.pdf.storage.exists(invoice.pdf.name):  # never rendered, or its file lost
         invoice = invoice_render_pdf(invoice_id=invoice.pk)
     with invoice.pdf.open("rb") as handle:
         return handle.read()

@@ -15,6 +15,8 @@ document_urls = (
     "documents",
 )
 
+handler404 = views.not_found
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", views.home, name="home"),

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -18,3 +20,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("admin:index")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """No route matches (``handler404``), e.g. ``/api/v1/customers/ACME/invoice-titles/abc/``
+    where the id must be a number: an API client reads every answer as JSON in the
+    contract's error shape; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
+    return page_not_found(request, exception)

@@ -21,7 +21,7 @@ from billing.bills.documents import bill_pdf_bytes
 from billing.bills.selectors import bill_for, bill_with_pdf_for, visible_bills
 from billing.models import Bill, BillLine, Payment
 from billing.periods import format_period, next_period, period_start
-from common.api import filtered
+from common.api import filtered, query
 from common.tasks import enqueue
 from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, customer_for, is_finance
 
@@ -161,6 +161,10 @@ class BillDetail(APIView):
         return Response(BillSerializer(bill_for(request.user, number)).data)
 
 
+class PdfQuery(serializers.Serializer):
+    regenerate = serializers.BooleanField(required=False)  # true/false, 1/0, yes/no; anything else is a 400
+
+
 class BillPdf(APIView):
     permission_classes = [IsFinanceOrPortal]
 
@@ -170,7 +174,7 @@ class BillPdf(APIView):
     )
     def get(self, request: Request, number: str) -> HttpResponse:
         bill = bill_with_pdf_for(request.user, number)
-        if request.query_params.get("regenerate") and is_finance(request.user):
+        if query(PdfQuery, request).get("regenerate") and is_finance(request.user):
             from billing.bills.documents import bill_render_pdf
 
             bill = bill_render_pdf(bill_id=bill.pk)

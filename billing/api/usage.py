@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.filters import UsageSummaryQuery
-from billing.metering.ingest import MAX_BODY_BYTES, MAX_RECORDS, usage_ingest_batch
+from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, nested_deeper_than, usage_ingest_batch
 from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from billing.periods import current_period
 from common.api import PayloadTooLarge, query
@@ -39,17 +39,28 @@ _record_example = {
 
 def _parse_batch(body: bytes) -> Any:
     """The JSON body. orjson parses the usual batch about twice as fast as the standard
-    library; what it refuses but the standard library reads (integers beyond 64 bits, NaN)
-    is read by the standard library, so such a record is rejected alone, with its field named,
-    instead of failing the whole batch."""
+    library; what it refuses but the standard library reads (integers beyond 64 bits, NaN,
+    a raw control character such as 0x00 inside a string) is read by the standard library,
+    so such a record is rejected alone, with its field named, instead of failing the whole
+    batch. A body nested deeper than MAX_DEPTH is refused whole."""
     try:
-        return orjson.loads(body)
+        envelope = orjson.loads(body)
     except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
+        try:
+            envelope = json.loads(body, strict=False)
+        except RecursionError:
+            raise _too_deep() from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
+    if isinstance(envelope, (dict, list)) and nested_deeper_than(envelope, MAX_DEPTH):
+        raise _too_deep()
+    return envelope
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(
+        {"records": [_("The body is nested more than %(n)d levels deep; records are flat objects.") % {"n": MAX_DEPTH}]}
+    )
 
 
 class UsageRecordsIngest(APIView):
@@ -116,7 +127,8 @@ class UsageSummaryView(APIView):
             OpenApiParameter("project", str, description="A project code: that project's usage only."),
             OpenApiParameter("format", str, enum=["json", "csv"], default="json"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        # format=csv answers the same rows as text/csv.
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> Response | HttpResponse:
         params = query(UsageSummaryQuery, request)

@@ -92,7 +92,7 @@ def bill_render_pdf(*, bill_id: int) -> Bill:
 
 def bill_pdf_bytes(bill: Bill) -> bytes:
     """The stored PDF, rendered first when missing (e.g. storage wiped, or the render task lagging)."""
-    if not bill.pdf:
+    if not bill.pdf or not bill.pdf.storage.exists(bill.pdf.name):  # never rendered, or its file lost
         bill = bill_render_pdf(bill_id=bill.pk)
     with bill.pdf.open("rb") as handle:
         return handle.read()

@@ -23,7 +23,7 @@ def bill_for(user, number: str) -> Bill:
     """The bill ``number`` (or a draft's id) if ``user`` may read it; 404 otherwise."""
     qs = visible_bills(user)
     lookup = Q(number=number)
-    if number.isdigit():
+    if number.isascii() and number.isdigit():  # "³" is a digit to isdigit(), not to int()
         lookup |= Q(pk=int(number), number__isnull=True)
     bill = qs.filter(lookup).first()
     if bill is None:

@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 MAX_RECORDS = 10_000
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# A record is a flat object; the envelope and a record add two levels. Deeper bodies are
+# refused whole (the parsers and the quarantine copy would otherwise recurse without end).
+MAX_DEPTH = 16
 
 
 @dataclass
@@ -186,13 +189,33 @@ def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int,
     return result
 
 
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` has containers more than ``limit`` levels deep (without
+    recursing: the value may be as deep as the parser allows)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def _storable(value: Any) -> Any:
     """A record as sent, storable as jsonb: JSON's parser reads NaN and ±Infinity, which jsonb
-    refuses, so they are kept as the strings "NaN", "Infinity" and "-Infinity"."""
+    refuses, so they are kept as the strings "NaN", "Infinity" and "-Infinity"; PostgreSQL
+    text cannot hold NUL, so a NUL in a string or a name is kept as the six characters
+    ``\\u0000``. (The view refuses a body nested deeper than MAX_DEPTH, so this recursion
+    is bounded.)"""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
     if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
+        return {_storable(str(k)): _storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_storable(v) for v in value]
     return value
@@ -299,7 +322,9 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
             # Empty already (ON COMMIT DELETE ROWS) unless an outer transaction is still open.
             cursor.execute("DELETE FROM usage_staging")
             unpriced = 0
-            with cursor.cursor.copy(COPY_SQL) as copy:
+            # The raw psycopg COPY, with Django's error translation around it: a connection lost
+            # mid-COPY is a django.db OperationalError like any other query's (the API's 503).
+            with connection.wrap_database_errors, cursor.cursor.copy(COPY_SQL) as copy:
                 copy.set_types([t for _c, t in STAGING_COLUMNS])
                 write_row = copy.write_row
                 period_of = {day: day.replace(day=1) for day in set(days.values())}
@@ -368,7 +393,7 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
             QuarantinedRecord(
                 source=source if getattr(source, "pk", None) else None,
                 batch_index=i,
-                request_id=str(raw.get("request_id", ""))[:200] if isinstance(raw, dict) else "",
+                request_id=_storable(str(raw.get("request_id", "")))[:200] if isinstance(raw, dict) else "",
                 payload=_storable(raw if isinstance(raw, dict) else {"value": raw}),
                 errors=errs,
             )

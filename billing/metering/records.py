@@ -22,6 +22,23 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 
+# The fields of a record in our own convention; a record with others (Anthropic's cache
+# counts, fields of the gateway's own) goes through the full check, which also refuses a
+# NUL in them (PostgreSQL text and jsonb cannot hold U+0000).
+FIELDS = frozenset(
+    {
+        "request_id",
+        "key_id",
+        "model",
+        "provider",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "occurred_at",
+    }
+)
+NUL = "\x00"
+
 
 class KeyIds(NamedTuple):
     """What a batch needs of an API key."""
@@ -84,7 +101,36 @@ def _str_field(record: dict, name: str, errors: dict, *, max_length: int, requir
     if len(value) > max_length:
         errors[name] = [_("At most %(n)d characters.") % {"n": max_length}]
         return ""
+    if NUL in value:
+        errors[name] = [_("Must not contain a NUL character (U+0000).")]
+        return ""
     return value
+
+
+def _nul_fields(record: dict) -> dict[str, list[str]]:
+    """The other fields of a record (kept as sent in quarantine) whose name or any string
+    inside holds a NUL: the record is refused, naming them."""
+    message = _("Must not contain a NUL character (U+0000).")
+    return {
+        name.replace(NUL, "\\u0000"): [message]
+        for name, value in record.items()
+        if name not in FIELDS and (NUL in name or _holds_nul(value))
+    }
+
+
+def _holds_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _parse_time(value: Any, errors: dict, now: datetime) -> datetime | None:
@@ -116,7 +162,7 @@ def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | 
     """The common case, a well-formed record in our own token convention, checked without
     building error dicts. None sends the record to the full check, which names every error.
     Accepts exactly what the full check accepts and normalises identically (same digest)."""
-    if "cache_read_input_tokens" in record or "cache_creation_input_tokens" in record:
+    if not record.keys() <= FIELDS:
         return None
     get = record.get
     request_id = get("request_id")
@@ -148,6 +194,10 @@ def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | 
         and 0 <= cached <= input_tokens
         and type(occurred) is str
         and occurred
+        and NUL not in request_id
+        and NUL not in key_id
+        and NUL not in model
+        and NUL not in provider
     ):
         return None
     try:
@@ -200,6 +250,7 @@ def _validate_full(record: Any, index: int, now: datetime) -> tuple[ValidRecord 
         if "cached_input_tokens" not in errors and "input_tokens" not in errors and cached > input_tokens:
             errors["cached_input_tokens"] = [_("Cannot exceed input_tokens (cached tokens are part of the input).")]
     occurred_at = _parse_time(record.get("occurred_at"), errors, now)
+    errors.update(_nul_fields(record))
     if errors:
         return None, errors
     assert occurred_at is not None

@@ -170,3 +170,29 @@ def test_it_regenerates_the_pdf_on_request_for_finance(issued, finance_client, a
     assert Bill.objects.get(pk=bill.pk).pdf_rendered_at == rendered_at  # a customer cannot force renders
     assert finance_client.get(url + "?regenerate=1").status_code == 200
     assert Bill.objects.get(pk=bill.pk).pdf_rendered_at != rendered_at
+
+
+def test_a_regenerate_that_is_not_a_boolean_is_a_400_naming_it(issued, finance_client):
+    """``?regenerate=false`` used to render again (any value was true); ``null`` is no answer."""
+    url = f"/api/v1/bills/{issued.number}/pdf/"
+    finance_client.get(url)
+    rendered_at = Bill.objects.get(pk=issued.pk).pdf_rendered_at
+
+    assert finance_client.get(url + "?regenerate=false").status_code == 200
+    assert Bill.objects.get(pk=issued.pk).pdf_rendered_at == rendered_at
+    response = finance_client.get(url + "?regenerate=null")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["regenerate"]
+
+
+def test_a_pdf_whose_file_is_lost_is_rendered_again(issued, finance_client):
+    """The stored file gone (storage wiped, a restore without media): rendered again, not a 500."""
+    bill = Bill.objects.get(pk=issued.pk)
+    bill.pdf.storage.delete(bill.pdf.name)
+
+    response = finance_client.get(f"/api/v1/bills/{bill.number}/pdf/")
+
+    assert response.status_code == 200
+    assert "伍仟叁佰圆整" in pdf_text(response.content)
+    bill.refresh_from_db()
+    assert bill.pdf.storage.exists(bill.pdf.name)

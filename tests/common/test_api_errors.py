@@ -125,3 +125,54 @@ def test_it_explains_bad_terms_in_chinese(finance_client, acme):
     assert list(body["errors"]) == ["discount_percent"]
     assert "100" in body["errors"]["discount_percent"][0]
     assert "Ensure" not in body["errors"]["discount_percent"][0]  # DRF's own catalogue, in Chinese
+
+
+# --- Found by the fuzz run (tests/fuzz) ------------------------------------------------
+
+
+def test_an_api_url_that_matches_no_route_is_a_json_404(finance_client, acme):
+    """The invoice title id must be a number: no route matches, and the answer is still JSON."""
+    response = finance_client.patch("/api/v1/customers/ACME/invoice-titles/abc/", {}, format="json")
+
+    assert response["Content-Type"] == "application/json"
+    assert assert_shape(response, 404)["errors"] == {}
+
+
+def test_a_page_url_that_matches_no_route_stays_html(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_errors_of_list_items_stay_under_their_field_led_by_their_place(finance_client, acme):
+    body = {"scope": "customer", "monthly_amount": "100.00", "currency": "CNY", "thresholds": [50, 5000, 0]}
+
+    response = finance_client.post("/api/v1/customers/ACME/budgets/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    errors = assert_shape(response, 400)["errors"]
+    assert list(errors) == ["thresholds"]
+    assert [message[:4] for message in errors["thresholds"]] == ["[1] ", "[2] "]
+    assert response.json()["detail"] == "Invalid input in: thresholds."
+
+
+def test_the_schema_documents_what_the_fuzz_run_found_undocumented(finance_client):
+    import yaml
+
+    schema = yaml.safe_load(finance_client.get("/api/schema/").content)
+    paths = schema["paths"]
+
+    assert set(paths["/api/v1/usage-summary/"]["get"]["responses"]["200"]["content"]) == {
+        "application/json",
+        "text/csv",
+    }
+    assert "404" in paths["/api/v1/alerts/"]["get"]["responses"]  # ?customer= of no such customer
+    not_found = paths["/api/v1/invoice-requests/"]["post"]["responses"]["404"]  # a body naming no such bill
+    assert not_found["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_bill_number_of_a_non_ascii_digit_is_a_404(finance_client):
+    """ "³" passes str.isdigit() but not int(): it was a 500 on every bill URL."""
+    response = finance_client.post("/api/v1/bills/%C2%B3/payments/", {"amount": "1.00"}, format="json")
+
+    assert assert_shape(response, 404)["errors"] == {}
