@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from billing.budgets.alerts import alert_fire
 from billing.budgets.channels import check_channel
 from billing.budgets.credit import credit_standing_update, customers_with_credit_terms
-from billing.budgets.spend import _scope_filter, budget_use, spend_forecast
+from billing.budgets.spend import _scope_filter, budget_amount_cny, budget_use, spend_forecast
 from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
 from billing.periods import business_day, current_period, format_period
 from billing.pricing.cost import ZERO
@@ -160,6 +160,15 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     now = now or timezone.now()
     today = business_day(now)
     period = today.replace(day=1)
+    # The forecast's daily spend is read BEFORE the month to date: under concurrent ingestion
+    # it then never counts more than the spend the thresholds compare, so a month already
+    # past its budget does not also get a "will reach the budget" forecast.
+    forecast_limit = budget_amount_cny(budget, period)
+    forecast = (
+        spend_forecast(budget.customer, today=today, budget=forecast_limit, **_scope_filter(budget))
+        if forecast_limit
+        else None
+    )
     spend, limit = budget_use(budget, now=now)
     fired: list[Alert] = []
     if limit is None or limit <= 0:
@@ -189,33 +198,31 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
             )
             if alert:
                 fired.append(alert)
-    if spend < limit:
-        forecast = spend_forecast(budget.customer, today=today, budget=limit, **_scope_filter(budget))
-        if forecast.projected >= limit and forecast.crossing_day is not None:
-            alert = alert_fire(
-                customer=budget.customer,
-                budget=budget,
-                kind=Alert.Kind.FORECAST,
-                period=period,
-                amount=spend,
-                dedupe_key=f"forecast:{budget.pk}:{label}",
-                message=_(
-                    "%(budget)s: at the current pace the month ends near ¥%(projected)s; the budget ¥%(limit)s would be reached around %(day)s."
-                )
-                % {
-                    "budget": budget,
-                    "projected": quantize_money(forecast.projected),
-                    "limit": limit,
-                    "day": forecast.crossing_day.isoformat(),
-                },
-                channels=budget.channels,
-                data={
-                    "projected": str(quantize_money(forecast.projected)),
-                    "expected_date": forecast.crossing_day.isoformat(),
-                },
+    if spend < limit and forecast is not None and forecast.projected >= limit and forecast.crossing_day is not None:
+        alert = alert_fire(
+            customer=budget.customer,
+            budget=budget,
+            kind=Alert.Kind.FORECAST,
+            period=period,
+            amount=spend,
+            dedupe_key=f"forecast:{budget.pk}:{label}",
+            message=_(
+                "%(budget)s: at the current pace the month ends near ¥%(projected)s; the budget ¥%(limit)s would be reached around %(day)s."
             )
-            if alert:
-                fired.append(alert)
+            % {
+                "budget": budget,
+                "projected": quantize_money(forecast.projected),
+                "limit": limit,
+                "day": forecast.crossing_day.isoformat(),
+            },
+            channels=budget.channels,
+            data={
+                "projected": str(quantize_money(forecast.projected)),
+                "expected_date": forecast.crossing_day.isoformat(),
+            },
+        )
+        if alert:
+            fired.append(alert)
     return spend, limit, fired
 
 
