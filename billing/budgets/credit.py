@@ -52,6 +52,11 @@ def credit_standing_update(customer: Customer, *, now: datetime | None = None) -
     contract = contract_in_force(customer=customer, on=today)
     limit = contract.credit_limit.amount if contract and contract.credit_limit is not None else None
     days = contract.suspend_after_overdue_days if contract else None
+    if limit is None and days is None:
+        # No credit terms (most customers): nothing to sum after every batch; a standing left
+        # from terms since removed blocks nothing.
+        CustomerStanding.objects.filter(customer=customer).delete()
+        return []
     unpaid = quantize_money(unpaid_balance(customer))
     month_to_date = quantize_money(month_to_date_cny(customer, period, today))
     exposure = unpaid + month_to_date
