@@ -143,6 +143,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object (or one of another customer).",
     "409": "The request conflicts with the current state (nothing changed).",
     "413": "The request is too large.",
+    "415": "The body is not in a media type this operation reads (or is malformed as one).",
     "503": "The database is briefly unavailable; nothing was saved, send the same request again.",
 }
 
@@ -169,7 +170,7 @@ def error_responses_hook(result, generator, request, public):
             if method in ("post", "put", "patch", "delete"):
                 codes.append("409")
                 if "requestBody" in operation:
-                    codes.append("413")
+                    codes += ["413", "415"]
             for code in codes:
                 operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": reference})
             # An error a view declares itself (e.g. a 404 for an object its body names) is

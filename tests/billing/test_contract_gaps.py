@@ -36,6 +36,8 @@ def test_every_operation_lists_its_error_answers_in_the_error_shape(schema):
                 assert "404" in responses, (method, path)
             if method == "post":
                 assert "409" in responses and "400" in responses, (method, path)
+            if method == "post" and "requestBody" in operation:
+                assert "415" in responses, (method, path)
     assert "413" in schema["paths"]["/api/v1/usage-records/"]["post"]["responses"]
 
 
