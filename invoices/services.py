@@ -170,7 +170,7 @@ def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfil
         base
         | {
             "spec": name,
-            "unit": _("month"),
+            "unit": _document_text(gettext_noop("month")),
             "quantity": Decimal(1),
             "unit_price": by_model[name],
             "amount": by_model[name],

@@ -248,3 +248,15 @@ def test_it_freezes_the_seller_on_the_invoice(acme_bill, seller):
         SELLER_TAX_ID,
         SELLER["address"],
     )
+
+
+def test_per_model_lines_print_their_unit_in_chinese_whatever_the_requester_reads(finance_client, acme_project, seller):
+    bill = usage_bill(acme_project, {("openai", "gpt-4o"): Decimal("10.00"), ("openai", "gpt-5"): Decimal("20.00")})
+
+    response = finance_client.post(
+        issue_url(bill), {"invoice_type": "special", "lines": "model"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 201, response.json()
+    stored = Invoice.objects.get(number=response.json()["invoices"][0]["number"])
+    assert {ln.unit for ln in stored.lines.all()} == {"月"}
