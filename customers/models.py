@@ -280,7 +280,7 @@ class Project(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="projects"
     )
     code = models.CharField(_("code"), max_length=64, validators=[project_code_validator])
-    name = models.CharField(_("name"), max_length=200)
+    name = PrintedCharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -301,7 +301,7 @@ class ApiKey(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="api_keys"
     )
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=100)
+    name = PrintedCharField(_("name"), max_length=100)
     key_id = models.CharField(_("key id"), max_length=40, unique=True, editable=False)
     secret_digest = models.CharField(max_length=64, editable=False)
     secret_hint = models.CharField(
