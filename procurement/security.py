@@ -10,6 +10,7 @@ its start-up script is a URL, not inline). Inline *styles* stay allowed — the 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 DEFAULT_POLICY = {
     "default-src": "'self'",
@@ -60,3 +61,44 @@ class ProxySchemeMiddleware:
     def __call__(self, request):
         request.META.setdefault(self.HEADER, "https")
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every answer the app makes (the one place
+    for it): portal pages, exports, API answers, document downloads and the proposal PDF
+    are a signed-in account's, and no shared cache or browser history may keep them. An
+    answer that sets its own Cache-Control (``never_cache``) keeps it. Static files are
+    answered by WhiteNoise before this and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response.headers:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class StaffSessionMiddleware:
+    """A shorter idle session for staff: a signed-in staff member's session ends after
+    STAFF_SESSION_IDLE_SECONDS without a request (each request starts the time again);
+    everybody else's after SESSION_COOKIE_AGE. Sessions of API tokens are not touched."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.idle = int(getattr(settings, "STAFF_SESSION_IDLE_SECONDS", 3600))
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if (
+            session is not None
+            and user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and session.get("_auth_user_id") == str(user.pk)
+        ):
+            session.set_expiry(self.idle)
+        return response

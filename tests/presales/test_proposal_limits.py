@@ -129,3 +129,14 @@ def test_a_lost_pdf_file_is_rendered_again(presales_client, estimate_id):
 
     assert response.status_code == 200
     assert number in pdf_text(response.content)
+
+
+def test_the_proposal_pdf_is_private_no_store(presales_client, estimate_id, presales_user, client):
+    number = propose(presales_client, estimate_id, chosen=CHOOSE_MINI).json()["number"]
+    client.force_login(presales_user)
+    for response in (
+        presales_client.get(f"/api/v1/presales/proposals/{number}/pdf/"),
+        client.get(f"/staff/presales/proposals/{number}/pdf/"),
+    ):
+        assert response.status_code == 200
+        assert {"private", "no-store"} <= {p.strip() for p in response["Cache-Control"].split(",")}
