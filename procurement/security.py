@@ -9,6 +9,8 @@ its start-up script is a URL, not inline). Inline *styles* stay allowed — the 
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
@@ -102,3 +104,27 @@ class StaffSessionMiddleware:
         ):
             session.set_expiry(self.idle)
         return response
+
+
+def client_address(request) -> str | None:
+    """The client's address behind TRUSTED_PROXY_COUNT proxies (django-axes's
+    AXES_CLIENT_IP_CALLABLE, so a lock-out is per username and the *client's* address).
+
+    Each trusted proxy appends the address it was connected from to ``X-Forwarded-For``,
+    so with N proxies the client is the N-th entry from the right; what a client wrote into
+    the header itself stays to the left of it and is never read. A request with fewer entries
+    did not come through the proxies (a check from inside the network): its connecting
+    address counts. With 0 (the default outside production) the header is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if count <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if len(hops) < count:
+        return remote
+    candidate = hops[-count]
+    try:
+        return str(ipaddress.ip_address(candidate.strip("[]")))
+    except ValueError:
+        return remote

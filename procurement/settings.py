@@ -211,6 +211,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The client's address is read from X-Forwarded-For behind TRUSTED_PROXY_COUNT proxies (the
+# N-th entry from the right; procurement.security.client_address): 1 in production — the TLS
+# proxy of the deployment section — and 0 (the connecting address) elsewhere. Set it to the
+# number of proxies that append to the header (0 when the app server is reached directly,
+# or clients could write their own address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0))
+AXES_CLIENT_IP_CALLABLE = "procurement.security.client_address"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
