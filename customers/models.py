@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOper
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
@@ -432,3 +433,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.target}"
+
+
+class SendThrottle(models.Model):
+    """One send of something a visitor can ask for repeatedly (a password-reset e-mail, an
+    invitation), keyed by a digest of what it is counted by (an address, a customer): read by
+    customers.throttle, rows older than the window deleted as it goes."""
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("send throttle entry")
+        verbose_name_plural = _("send throttle entries")
+        indexes = [models.Index(fields=["kind", "key", "at"], name="send_throttle_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key[:8]}… {self.at:%Y-%m-%d %H:%M}"

@@ -370,6 +370,8 @@ CELERY_TASK_ROUTES = {
     "invoices.tasks.invoices_poll_pending": {"queue": "default"},
     "invoices.tasks.invoice_platform_submit": {"queue": "default"},
     "procurement.tasks.sessions_clear": {"queue": "default"},
+    "customers.tasks.mail_send": {"queue": "notify"},
+    "customers.tasks.password_reset_mail": {"queue": "notify"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Tests run tasks in-process unless an integration test starts a real worker.
