@@ -7,7 +7,12 @@ from celery import shared_task
 
 
 @shared_task(
-    name="customers.tasks.mail_send", bind=True, max_retries=5, default_retry_delay=30, time_limit=120, soft_time_limit=100
+    name="customers.tasks.mail_send",
+    bind=True,
+    max_retries=5,
+    default_retry_delay=30,
+    time_limit=120,
+    soft_time_limit=100,
 )
 def mail_send(self, subject: str, body: str, to: list[str]) -> None:
     """One e-mail (an invitation); retried with backoff when the mail server fails."""

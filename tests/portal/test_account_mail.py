@@ -45,7 +45,10 @@ def test_a_reset_request_sends_nothing_itself_and_answers_the_same_for_any_addre
 
     assert mail.outbox == []  # no e-mail inside the request
     assert [name for name, _args in queued] == ["customers.tasks.password_reset_mail"] * 2
-    assert (known_answer.status_code, known_answer["Location"]) == (unknown_answer.status_code, unknown_answer["Location"])
+    assert (known_answer.status_code, known_answer["Location"]) == (
+        unknown_answer.status_code,
+        unknown_answer["Location"],
+    )
     assert page_without_token(known.get(known_answer["Location"])) == page_without_token(
         unknown.get(unknown_answer["Location"])
     )
