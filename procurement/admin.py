@@ -6,8 +6,8 @@ from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 User = get_user_model()
 
@@ -23,11 +23,7 @@ class ProcurementUserAdmin(UserAdmin):
         users = queryset.count()
         self.message_user(
             request,
-            ngettext(
-                "%(users)d user unlocked (%(attempts)d failed-login records removed).",
-                "%(users)d users unlocked (%(attempts)d failed-login records removed).",
-                users,
-            )
+            gettext("Users unlocked: %(users)d (failed-login records removed: %(attempts)d).")
             % {"users": users, "attempts": removed},
             messages.SUCCESS,
         )
