@@ -66,3 +66,68 @@ def test_staff_may_use_an_internal_address(address):
 def test_an_internal_address_kept_before_the_rule_is_refused_before_a_send(address):
     with pytest.raises(ChannelRefused):
         check_before_send(address)
+
+
+def test_an_internal_address_kept_on_a_customers_budget_is_not_sent_to(acme):
+    from datetime import date
+    from decimal import Decimal
+
+    from django.core import mail
+
+    from billing.budgets.alerts import CUSTOMER_DELIVERY_ERROR, alert_deliver
+    from billing.models import Alert, AlertDelivery
+
+    # Kept before the rule existed (written past the entry check), set by the customer.
+    budget = Budget.objects.create(
+        customer=acme, scope="customer", monthly_amount=Decimal("100"), channels=["root@localhost"]
+    )
+    alert = Alert.objects.create(
+        customer=acme,
+        budget=budget,
+        kind=Alert.Kind.THRESHOLD,
+        threshold=50,
+        period=date(2026, 11, 1),
+        amount=Decimal("50.00"),
+        message="half",
+        dedupe_key="email-rule",
+    )
+    delivery = AlertDelivery.objects.create(alert=alert, channel="root@localhost")
+
+    with pytest.raises(ChannelRefused):
+        alert_deliver(delivery_id=delivery.pk)
+
+    assert mail.outbox == []
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error) == (AlertDelivery.Status.FAILED, CUSTOMER_DELIVERY_ERROR)
+
+
+def test_the_same_address_on_a_staff_budget_is_sent_to(acme):
+    from datetime import date
+    from decimal import Decimal
+
+    from django.core import mail
+
+    from billing.budgets.alerts import alert_deliver
+    from billing.models import Alert, AlertDelivery
+
+    budget = Budget.objects.create(
+        customer=acme,
+        scope="customer",
+        monthly_amount=Decimal("100"),
+        channels=["ops@corp.internal"],
+        channels_by_staff=True,
+    )
+    alert = Alert.objects.create(
+        customer=acme,
+        budget=budget,
+        kind=Alert.Kind.THRESHOLD,
+        threshold=50,
+        period=date(2026, 11, 1),
+        amount=Decimal("50.00"),
+        message="half",
+        dedupe_key="email-rule-staff",
+    )
+    delivery = AlertDelivery.objects.create(alert=alert, channel="ops@corp.internal")
+
+    assert alert_deliver(delivery_id=delivery.pk) is True
+    assert [m.to for m in mail.outbox] == [["ops@corp.internal"]]
