@@ -7,7 +7,7 @@ On the PostgreSQL server ``DATABASE_URL`` names:
 2. Through the app's services: three models priced in USD, the USD rate, the standard
    proposal template, an estimate of three workloads × three candidate models, and a
    proposal version choosing one model per workload (three options).
-3. Renders the PDF as the API and the staff page do (``proposal_pdf_bytes``: version and
+3. Renders the PDF as the first request does (``proposal_pdf_render``: version and
    options from the database, the 12-month chart, WeasyPrint): one warm-up render (loads
    WeasyPrint and the fonts; reported, not in the median), then ``--renders`` timed, each
    checked for its number and 人民币大写 total by pypdf.
@@ -102,18 +102,18 @@ def create_proposal():
 
 
 def run_pdfs(renders: int) -> dict:
-    from presales.documents import proposal_pdf_bytes
+    from presales.documents import proposal_pdf_render
     from presales.models import ProposalVersion
 
     version = create_proposal()
     started = time.perf_counter()
-    proposal_pdf_bytes(ProposalVersion.objects.get(pk=version.pk))
+    proposal_pdf_render(ProposalVersion.objects.get(pk=version.pk))
     warm_up = time.perf_counter() - started
     times, cpu, sizes, pages = [], [], [], []
     for _ in range(renders):
         fresh = ProposalVersion.objects.get(pk=version.pk)  # from the database, as a request does
         started, started_cpu = time.perf_counter(), time.process_time()
-        data = proposal_pdf_bytes(fresh)
+        data = proposal_pdf_render(fresh)
         times.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
         reader = PdfReader(io.BytesIO(data))
@@ -133,7 +133,7 @@ def run_pdfs(renders: int) -> dict:
         "median_cpu_seconds": round(statistics.median(cpu), 3),
         "median_bytes": int(statistics.median(sizes)),
         "pages": sorted(set(pages)),
-        "note": "proposal_pdf_bytes: version, options and estimate from the database, 12-month chart, "
+        "note": "proposal_pdf_render (what the first request renders and stores): version, options and estimate from the database, 12-month chart, "
         "WeasyPrint; warm-up is the first render in the process (not in the median)",
     }
 

@@ -317,3 +317,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # tokens come from `manage.py create_api_token`, which shows them once
+
+    def get_readonly_fields(self, request, obj=None):
+        # Revocation is final: once revoked, nothing of the token can be changed (no revival).
+        if obj is not None and obj.revoked_at is not None:
+            return self.fields
+        return self.readonly_fields

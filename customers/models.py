@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOper
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
@@ -280,7 +281,7 @@ class Project(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="projects"
     )
     code = models.CharField(_("code"), max_length=64, validators=[project_code_validator])
-    name = models.CharField(_("name"), max_length=200)
+    name = PrintedCharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -301,7 +302,7 @@ class ApiKey(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="api_keys"
     )
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=100)
+    name = PrintedCharField(_("name"), max_length=100)
     key_id = models.CharField(_("key id"), max_length=40, unique=True, editable=False)
     secret_digest = models.CharField(max_length=64, editable=False)
     secret_hint = models.CharField(
@@ -432,3 +433,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.target}"
+
+
+class SendThrottle(models.Model):
+    """One send of something a visitor can ask for repeatedly (a password-reset e-mail, an
+    invitation), keyed by a digest of what it is counted by (an address, a customer): read by
+    customers.throttle, rows older than the window deleted as it goes."""
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("send throttle entry")
+        verbose_name_plural = _("send throttle entries")
+        indexes = [models.Index(fields=["kind", "key", "at"], name="send_throttle_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key[:8]}… {self.at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tasks import enqueue_on_commit
 from customers.audit import audit_record, changes
 from customers.models import (
     ApiKey,
@@ -300,33 +301,81 @@ def invitation_kwargs(user) -> dict[str, str]:
     return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
 
 
+def _invitation_username(customer: Customer, email: str) -> str:
+    """The invitee's username: the address, or — when some login outside this customer
+    already uses it — the address led by the customer's code (then numbered), so that the
+    invitation goes through the same way whoever else has a login."""
+    candidates = [email, f"{customer.code.lower()}.{email}"]
+    candidates += [f"{customer.code.lower()}{n}.{email}" for n in range(2, 100)]
+    for candidate in candidates:
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
+    raise ValidationError({"email": [_("This address cannot be invited; ask us for help.")]})
+
+
 @transaction.atomic
 def portal_user_invite(
     *, customer: Customer, email: str, role: str, link_for: Callable[[User], str], username: str | None = None
 ) -> PortalUser:
-    """Invite ``email`` to the customer's portal: a user without a password (username: the
-    address) and, once committed, an e-mail in the inviter's language with the link to the
-    page where they choose one. ``link_for(user)``: that page's absolute URL (the portal's,
-    built from invitation_kwargs)."""
-    from django.core.mail import send_mail
+    """Invite ``email`` to the customer's portal: a user without a password and, once
+    committed, an e-mail (sent by a worker, customers.tasks.mail_send) in the inviter's
+    language with the link to the page where they choose one. ``link_for(user)``: that
+    page's absolute URL (the portal's, built from invitation_kwargs).
+
+    Whether the address has a login elsewhere — another customer's, our staff's — is never
+    told: only this customer's own users are refused ("already a user of this portal");
+    otherwise the invitee gets a login of their own (username: the address, or the address
+    led by the customer's code when it is taken). At most LIMITS["invitation-customer"]
+    invitations per customer an hour."""
     from django.core.validators import validate_email
+
+    from customers.throttle import LIMITS, throttle_allow
 
     email = email.strip().lower()
     try:
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError({"email": exc.messages}) from exc
-    if User.objects.filter(email__iexact=email).exists() or User.objects.filter(username__iexact=email).exists():
+    if PortalUser.objects.filter(customer=customer, user__email__iexact=email).exists():
         raise ValidationError({"email": [_("Someone with this e-mail address already has a login.")]})
-    member = portal_user_create(customer=customer, username=username or email, email=email, password=None, role=role)
+    if not throttle_allow("invitation-customer", str(customer.pk)):
+        limit, _window = LIMITS["invitation-customer"]
+        raise ValidationError(
+            {"email": [_("At most %(limit)d invitations an hour; try again later.") % {"limit": limit}]}
+        )
+    if username is None:
+        username = _invitation_username(customer, email)
+    member = portal_user_create(customer=customer, username=username, email=email, password=None, role=role)
     link = link_for(member.user)
     subject = _("Your login to the %(customer)s customer portal") % {"customer": customer.name}
     body = _(
         "You have been invited to the customer portal of %(customer)s as %(role)s.\n\n"
         "Choose your password here (the link works once):\n%(link)s\n\nYour username: %(username)s\n"
     ) % {"customer": customer.name, "role": member.get_role_display(), "link": link, "username": member.user.username}
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    enqueue_on_commit("customers.tasks.mail_send", subject, body, [email])
     return member
+
+
+def password_reset_send(
+    *, email: str, domain: str, use_https: bool, language: str, email_template_name: str, subject_template_name: str
+) -> int:
+    """Django's password-reset e-mail to each active account with a usable password and
+    this ``email`` (run by a worker: customers.tasks.password_reset_mail); how many were sent."""
+    from django.contrib.auth.forms import PasswordResetForm
+    from django.utils import translation
+
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return 0
+    users = list(form.get_users(form.cleaned_data["email"]))
+    with translation.override(language):
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            email_template_name=email_template_name,
+            subject_template_name=subject_template_name,
+        )
+    return len(users)
 
 
 @transaction.atomic

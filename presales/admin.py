@@ -114,13 +114,13 @@ class ProposalVersionInline(ReadOnlyMixin, admin.TabularInline):
         "invoice_type",
         "monthly_total",
         "first_year_total",
-        "pdf",
+        "pdf_link",
     ]
     readonly_fields = fields
     extra = 0
 
     @admin.display(description="PDF")
-    def pdf(self, obj: ProposalVersion) -> str:
+    def pdf_link(self, obj: ProposalVersion) -> str:
         url = reverse("presales:proposal-pdf", args=[obj.proposal.number])
         return format_html('<a href="{}?version={}">{}</a>', url, obj.version, _("open"))
 

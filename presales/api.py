@@ -24,9 +24,11 @@ from rest_framework.views import APIView
 
 from customers.access import is_finance, is_presales
 from customers.api import ContractSerializer, CustomerSerializer
+from customers.fields import PrintableValidator, printable
 from customers.models import InvoiceType
 from presales import estimates, proposals
 from presales.documents import proposal_pdf_bytes
+from presales.models import NOTES_MAX, SCENARIO_MAX
 from presales.rules import EstimateInput, WorkloadInput
 from presales.selectors import estimate_answer, estimate_get, proposal_answer, proposal_get, proposal_version_get
 
@@ -76,7 +78,7 @@ class CandidateSerializer(serializers.Serializer):
 
 
 class WorkloadSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[PrintableValidator()])
     daily_requests = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
     average_qps = serializers.DecimalField(
         max_digits=14, decimal_places=4, min_value=Decimal(0), required=False, allow_null=True
@@ -97,8 +99,8 @@ class WorkloadSerializer(serializers.Serializer):
 
 
 class EstimateRequestSerializer(serializers.Serializer):
-    prospect = serializers.CharField(min_length=1, max_length=200)
-    scenario = serializers.CharField(required=False, allow_blank=True, default="")
+    prospect = serializers.CharField(min_length=1, max_length=200, validators=[PrintableValidator()])
+    scenario = serializers.CharField(required=False, allow_blank=True, default="", max_length=SCENARIO_MAX)
     workloads = serializers.ListField(child=WorkloadSerializer(), min_length=1, max_length=MAX_WORKLOADS)
     days_per_month = serializers.IntegerField(min_value=28, max_value=31, default=30)
     monthly_growth_percent = serializers.DecimalField(
@@ -118,7 +120,7 @@ class EstimateRequestSerializer(serializers.Serializer):
     def validate_workloads(self, value):
         seen = set()
         for i, workload in enumerate(value):
-            name = workload["name"].strip()
+            name = workload["name"] = printable(workload["name"])
             if name in seen:
                 raise ValidationError({i: {"name": [_("Two workloads are named %(name)s.") % {"name": name}]}})
             seen.add(name)
@@ -127,7 +129,7 @@ class EstimateRequestSerializer(serializers.Serializer):
     def to_input(self) -> EstimateInput:
         data = self.validated_data
         return EstimateInput(
-            prospect=data["prospect"],
+            prospect=printable(data["prospect"]),
             scenario=data["scenario"],
             workloads=[
                 WorkloadInput(
@@ -219,7 +221,7 @@ class ProposalRequestSerializer(serializers.Serializer):
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
     invoice_type = serializers.ChoiceField(choices=InvoiceType.choices, default=InvoiceType.SPECIAL)
     chosen = serializers.ListField(child=ChoiceSerializer(), min_length=1, max_length=MAX_WORKLOADS)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTES_MAX)
 
 
 ProposalAnswer = inline_serializer(

@@ -1,13 +1,16 @@
-"""The proposal PDF (报价方案), rendered by the project's one PDF helper on request.
+"""The proposal PDF (报价方案), rendered by the project's one PDF helper.
 
-A version never changes, so its PDF is rendered from the stored rows each time (~0.2 s,
-bench/presales.py) rather than stored.
+A version never changes, so its PDF is rendered once — on the first request, under a row
+lock so that two first requests render it once — stored in MEDIA_ROOT storage
+(``ProposalVersion.pdf``) and served from there afterwards.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import translation
 
 from billing.pricing.money import rmb_figures, rmb_upper
@@ -55,8 +58,27 @@ def proposal_context(version: ProposalVersion) -> dict:
     }
 
 
-def proposal_pdf_bytes(version: ProposalVersion) -> bytes:
+def proposal_pdf_render(version: ProposalVersion) -> bytes:
     from common.pdf import render_pdf  # WeasyPrint loads only where PDFs are made
 
     with translation.override("zh-hans"):
         return render_pdf("pdf/proposal.html", proposal_context(version))
+
+
+def _stored(version: ProposalVersion) -> bool:
+    return bool(version.pdf) and version.pdf.storage.exists(version.pdf.name)
+
+
+def proposal_pdf_bytes(version: ProposalVersion) -> bytes:
+    """The version's stored PDF; rendered and stored first when it has none (or its file is lost)."""
+    if not _stored(version):
+        with transaction.atomic():
+            version = ProposalVersion.objects.select_for_update().get(pk=version.pk)
+            if not _stored(version):
+                content = proposal_pdf_render(version)
+                name = f"{version.proposal.number}-v{version.version}.pdf"
+                version.pdf.save(name, ContentFile(content), save=False)
+                version.save(update_fields=["pdf"])
+                return content
+    with version.pdf.open("rb") as handle:
+        return handle.read()

@@ -13,13 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import InvoiceType
 from presales.api import MAX_WORKLOADS
+from presales.models import NOTES_MAX, SCENARIO_MAX
 
 _PATH = re.compile(r"^workloads\[(\d+)\]\.(\w+)")
 
 
 class IntakeForm(forms.Form):
     prospect = forms.CharField(label=_("Prospect"), max_length=200)
-    scenario = forms.CharField(label=_("Scenario"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    scenario = forms.CharField(
+        label=_("Scenario"), required=False, max_length=SCENARIO_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
     days_per_month = forms.IntegerField(label=_("Days per month"), initial=30)
     monthly_growth_percent = forms.DecimalField(label=_("Monthly growth %"), initial=Decimal(0))
     discount_percent = forms.DecimalField(label=_("Offered discount %"), initial=Decimal(0))
@@ -107,7 +110,9 @@ class ProposalForm(forms.Form):
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), initial=30)
     invoice_type = forms.ChoiceField(label=_("Invoice type"), choices=InvoiceType.choices)
     chosen = forms.MultipleChoiceField(label=_("Chosen options"), widget=forms.CheckboxSelectMultiple)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=NOTES_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, options=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,23 +17,32 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import PriceVersion
+from customers.fields import PrintedCharField
 from customers.models import Contract, Customer, InvoiceType
 
 COUNT_DIGITS = {"max_digits": 40, "decimal_places": 12}  # monthly requests/tokens, unrounded
 COST_DIGITS = {"max_digits": 60, "decimal_places": 34}
 MONEY_DIGITS = {"max_digits": 16, "decimal_places": 2}
+# Free text printed on the proposal PDF: bounded, so one proposal cannot make a render take minutes.
+SCENARIO_MAX = 2_000
+NOTES_MAX = 2_000
+TEMPLATE_TEXT_MAX = 10_000
+
+
+def bounded_text(label, limit: int, **kwargs) -> models.TextField:
+    return models.TextField(label, max_length=limit, validators=[MaxLengthValidator(limit)], **kwargs)
 
 
 class Estimate(models.Model):
     """A requirement priced at ``as_of``: the request as entered and its computed options."""
 
-    prospect = models.CharField(_("prospect"), max_length=200)
-    scenario = models.TextField(_("scenario"), blank=True)
+    prospect = PrintedCharField(_("prospect"), max_length=200)
+    scenario = bounded_text(_("scenario"), SCENARIO_MAX, blank=True)
     days_per_month = models.PositiveSmallIntegerField(
         _("days per month"), default=30, validators=[MinValueValidator(28), MaxValueValidator(31)]
     )
@@ -72,7 +81,7 @@ class Workload(models.Model):
         Estimate, verbose_name=_("estimate"), on_delete=models.CASCADE, related_name="workloads"
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    name = models.CharField(_("name"), max_length=200)
+    name = PrintedCharField(_("name"), max_length=200)
     daily_requests = models.BigIntegerField(_("daily requests"), null=True, blank=True)
     average_qps = models.DecimalField(_("average QPS"), max_digits=14, decimal_places=4, null=True, blank=True)
     input_tokens = models.BigIntegerField(_("input tokens per request"))
@@ -135,9 +144,9 @@ class ProposalTemplate(models.Model):
         default=True,
         help_text=_("Only one template is used; saving this one as used sets the others aside."),
     )
-    sla_text = models.TextField(_("SLA"))
-    support_text = models.TextField(_("support"))
-    terms_text = models.TextField(_("terms"))
+    sla_text = bounded_text(_("SLA"), TEMPLATE_TEXT_MAX)
+    support_text = bounded_text(_("support"), TEMPLATE_TEXT_MAX)
+    terms_text = bounded_text(_("terms"), TEMPLATE_TEXT_MAX)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -208,10 +217,12 @@ class ProposalVersion(models.Model):
         _("invoice type"), max_length=10, choices=InvoiceType.choices, default=InvoiceType.SPECIAL
     )
     options = models.ManyToManyField(EstimateOption, verbose_name=_("chosen options"), related_name="+")
-    notes = models.TextField(_("notes"), blank=True)
+    notes = bounded_text(_("notes"), NOTES_MAX, blank=True)
     sla_text = models.TextField(_("SLA"), blank=True)
     support_text = models.TextField(_("support"), blank=True)
     terms_text = models.TextField(_("terms"), blank=True)
+    # Rendered once, on first request (a version never changes), then served from storage.
+    pdf = models.FileField(_("PDF"), upload_to="proposals/%Y/", blank=True)
     monthly_amount = models.DecimalField(_("monthly amount"), **MONEY_DIGITS)
     monthly_vat = models.DecimalField(_("monthly VAT"), **MONEY_DIGITS)
     monthly_total = models.DecimalField(_("monthly total"), **MONEY_DIGITS)

@@ -28,7 +28,7 @@ from customers import services as customer_services
 from customers.models import Contract, Customer
 from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
-from presales.models import Estimate, Proposal, ProposalCounter, ProposalTemplate, ProposalVersion
+from presales.models import NOTES_MAX, Estimate, Proposal, ProposalCounter, ProposalTemplate, ProposalVersion
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,15 @@ def proposal_version_create(
     by=None,
 ) -> ProposalVersion:
     """The estimate's proposal (numbered on its first version) gets its next version."""
+    if len(notes) > NOTES_MAX:
+        raise ValidationError(
+            {
+                "notes": [
+                    _("Notes are at most %(limit)s characters (%(length)s given).")
+                    % {"limit": NOTES_MAX, "length": len(notes)}
+                ]
+            }
+        )
     estimate = Estimate.objects.select_for_update().get(pk=estimate.pk)
     options = _chosen_options(estimate, chosen)
     today = business_day(timezone.now())

@@ -5,7 +5,9 @@
 2. ``manage.py migrate``, then ``manage.py seed_demo`` when that command exists (it is
    idempotent, so it runs at every start and picks up demo data for new features).
 3. Starts three children, each line of their output prefixed with its name:
-   ``web`` (runserver on 127.0.0.1:$PORT, default 8000), Celery ``worker`` and ``beat``.
+   ``web`` (gunicorn on 127.0.0.1:$PORT, default 8000: one gthread worker with WEB_THREADS
+   threads, so a slow client holds one thread, not the server; static files from WhiteNoise),
+   Celery ``worker`` and ``beat``.
 4. Prints the URLs and the demo logins, then waits. Ctrl-C or SIGTERM stops the children
    (SIGTERM, then SIGKILL after 10 s) and the embedded server, and exits 0. When a child
    dies on its own the others are stopped too and the exit status is 1.
@@ -30,6 +32,19 @@ PYTHON = sys.executable
 MANAGE = [PYTHON, str(BASE_DIR / "manage.py")]
 STOP_TIMEOUT = 10.0
 QUEUES = "default,ingest,close,pdf,notify"
+WEB_THREADS = 8
+
+
+def web_argv(host: str, port: int) -> list[str]:
+    """The web server of make run: gunicorn's threaded worker, as in production."""
+    return [PYTHON, "-m", "gunicorn", "procurement.wsgi", "-b", f"{host}:{port}", "-w", "1"] + [
+        "-k",
+        "gthread",
+        "--threads",
+        str(WEB_THREADS),
+        "--access-logfile",
+        "-",
+    ]
 
 
 class Shutdown(Exception):
@@ -305,7 +320,7 @@ def main() -> int:
         else:
             say("seed_demo does not exist yet; no demo data loaded")
 
-        web = Child("web", [*MANAGE, "runserver", f"{host}:{port}", "--noreload", "--insecure"], env)
+        web = Child("web", web_argv(host, port), env)
         children.append(web)
         children.append(
             Child(

@@ -32,6 +32,11 @@ SCHEDULE: tuple[Periodic, ...] = (
         crontab={"minute": "30", "hour": "7", "day_of_month": "*"},
     ),
     Periodic("Poll pending invoices at the issuing platform", "invoices.tasks.invoices_poll_pending", every_minutes=2),
+    Periodic(
+        "Delete expired sessions",
+        "procurement.tasks.sessions_clear",
+        crontab={"minute": "15", "hour": "4", "day_of_month": "*"},
+    ),
 )
 
 

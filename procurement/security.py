@@ -9,7 +9,10 @@ its start-up script is a URL, not inline). Inline *styles* stay allowed — the 
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 DEFAULT_POLICY = {
     "default-src": "'self'",
@@ -60,3 +63,68 @@ class ProxySchemeMiddleware:
     def __call__(self, request):
         request.META.setdefault(self.HEADER, "https")
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every answer the app makes (the one place
+    for it): portal pages, exports, API answers, document downloads and the proposal PDF
+    are a signed-in account's, and no shared cache or browser history may keep them. An
+    answer that sets its own Cache-Control (``never_cache``) keeps it. Static files are
+    answered by WhiteNoise before this and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response.headers:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class StaffSessionMiddleware:
+    """A shorter idle session for staff: a signed-in staff member's session ends after
+    STAFF_SESSION_IDLE_SECONDS without a request (each request starts the time again);
+    everybody else's after SESSION_COOKIE_AGE. Sessions of API tokens are not touched."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.idle = int(getattr(settings, "STAFF_SESSION_IDLE_SECONDS", 3600))
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if (
+            session is not None
+            and user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and session.get("_auth_user_id") == str(user.pk)
+        ):
+            session.set_expiry(self.idle)
+        return response
+
+
+def client_address(request) -> str | None:
+    """The client's address behind TRUSTED_PROXY_COUNT proxies (django-axes's
+    AXES_CLIENT_IP_CALLABLE, so a lock-out is per username and the *client's* address).
+
+    Each trusted proxy appends the address it was connected from to ``X-Forwarded-For``,
+    so with N proxies the client is the N-th entry from the right; what a client wrote into
+    the header itself stays to the left of it and is never read. A request with fewer entries
+    did not come through the proxies (a check from inside the network): its connecting
+    address counts. With 0 (the default outside production) the header is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if count <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if len(hops) < count:
+        return remote
+    candidate = hops[-count]
+    try:
+        return str(ipaddress.ip_address(candidate.strip("[]")))
+    except ValueError:
+        return remote

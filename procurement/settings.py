@@ -127,6 +127,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "procurement.security.ProxySchemeMiddleware",
+    "procurement.request_guard.PageMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -135,6 +136,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or CSRF's process_view reads a body; after auth: uploads are for staff.
+    "procurement.request_guard.BodyLimitMiddleware",
+    "procurement.security.StaffSessionMiddleware",
+    "procurement.security.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "procurement.security.ContentSecurityPolicyMiddleware",
@@ -206,6 +211,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The client's address is read from X-Forwarded-For behind TRUSTED_PROXY_COUNT proxies (the
+# N-th entry from the right; procurement.security.client_address): 1 in production — the TLS
+# proxy of the deployment section — and 0 (the connecting address) elsewhere. Set it to the
+# number of proxies that append to the header (0 when the app server is reached directly,
+# or clients could write their own address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0))
+AXES_CLIENT_IP_CALLABLE = "procurement.security.client_address"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -215,6 +227,11 @@ AXES_VERBOSE = False
 # Where a signed-out visitor of a session page (portal pages, the /documents/ PDF links) is
 # sent: the portal's login, which also signs staff in and returns them to what they asked for.
 LOGIN_URL = "portal:login"
+# Sessions: a day for everybody (Django's default is two weeks); staff are signed out after
+# an hour without a request (procurement.security.StaffSessionMiddleware). Expired sessions
+# are deleted by `clearsessions` on the beat schedule (procurement/schedule.py).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 24 * 3600))
+STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", 3600))
 LOGIN_REDIRECT_URL = "/"
 
 # --- Internationalisation and time ----------------------------------------------------
@@ -352,6 +369,9 @@ CELERY_TASK_ROUTES = {
     "invoices.tasks.invoice_render_and_send": {"queue": "pdf"},
     "invoices.tasks.invoices_poll_pending": {"queue": "default"},
     "invoices.tasks.invoice_platform_submit": {"queue": "default"},
+    "procurement.tasks.sessions_clear": {"queue": "default"},
+    "customers.tasks.mail_send": {"queue": "notify"},
+    "customers.tasks.password_reset_mail": {"queue": "notify"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Tests run tasks in-process unless an integration test starts a real worker.
@@ -375,8 +395,15 @@ REST_FRAMEWORK = {
     # ?format= is ours (usage-summary CSV), not DRF's content negotiation.
     "URL_FORMAT_OVERRIDE": None,
 }
-# The gateway posts up to 10 MB per batch; the ingestion view enforces the limit (413).
+# Request bodies (procurement.request_guard.BodyLimitMiddleware checks Content-Length before
+# anything reads a body; over the limit → 413): the gateway's usage batch up to 10 MB (and
+# 10,000 records, the ingestion view), uploads by signed-in staff up to 20 MB, anything else
+# up to 1 MB. Django's own limits behind it: a usage batch is read as one body; an accepted
+# upload stays in memory, so nothing a client sends is written to a temporary file.
+REQUEST_BODY_MAX_BYTES = 1024 * 1024
+UPLOAD_BODY_MAX_BYTES = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_BODY_MAX_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Procurement Center API",
     "DESCRIPTION": (

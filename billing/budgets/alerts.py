@@ -114,11 +114,14 @@ def _send(channel: str, subject: str, body: str) -> None:
 
 
 def customer_set(customer_id: int, channel: str) -> bool:
-    """Whether ``channel`` is a URL the customer set, checked before each send
+    """Whether ``channel`` is one the customer set, checked before each send
     (budgets.channels.check_before_send); one our staff set on a budget may be any URL,
-    their own systems included. E-mail goes through our own mail server."""
+    their own systems included. An e-mail address is the customer's when it is on a budget
+    the customer set (the customer's billing addresses and our finance's are ours)."""
     if "://" not in channel:
-        return False
+        return Budget.objects.filter(
+            customer_id=customer_id, channels_by_staff=False, channels__contains=[channel]
+        ).exists()
     return not Budget.objects.filter(
         customer_id=customer_id, channels_by_staff=True, channels__contains=[channel]
     ).exists()

@@ -5,7 +5,8 @@ included. A channel a customer sets (the portal, the API as a portal user) is he
 public services in CUSTOMER_CHANNEL_PLUGINS, at entry and again before each send, when the
 hosts the service would call are resolved and refused unless every address is public: no
 customer can make our workers call an address of their choosing, not even through a DNS
-name that later points inside.
+name that later points inside. A customer's e-mail address is held to the same host rule:
+no address literal (``x@[127.0.0.1]``), no internal or unqualified domain (``root@localhost``).
 """
 
 from __future__ import annotations
@@ -47,16 +48,44 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return address
 
 
+# Names that never lead to the public internet: the special-use and reserved top-level
+# domains (RFC 2606, 6761, 6762, 8375; ICANN's .internal) and the private ones in common use.
+INTERNAL_SUFFIXES = (
+    ".localhost",
+    ".local",
+    ".internal",
+    ".intranet",
+    ".lan",
+    ".home",
+    ".home.arpa",
+    ".corp",
+    ".private",
+    ".localdomain",
+    ".test",
+    ".example",
+    ".invalid",
+    ".arpa",
+)
+
+
 def _internal_host(host: str) -> bool:
-    """Loopback, private, link-local (cloud metadata), reserved or unqualified names."""
+    """Loopback, private, link-local (cloud metadata), reserved or unqualified names —
+    the one rule for a customer's webhook hosts and e-mail domains."""
     host = host.strip("[]").rstrip(".").lower()
     if not host:
         return False
     try:
         address = _address(host)
     except ValueError:
-        return host == "localhost" or "." not in host or host.endswith((".localhost", ".internal", ".local"))
+        return host == "localhost" or "." not in host or host.endswith(INTERNAL_SUFFIXES)
     return not address.is_global
+
+
+def _internal_email(address: str) -> bool:
+    """An e-mail address whose domain is an address literal (``x@[127.0.0.1]``) or an
+    internal host by the webhook rule (``root@localhost``, ``a@mail``, ``a@corp.internal``)."""
+    domain = address.rpartition("@")[2].strip()
+    return domain.startswith("[") or _internal_host(domain)
 
 
 def _customer_service(channel: str):
@@ -114,14 +143,25 @@ def check_channel(channel: str, *, staff: bool = False) -> str:
         raise ValidationError(
             {"channels": [_("Not an e-mail address or a notification URL: %(c)s") % {"c": channel}]}
         ) from exc
+    if not staff and _internal_email(channel):
+        raise ValidationError(
+            {
+                "channels": [
+                    _("%(c)s is an address on an internal or private domain; it cannot be used.") % {"c": channel}
+                ]
+            }
+        )
     return channel
 
 
 def check_before_send(channel: str) -> None:
     """Raise ChannelRefused unless a customer-set ``channel`` may be sent to now: the entry
     rule again (a channel kept before it existed), then every address each host the service
-    would call resolves to must be public. E-mail goes through our own mail server."""
+    would call resolves to must be public. E-mail goes through our own mail server, to a
+    public domain only."""
     if "://" not in channel:
+        if _internal_email(channel.removeprefix("mailto:")):
+            raise ChannelRefused(f"{channel} is an address on an internal domain")
         return
     try:
         with translation.override("en"):  # the reason is for our log

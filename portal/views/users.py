@@ -19,6 +19,7 @@ from customers import services
 from customers.access import MANAGE_ROLES
 from customers.models import PortalUser
 from portal.access import portal_view
+from portal.views.auth import active_user_only
 
 
 def invitation_link(request, user) -> str:
@@ -118,10 +119,14 @@ def user_active(request, pk: int):
 
 class InvitationView(auth_views.PasswordResetConfirmView):
     """The link of the invitation e-mail: Django's set-password page (its token, its form)
-    in the portal's frame; the new user is signed in and lands on the overview."""
+    in the portal's frame; the new user is signed in and lands on the overview. The link of
+    an invitee who has been deactivated is dead."""
 
     template_name = "portal/invitation.html"
     post_reset_login = True
     # django-axes adds its own backend; the new user signs in as with a password.
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("portal:home")
+
+    def get_user(self, uidb64):
+        return active_user_only(super().get_user(uidb64))

@@ -135,7 +135,7 @@ def test_a_bad_budget_is_shown_again_with_the_error_beside_the_field(
         ("https://[::1]/hook", "internal"),
         ("slack://localhost/x", "not allowed"),  # not a Slack token triple: apprise has no Slack URL
         ("https://hooks.example.com/services/T1/B1/C1", "not allowed"),
-        ("https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=x", "not allowed"),
+        ("https://qyapi.weixin.qq.com.evil.com/cgi-bin/webhook/send?key=x", "not allowed"),
         ("mailto://user:pw@smtp.acme.example.cn", "not allowed"),  # a mail server of their choosing
         ("json://hooks.slack.com/x", "not allowed"),
     ],

@@ -16,6 +16,12 @@ ESTIMATES_URL = "/api/v1/presales/estimates/"
 AS_OF = "2026-11-05T10:00:00+08:00"
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Proposal PDFs are stored once rendered: into a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def price_book(db):
     return {

@@ -72,6 +72,7 @@ def test_every_scheduled_task_exists_and_has_a_command_twin():
         "billing.tasks.budgets_evaluate_all": "evaluate_budgets",
         "billing.tasks.alerts_retry_pending": "deliver_alerts",
         "billing.tasks.anomalies_scan": "scan_anomalies",
+        "procurement.tasks.sessions_clear": "clearsessions",
     }
     commands = get_commands()
     tasks = our_tasks()
