@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.periods import parse_period, previous_period
+from billing.periods import period_from, previous_period
 from customers.access import IsFinance
 from workspace.forms import MAX_UPLOAD_BYTES
 from workspace.models import Provider, ProviderCostImport
@@ -103,9 +104,9 @@ class ReconciliationView(APIView):
     def get(self, request: Request) -> Response:
         value = request.query_params.get("period")
         try:
-            period = parse_period(value) if value else previous_period()
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
+            period = period_from(value) if value else previous_period()
+        except DjangoValidationError as exc:
+            raise ValidationError({"period": exc.messages}) from exc
         return Response(reconciliation_data(reconciliation(period=period)))
 
 

@@ -90,7 +90,7 @@ def reconciliation(request):
                 query = urlencode({"period": format_period(period), "import": record.pk})
                 return redirect(f"{reverse('workspace:reconciliation')}?{query}")
     rec = selectors.reconciliation(period=period)
-    if request.GET.get("format") in ("csv", "xlsx"):
+    if request.GET.get("format") in ("csv", "xlsx") and not period_form.errors:
         name = request.GET.get("table", "models")
         if name in tables.TABLES:
             return tables.export(rec, name, request.GET["format"])
@@ -111,4 +111,5 @@ def reconciliation(request):
         "recent_imports": ProviderCostImport.objects.select_related("uploaded_by")[:5],
         "export_query": urlencode({"period": rec.period_label}),
     }
-    return render(request, "workspace/reconciliation.html", context, status=400 if form.errors else 200)
+    bad = form.errors or period_form.errors
+    return render(request, "workspace/reconciliation.html", context, status=400 if bad else 200)
