@@ -21,8 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.periods import period_from, previous_period
+from common.uploads import MAX_UPLOAD_BYTES
 from customers.access import IsFinance
-from workspace.forms import MAX_UPLOAD_BYTES
+from workspace.forms import UPLOAD_TOO_LARGE
 from workspace.models import Provider, ProviderCostImport
 from workspace.parsers import UnreadableFile
 from workspace.selectors import CustomerRow, ModelRow, Reconciliation, Tokens, reconciliation
@@ -119,6 +120,7 @@ def import_data(record: ProviderCostImport) -> dict:
         "uploaded_at": record.uploaded_at.isoformat(),
         "row_count": record.row_count,
         "errors": record.errors,
+        "more_errors": record.more_errors,
     }
 
 
@@ -142,12 +144,12 @@ class ProviderCostImportCreate(APIView):
         if upload is None:
             errors["file"] = [_("Attach the export file.")]
         elif upload.size > MAX_UPLOAD_BYTES:
-            errors["file"] = [_("The file is larger than 10 MB; export fewer days at a time.")]
+            errors["file"] = [str(UPLOAD_TOO_LARGE)]
         if errors:
             raise ValidationError(errors)
         try:
             record = provider_costs_import(
-                provider=provider, file_name=upload.name, content=upload.read(), actor=request.user
+                provider=provider, file_name=upload.name or "", content=upload, actor=request.user
             )
         except UnreadableFile as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
