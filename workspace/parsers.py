@@ -89,14 +89,24 @@ class Parsed:
         else:
             self.more_errors += 1
         if len(self.errors) + self.more_errors > MAX_BAD_ROWS:
-            first = self.errors[0]
-            where = _("line %(n)s") % {"n": first.line} if first.line else first.location
             raise UnreadableFile(
                 _(
-                    "More than %(n)d rows could not be read (the first: %(where)s, %(field)s: %(message)s); "
-                    "nothing was imported. Is this the export the form asks for?"
+                    "More than %(n)d rows could not be read (the first: %(first)s); nothing was imported. "
+                    "Is this the export the form asks for?"
                 )
-                % {"n": MAX_BAD_ROWS, "where": where, "field": first.field, "message": first.message}
+                % {"n": MAX_BAD_ROWS, "first": self.first_error()}
+            )
+
+    def first_error(self) -> str:
+        """``line 2, model: At most 100 characters.`` (or the JSON path for a JSON file)."""
+        first = self.errors[0]
+        where = _("line %(n)s") % {"n": first.line} if first.line else first.location
+        return f"{where}, {first.field}: {first.message}"
+
+    def refuse_if_nothing_read(self) -> None:
+        if self.errors and not self.rows:
+            raise UnreadableFile(
+                _("No row could be read (%(first)s); nothing was imported.") % {"first": self.first_error()}
             )
 
 
@@ -347,5 +357,8 @@ def parse_export(*, provider: str, file_name: str, content: bytes | IO[bytes]) -
     start = stream.read(4096).lstrip()
     stream.seek(0)
     if start[:1] in ("{", "["):
-        return parse_json(provider, stream.read())
-    return parse_csv(provider, stream)
+        parsed = parse_json(provider, stream.read())
+    else:
+        parsed = parse_csv(provider, stream)
+    parsed.refuse_if_nothing_read()
+    return parsed

@@ -247,3 +247,25 @@ def test_every_page_taking_a_period_refuses_a_bad_one_with_a_400(client, alice, 
         response = client.get("/staff/reconciliation/", query)
         assert response.status_code == 400, (query, response.status_code)
         assert b'id="error-period"' in response.content
+
+
+def test_an_unexpected_error_under_api_still_answers_the_json_shape_in_production(settings, finance_user, monkeypatch):
+    """Issue 21: with DEBUG off (production), an API's 500 was Django's HTML page."""
+    from django.test import Client
+
+    def boom(**_kwargs):
+        raise RuntimeError("something nobody expected")
+
+    settings.DEBUG = False
+    monkeypatch.setattr("workspace.api.reconciliation", boom)
+    monkeypatch.setattr("workspace.views.selectors.reconciliation", boom)
+    client = Client(raise_request_exception=False)
+    client.force_login(finance_user)
+
+    api = client.get("/api/v1/reconciliation/", {"period": "2026-11"})
+    page = client.get("/staff/reconciliation/", {"period": "2026-11"})
+
+    assert api["Content-Type"] == "application/json"
+    assert assert_shape(api, 500)["errors"] == {}
+    assert "something nobody expected" not in api.content.decode()
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
