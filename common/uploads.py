@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_NUMBER_CHARS = 40
@@ -119,7 +120,7 @@ def text_field(value: Any, *, max_length: int) -> str:
 
 # --- Encodings --------------------------------------------------------------------------
 
-ENCODING_HELP = _(
+ENCODING_HELP = gettext_lazy(
     "The file is neither UTF-8 nor GB18030/GBK text. In Excel choose “Save as” → “CSV UTF-8 "
     "(comma delimited) (*.csv)”, or export the file again from the provider's console."
 )
