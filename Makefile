@@ -3,7 +3,8 @@
 #   make run       set-up, then embedded PostgreSQL (unless DATABASE_URL), migrate, demo data, web + worker + beat
 #   make test      set-up, lint, then the whole test suite (DATABASE_URL when set, embedded PostgreSQL otherwise)
 #   make bench     set-up, then the benchmarks (bench/results/*.json)
-#   make fuzz      set-up, then the schemathesis run over /api/schema/ at FUZZ_EXAMPLES (500) examples per operation
+#   make fuzz      set-up, then the schemathesis run over /api/schema/ and the upload fuzz (generated files to
+#                  the reconciliation upload, API and page) at FUZZ_EXAMPLES (500) examples each
 #   make lint | format | messages | clean
 
 SHELL := /bin/bash
@@ -82,7 +83,8 @@ bench: install
 		echo "No benchmarks exist yet (bench/__main__.py is missing)."; \
 	fi
 
-# The fuzz test of `make test` (tests/fuzz, 20 examples per operation and token) at a much
+# The fuzz tests of `make test` (tests/fuzz: the API schema, 20 examples per operation and token;
+# the uploads with generated files, 20 examples) at a much
 # larger count; e.g. make fuzz FUZZ_EXAMPLES=2000
 FUZZ_EXAMPLES ?= 500
 fuzz: install

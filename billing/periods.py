@@ -16,7 +16,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+# The periods anyone may name (a query, a form, a command): the year bounded, so that no
+# date arithmetic overflows (``9999-12`` has no next period) and no absurd range is summed.
+FIRST_PERIOD = date(2000, 1, 1)
+LAST_PERIOD = date(2100, 12, 1)
+
+
+class PeriodOutOfRange(ValueError):
+    """A well-formed period outside FIRST_PERIOD…LAST_PERIOD."""
 
 
 @cache
@@ -52,7 +60,10 @@ def parse_period(value: str) -> date:
     match = _PERIOD_RE.match(value or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"{value!r} is not a period; write it as YYYY-MM.")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    period = date(int(match.group(1)), int(match.group(2)), 1)
+    if not FIRST_PERIOD <= period <= LAST_PERIOD:
+        raise PeriodOutOfRange(f"{value!r} is outside {format_period(FIRST_PERIOD)}…{format_period(LAST_PERIOD)}.")
+    return period
 
 
 def format_period(period: date) -> str:
@@ -70,12 +81,15 @@ def previous_period(now: datetime | None = None) -> date:
 
 
 PERIOD_ERROR = _("Write the period as YYYY-MM.")
+PERIOD_RANGE_ERROR = _("The period must be between 2000-01 and 2100-12.")
 
 
 def period_from(value: str) -> date:
     """``YYYY-MM`` → the period's first day, or the one error every period field shows."""
     try:
         return parse_period(value)
+    except PeriodOutOfRange as exc:
+        raise ValidationError(PERIOD_RANGE_ERROR, code="out_of_range") from exc
     except ValueError as exc:
         raise ValidationError(PERIOD_ERROR, code="invalid") from exc
 

@@ -107,13 +107,23 @@ def budgets_evaluate_all() -> int:
 
 @shared_task(name="billing.tasks.alert_deliver", bind=True, max_retries=ALERT_DELIVERY_MAX_RETRIES, **_limits(60))
 def alert_deliver(self, delivery_id: int) -> bool:
-    """Send one alert to one channel; retried with exponential backoff (30 s, 1, 2, 4 … min)."""
+    """Send one alert to one channel; retried with exponential backoff (30 s, 1, 2, 4 … min).
+    Alerts are sent by the customers' delivery runs (alert_deliveries_send); this task stays
+    for messages queued before them and for sending one delivery by hand."""
     from billing.budgets.alerts import alert_deliver as deliver
 
     try:
         return deliver(delivery_id=delivery_id)
     except Exception as exc:  # noqa: BLE001 - the failure is recorded on the delivery row
         raise self.retry(exc=exc, countdown=30 * (2**self.request.retries)) from exc
+
+
+@shared_task(name="billing.tasks.alert_deliveries_send", **_limits(300))
+def alert_deliveries_send(customer_id: int) -> int:
+    """One fair delivery run of a customer's alerts: a bounded number, then back in the queue."""
+    from billing.budgets.alerts import alert_deliveries_send as send
+
+    return send(customer_id=customer_id)
 
 
 @shared_task(name="billing.tasks.alerts_retry_pending", **_limits(300))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("revenue/", receivables.Revenue.as_view(), name="revenue"),
     path("customers/<str:code>/deposits/", bills.CustomerDeposits.as_view(), name="customer-deposits"),
     path("customers/<str:code>/budgets/", budgets.BudgetListCreate.as_view(), name="budget-list"),
+    path("customers/<str:code>/budgets/<int:pk>/test/", budgets.BudgetTestSend.as_view(), name="budget-test"),
     path("customers/<str:code>/insights/", insights.CostInsights.as_view(), name="cost-insights"),
     path("alerts/", budgets.AlertList.as_view(), name="alert-list"),
     path("api-keys/<str:key_id>/allowance/", budgets.KeyAllowanceView.as_view(), name="api-key-allowance"),

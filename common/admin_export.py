@@ -4,21 +4,18 @@ money and dates as typed cells Excel can sum and sort)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.admin.utils import label_for_field, lookup_field
 from django.db import models
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from common.xlsx import xlsx_response
+from common.exports import csv_response, xlsx_response
 
 
 def _columns(modeladmin, request) -> list[str]:
@@ -30,26 +27,28 @@ def _filename(queryset, extension: str) -> str:
     return f"{queryset.model._meta.model_name}-{stamp}.{extension}"
 
 
-@admin.action(description=_("Export selected rows as CSV"))
-def export_as_csv(modeladmin, request, queryset):
+def _table(modeladmin, request, queryset) -> tuple[list[str], list[list]]:
+    """The list's columns for the selected rows, typed (common.exports writes them)."""
     columns = _columns(modeladmin, request)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([str(label_for_field(name, queryset.model, modeladmin)) for name in columns])
+    header = [str(label_for_field(name, queryset.model, modeladmin)) for name in columns]
+    rows = []
     for obj in queryset:
         row = []
         for name in columns:
-            _field, _attr, value = lookup_field(name, obj, modeladmin)
-            row.append("" if value is None else str(value))
-        writer.writerow(row)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(queryset, "csv")}"'
-    return response
+            field, _attr, value = lookup_field(name, obj, modeladmin)
+            row.append(_typed(field, value))
+        rows.append(row)
+    return header, rows
+
+
+@admin.action(description=_("Export selected rows as CSV"))
+def export_as_csv(modeladmin, request, queryset):
+    header, rows = _table(modeladmin, request, queryset)
+    return csv_response(header=header, rows=rows, filename=_filename(queryset, "csv"))
 
 
 def _typed(field, value):
-    """A list cell as the value XLSX should store: numbers, money and dates keep their type."""
+    """A list cell as the value an export should store: numbers, money and dates keep their type."""
     if value is None:
         return None
     if isinstance(field, models.Field) and field.flatchoices:
@@ -61,15 +60,7 @@ def _typed(field, value):
 
 @admin.action(description=_("Export selected rows as XLSX"))
 def export_as_xlsx(modeladmin, request, queryset):
-    columns = _columns(modeladmin, request)
-    header = [str(label_for_field(name, queryset.model, modeladmin)) for name in columns]
-    rows = []
-    for obj in queryset:
-        row = []
-        for name in columns:
-            field, _attr, value = lookup_field(name, obj, modeladmin)
-            row.append(_typed(field, value))
-        rows.append(row)
+    header, rows = _table(modeladmin, request, queryset)
     return xlsx_response(
         title=str(queryset.model._meta.verbose_name_plural),
         header=header,

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from djmoney.money import Money
 
 from billing.admin.bills import BillAdmin
 from billing.models import Bill
@@ -21,7 +16,7 @@ from common.admin_display import details_html, money_column, money_text, number_
 from common.admin_forms import action_with_form
 from common.admin_links import document_links
 from common.api import Conflict
-from common.xlsx import xlsx_response
+from common.exports import csv_response, xlsx_response
 from customers.models import InvoiceTitle, InvoiceType
 from invoices.models import (
     Invoice,
@@ -67,7 +62,7 @@ REGISTER_RED_REASONS = {1: "销货退回", 2: "开票有误", 3: "服务中止",
 
 def register_rows(queryset) -> list[list]:
     """The register's rows as typed values (dates, Money, Decimal): the XLSX keeps them as
-    numbers and dates; the CSV writes them with :func:`register_csv_text`."""
+    numbers and dates (common.exports writes both files)."""
     rows = []
     for inv in queryset.select_related("bill", "original").order_by("issued_on", "number"):
         rows.append(
@@ -90,18 +85,6 @@ def register_rows(queryset) -> list[list]:
             ]
         )
     return rows
-
-
-def register_csv_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Money):
-        return f"{value.amount:.2f}"
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 class RedLetterActionForm(forms.Form):
@@ -399,14 +382,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Export the invoice register (发票登记簿) as CSV"))
     def export_register_csv(self, request, queryset):
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-        writer = csv.writer(buffer)
-        writer.writerow(REGISTER_COLUMNS)
-        writer.writerows([register_csv_text(v) for v in row] for row in register_rows(queryset))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="invoice-register.csv"'
-        return response
+        return csv_response(header=REGISTER_COLUMNS, rows=register_rows(queryset), filename="invoice-register.csv")
 
     @admin.action(description=_("Export the invoice register (发票登记簿) as XLSX"))
     def export_register_xlsx(self, request, queryset):

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from billing.api.bills import money
 from billing.bills.selectors import bill_for
 from common.api import filtered
+from common.uploads import MAX_UPLOAD_BYTES
 from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, is_finance, portal_membership
 from customers.models import InvoiceType
 from invoices import services
@@ -229,6 +230,13 @@ class RecordSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=20)
     issued_on = serializers.DateField()
     platform_file = serializers.FileField(required=False)
+
+    def validate_platform_file(self, upload):
+        if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(
+                _("The file is larger than %(n)d MB.") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload
 
 
 class InvoiceRecordManual(APIView):

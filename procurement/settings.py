@@ -364,6 +364,7 @@ CELERY_TASK_ROUTES = {
     "billing.tasks.budgets_evaluate": {"queue": "notify"},
     "billing.tasks.budgets_evaluate_all": {"queue": "notify"},
     "billing.tasks.alert_deliver": {"queue": "notify"},
+    "billing.tasks.alert_deliveries_send": {"queue": "notify"},
     "billing.tasks.alerts_retry_pending": {"queue": "notify"},
     "billing.tasks.anomalies_scan": {"queue": "notify"},
     "invoices.tasks.invoice_render_and_send": {"queue": "pdf"},

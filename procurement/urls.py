@@ -16,6 +16,7 @@ document_urls = (
 )
 
 handler404 = views.not_found
+handler500 = views.server_failed
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

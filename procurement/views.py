@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -29,3 +29,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
     return page_not_found(request, exception)
+
+
+def server_failed(request: HttpRequest) -> HttpResponse:
+    """An unexpected error outside an API view's own handling (``handler500``, used when
+    DEBUG is off, as in production): under /api/ still the JSON error shape, never HTML."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": _("Internal error; nothing was saved. It has been logged."), "errors": {}}, status=500
+        )
+    return server_error(request)

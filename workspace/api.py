@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,9 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.periods import parse_period, previous_period
+from billing.periods import period_from, previous_period
+from common.uploads import MAX_UPLOAD_BYTES
 from customers.access import IsFinance
-from workspace.forms import MAX_UPLOAD_BYTES
+from workspace.forms import UPLOAD_TOO_LARGE
 from workspace.models import Provider, ProviderCostImport
 from workspace.parsers import UnreadableFile
 from workspace.selectors import CustomerRow, ModelRow, Reconciliation, Tokens, reconciliation
@@ -103,9 +105,9 @@ class ReconciliationView(APIView):
     def get(self, request: Request) -> Response:
         value = request.query_params.get("period")
         try:
-            period = parse_period(value) if value else previous_period()
-        except ValueError as exc:
-            raise ValidationError({"period": [_("Write the period as YYYY-MM.")]}) from exc
+            period = period_from(value) if value else previous_period()
+        except DjangoValidationError as exc:
+            raise ValidationError({"period": exc.messages}) from exc
         return Response(reconciliation_data(reconciliation(period=period)))
 
 
@@ -118,6 +120,7 @@ def import_data(record: ProviderCostImport) -> dict:
         "uploaded_at": record.uploaded_at.isoformat(),
         "row_count": record.row_count,
         "errors": record.errors,
+        "more_errors": record.more_errors,
     }
 
 
@@ -141,12 +144,12 @@ class ProviderCostImportCreate(APIView):
         if upload is None:
             errors["file"] = [_("Attach the export file.")]
         elif upload.size > MAX_UPLOAD_BYTES:
-            errors["file"] = [_("The file is larger than 10 MB; export fewer days at a time.")]
+            errors["file"] = [str(UPLOAD_TOO_LARGE)]
         if errors:
             raise ValidationError(errors)
         try:
             record = provider_costs_import(
-                provider=provider, file_name=upload.name, content=upload.read(), actor=request.user
+                provider=provider, file_name=upload.name or "", content=upload, actor=request.user
             )
         except UnreadableFile as exc:
             raise ValidationError({"file": [str(exc)]}) from exc

@@ -6,9 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.periods import PeriodFormField
+from common.uploads import MAX_UPLOAD_BYTES
 from workspace.models import Provider
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_TOO_LARGE = _("The file is larger than 20 MB; export fewer days at a time.")
 
 
 class PeriodForm(forms.Form):
@@ -27,5 +28,5 @@ class ProviderCostUploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB; export fewer days at a time."))
+            raise forms.ValidationError(UPLOAD_TOO_LARGE)
         return upload

@@ -39,7 +39,8 @@ class ProviderCostImport(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     row_count = models.PositiveIntegerField(_("rows imported"), default=0)
-    errors = models.JSONField(_("rows not imported"), default=list, blank=True)
+    errors = models.JSONField(_("rows not imported"), default=list, blank=True)  # the first 100
+    more_errors = models.PositiveIntegerField(_("more rows not imported"), default=0)
 
     class Meta:
         verbose_name = _("provider cost import")

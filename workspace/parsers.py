@@ -13,28 +13,40 @@
   *string in cents* ("123.45" USD is $1.2345) — ``currency`` and ``model``; a CSV with
   those column names (``starting_at, model, amount, currency, …``) is read the same way.
 
-A parser never stops at a bad row: it returns the rows it could read and, for each one it
-could not, where it is (CSV line number, or the JSON path) and which field is wrong.
-Amounts are read as Decimal (JSON numbers included), never as floats.
+A parser does not stop at a bad row: it returns the rows it could read and, for the first
+MAX_LISTED_ERRORS it could not, where each is (CSV line number, or the JSON path) and which
+field is wrong, with the count of the rest; past MAX_BAD_ROWS bad rows the whole file is
+refused (it is not the export it claims to be). Amounts are read as Decimal (JSON numbers
+included), never as floats. Every number, text and encoding is read by common.uploads
+(bounded digits and exponents, integers for counts, UTF-8 or GB18030); a CSV is streamed
+row by row, never held whole.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import IO
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+
+from billing.periods import FIRST_PERIOD, LAST_PERIOD
+from common.uploads import UploadError, open_text, parse_decimal, parse_int, read_json, text_field
 
 OPENAI_COSTS = "openai_costs"
 OPENAI_USAGE = "openai_usage"
 ANTHROPIC_COSTS = "anthropic_costs"
 CENTS = Decimal(100)
+MAX_LISTED_ERRORS = 100  # stored and shown; the rest are counted
+MAX_BAD_ROWS = 1000  # past this many the file is refused whole
+MAX_TOKENS = 10**12  # as the meter's (billing.metering.records)
+MAX_AMOUNT_EXPONENT = 12  # an amount below 10^13 in the file's currency
+MODEL_LENGTH = 100  # ProviderCost.model
+LAST_DAY = date(LAST_PERIOD.year, 12, 31)
 
 
 class UnreadableFile(ValueError):
@@ -68,7 +80,34 @@ class RowError:
 class Parsed:
     kind: str
     rows: list[Row] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_LISTED_ERRORS
+    more_errors: int = 0  # bad rows beyond those listed
+
+    def add_error(self, error: RowError) -> None:
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(error)
+        else:
+            self.more_errors += 1
+        if len(self.errors) + self.more_errors > MAX_BAD_ROWS:
+            raise UnreadableFile(
+                _(
+                    "More than %(n)d rows could not be read (the first: %(first)s); nothing was imported. "
+                    "Is this the export the form asks for?"
+                )
+                % {"n": MAX_BAD_ROWS, "first": self.first_error()}
+            )
+
+    def first_error(self) -> str:
+        """``line 2, model: At most 100 characters.`` (or the JSON path for a JSON file)."""
+        first = self.errors[0]
+        where = _("line %(n)s") % {"n": first.line} if first.line else first.location
+        return f"{where}, {first.field}: {first.message}"
+
+    def refuse_if_nothing_read(self) -> None:
+        if self.errors and not self.rows:
+            raise UnreadableFile(
+                _("No row could be read (%(first)s); nothing was imported.") % {"first": self.first_error()}
+            )
 
 
 class BadField(ValueError):
@@ -94,59 +133,71 @@ def _tokens(record: dict, name: str, *, required: bool = True) -> int | None:
             raise BadField(name, _("This field is missing."))
         return None
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise BadField(name, _("Not a whole number: %(value)s.") % {"value": value}) from None
-    if number != number.to_integral_value() or number < 0:
-        raise BadField(name, _("Not a whole number ≥ 0: %(value)s.") % {"value": value})
-    return int(number)
+        return parse_int(value, minimum=0, maximum=MAX_TOKENS)
+    except UploadError as exc:
+        raise BadField(name, str(exc)) from None
 
 
 def _decimal(value, name: str) -> Decimal:
     if value is None or value == "":
         raise BadField(name, _("This field is missing."))
-    if isinstance(value, bool):
-        raise BadField(name, _("Not an amount: %(value)s.") % {"value": value})
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise BadField(name, _("Not an amount: %(value)s.") % {"value": value}) from None
-    if not number.is_finite():
-        raise BadField(name, _("Not an amount: %(value)s.") % {"value": value})
-    return number
+        return parse_decimal(value, max_exponent=MAX_AMOUNT_EXPONENT)
+    except UploadError as exc:
+        raise BadField(name, _("Not an amount: %(reason)s") % {"reason": exc}) from None
+
+
+def _text(value, name: str, max_length: int) -> str:
+    try:
+        return text_field(value, max_length=max_length)
+    except UploadError as exc:
+        raise BadField(name, str(exc)) from None
 
 
 def _currency(value, name: str) -> str:
-    code = str(value or "").strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise BadField(name, _("Not a currency code: %(value)s.") % {"value": value})
+    code = _text(value or "", name, 3).upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise BadField(name, _("Not a currency code: %(value)s.") % {"value": code})
     return code
+
+
+def _within_bounds(day: date, name: str) -> date:
+    if not FIRST_PERIOD <= day <= LAST_DAY:
+        raise BadField(name, _("The day %(day)s is outside 2000–2100.") % {"day": day.isoformat()})
+    return day
 
 
 def _unix_day(value, name: str) -> date:
     try:
-        return datetime.fromtimestamp(int(str(value)), tz=UTC).date()
-    except (TypeError, ValueError, OverflowError):
-        raise BadField(name, _("Not a Unix time: %(value)s.") % {"value": value}) from None
+        seconds = parse_int(value, minimum=0, maximum=2**40)
+        day = datetime.fromtimestamp(seconds, tz=UTC).date()
+    except (UploadError, ValueError, OverflowError, OSError):
+        raise BadField(name, _("Not a Unix time: %(value)s.") % {"value": str(value)[:24]}) from None
+    return _within_bounds(day, name)
 
 
 def _rfc3339_day(value, name: str) -> date:
+    text = _text(value, name, 40) if value else ""
     try:
-        moment = parse_datetime(str(value)) if value else None
+        moment = parse_datetime(text) if text else None
     except ValueError:  # well formed but no such day (2026-11-31)
         moment = None
     if moment is None:
-        raise BadField(name, _("Not an RFC 3339 time: %(value)s.") % {"value": value})
+        raise BadField(name, _("Not an RFC 3339 time: %(value)s.") % {"value": text})
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).date()
+    return _within_bounds(moment.astimezone(UTC).date(), name)
+
+
+def _model(value, name: str) -> str:
+    return _text(value, name, MODEL_LENGTH)
 
 
 def _line_item_model(value) -> str:
     """``"gpt-4o-2024-08-06, input"`` → ``"gpt-4o-2024-08-06"``."""
     if not value:
         raise BadField("line_item", _("No line item: export the costs grouped by line item."))
-    return str(value).split(",")[0].strip()
+    return _model(str(value).split(",")[0], "line_item")
 
 
 # --- one record of each kind -----------------------------------------------------------------
@@ -178,7 +229,7 @@ def openai_usage_row(record: dict, day: date) -> Row:
         raise BadField("input_cached_tokens", _("More cached than input tokens."))
     return Row(
         day=day,
-        model=str(model),
+        model=_model(model, "model"),
         requests=_tokens(record, "num_model_requests", required=False),
         input_tokens=input_tokens,
         cached_input_tokens=cached or 0,
@@ -192,7 +243,7 @@ def anthropic_cost_row(record: dict, day: date) -> Row:
         raise BadField("model", _("No model: export the cost report grouped by description."))
     return Row(
         day=day,
-        model=str(model),
+        model=_model(model, "model"),
         cost=_decimal(record.get("amount"), "amount") / CENTS,  # lowest currency unit (cents)
         currency=_currency(record.get("currency") or "USD", "currency"),
     )
@@ -235,9 +286,9 @@ def _kind_of_csv(provider: str, header: Iterable[str]) -> str:
 
 def parse_json(provider: str, text: str) -> Parsed:
     try:
-        document = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise UnreadableFile(_("Not valid JSON (line %(line)s).") % {"line": exc.lineno}) from None
+        document = read_json(text)  # numbers bounded; nesting bounded
+    except UploadError as exc:
+        raise UnreadableFile(str(exc)) from None
     buckets = document.get("data") if isinstance(document, dict) else None
     if not isinstance(buckets, list):
         raise UnreadableFile(_("No “data” list of time buckets: not a costs or usage answer."))
@@ -247,27 +298,41 @@ def parse_json(provider: str, text: str) -> Parsed:
     for b, bucket in enumerate(buckets):
         where = f"data[{b}]"
         try:
-            raw_day = (bucket or {}).get(day_field)
+            raw_day = bucket.get(day_field) if isinstance(bucket, dict) else None
             day = (_rfc3339_day if day_field == "starting_at" else _unix_day)(raw_day, day_field)
         except BadField as exc:
-            parsed.errors.append(RowError(field=exc.field, message=str(exc), location=where))
+            parsed.add_error(RowError(field=exc.field, message=str(exc), location=where))
             continue
-        for r, result in enumerate(bucket.get("results") or []):
+        results = bucket.get("results")
+        for r, result in enumerate(results if isinstance(results, list) else []):
             try:
                 parsed.rows.append(read_row(result if isinstance(result, dict) else {}, day))
             except BadField as exc:
-                parsed.errors.append(RowError(field=exc.field, message=str(exc), location=f"{where}.results[{r}]"))
+                parsed.add_error(RowError(field=exc.field, message=str(exc), location=f"{where}.results[{r}]"))
     return parsed
 
 
-def parse_csv(provider: str, text: str) -> Parsed:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+def parse_csv(provider: str, stream: IO[str]) -> Parsed:
+    """Read a CSV row by row from ``stream`` (never the whole file at once)."""
+    reader = csv.DictReader(stream)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise UnreadableFile(_("Line 1 is not CSV: %(error)s") % {"error": exc}) from None
+    if not fieldnames:
         raise UnreadableFile(_("The CSV file is empty."))
-    reader.fieldnames = [name.strip() for name in reader.fieldnames]
+    reader.fieldnames = [name.strip() for name in fieldnames]
     parsed = Parsed(kind=_kind_of_csv(provider, reader.fieldnames))
     read_row = ROW_READERS[parsed.kind]
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field over the csv module's limit, a broken quote …
+            raise UnreadableFile(
+                _("Line %(line)s is not CSV: %(error)s") % {"line": reader.line_num, "error": exc}
+            ) from None
         line = reader.line_num
         try:
             if parsed.kind == ANTHROPIC_COSTS:
@@ -278,16 +343,22 @@ def parse_csv(provider: str, text: str) -> Parsed:
                 continue  # the download writes an empty row for a day without spend
             parsed.rows.append(read_row(record, day))
         except BadField as exc:
-            parsed.errors.append(RowError(field=exc.field, message=str(exc), line=line))
+            parsed.add_error(RowError(field=exc.field, message=str(exc), line=line))
     return parsed
 
 
-def parse_export(*, provider: str, file_name: str, content: bytes) -> Parsed:
-    """Read an uploaded export: JSON or CSV (by its first character), of the provider's kind."""
+def parse_export(*, provider: str, file_name: str, content: bytes | IO[bytes]) -> Parsed:
+    """Read an uploaded export (its bytes, or the uploaded file itself): JSON or CSV (by its
+    first character), of the provider's kind; UTF-8 or GB18030 text."""
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableFile(_("The file is not UTF-8 text.")) from None
-    if text.lstrip()[:1] in ("{", "["):
-        return parse_json(provider, text)
-    return parse_csv(provider, text)
+        stream = open_text(content)
+    except UploadError as exc:
+        raise UnreadableFile(str(exc)) from None
+    start = stream.read(4096).lstrip()
+    stream.seek(0)
+    if start[:1] in ("{", "["):
+        parsed = parse_json(provider, stream.read())
+    else:
+        parsed = parse_csv(provider, stream)
+    parsed.refuse_if_nothing_read()
+    return parsed

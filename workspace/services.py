@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import ModelAlias
+from common.uploads import UploadError, text_field
 from workspace.models import Provider, ProviderCost, ProviderCostImport
-from workspace.parsers import OPENAI_USAGE, Parsed, Row, parse_export
+from workspace.parsers import MAX_LISTED_ERRORS, OPENAI_USAGE, Parsed, Row, parse_export
 
 USAGE_FIELDS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
 
@@ -41,18 +42,27 @@ def _totals(parsed: Parsed, models: dict[str, str]) -> dict[tuple[date, str], di
     return totals
 
 
+def _file_name(name: str) -> str:
+    try:
+        return text_field(name, max_length=255) or "upload"
+    except UploadError:
+        return "".join(c for c in str(name) if c.isprintable())[:255] or "upload"
+
+
 @transaction.atomic
-def provider_costs_import(*, provider: str, file_name: str, content: bytes, actor=None) -> ProviderCostImport:
+def provider_costs_import(*, provider: str, file_name: str, content, actor=None) -> ProviderCostImport:
     """Import one export file: the rows it can read replace what an earlier import wrote for
     the same provider, day and model (so importing a file twice changes nothing); the rows it
-    cannot read are kept on the import with their line and field. All or nothing: a failure
-    part-way leaves no row written. Raises ``UnreadableFile`` for a file of another kind."""
+    cannot read are kept on the import with their line and field (the first 100, and the
+    count of the rest). All or nothing: a failure part-way leaves no row written. Raises
+    ``UnreadableFile`` for a file of another kind or with too many bad rows. ``content``: the
+    file's bytes or the uploaded file (streamed)."""
     if provider not in Provider.values:
         raise ValueError(f"unknown provider {provider!r}")
     parsed = parse_export(provider=provider, file_name=file_name, content=content)
     errors = [error.as_dict() for error in parsed.errors]
     record = ProviderCostImport.objects.create(
-        provider=provider, kind=parsed.kind, file_name=file_name[:255], uploaded_by=actor
+        provider=provider, kind=parsed.kind, file_name=_file_name(file_name), uploaded_by=actor
     )
     models = _canonical_models(provider, parsed.rows)
     rows: list[ProviderCost] = []
@@ -84,6 +94,7 @@ def provider_costs_import(*, provider: str, file_name: str, content: bytes, acto
     )
     written = len(rows)
     record.row_count = written
-    record.errors = errors
-    record.save(update_fields=["row_count", "errors"])
+    record.errors = errors[:MAX_LISTED_ERRORS]
+    record.more_errors = parsed.more_errors + len(errors[MAX_LISTED_ERRORS:])
+    record.save(update_fields=["row_count", "errors", "more_errors"])
     return record

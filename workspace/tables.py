@@ -3,14 +3,10 @@ XLSX exports write them, from the same :class:`~workspace.selectors.Reconciliati
 
 from __future__ import annotations
 
-import csv
-import io
-from decimal import Decimal
-
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from common.xlsx import xlsx_response
+from common.exports import csv_response, xlsx_response
 from workspace.selectors import CustomerRow, ModelRow, Reconciliation
 
 
@@ -98,24 +94,9 @@ def table(rec: Reconciliation, name: str) -> tuple[list[str], list[list]]:
     return header(), [cells(row) for row in rows(rec)]
 
 
-def csv_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return str(value)
-
-
 def export(rec: Reconciliation, name: str, kind: str) -> HttpResponse:
     header, rows = table(rec, name)
     filename = f"reconciliation-{rec.period_label}-{name}.{kind}"
     if kind == "xlsx":
         return xlsx_response(title=f"{rec.period_label} {name}", header=header, rows=rows, filename=filename)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel reads UTF-8 Chinese only with a BOM
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[csv_text(v) for v in row] for row in rows])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(header=header, rows=rows, filename=filename)

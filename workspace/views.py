@@ -75,8 +75,8 @@ def reconciliation(request):
             try:
                 record = provider_costs_import(
                     provider=form.cleaned_data["provider"],
-                    file_name=upload.name,
-                    content=upload.read(),
+                    file_name=upload.name or "",
+                    content=upload,
                     actor=request.user,
                 )
             except UnreadableFile as exc:
@@ -85,12 +85,16 @@ def reconciliation(request):
                 messages.success(
                     request,
                     _("%(file)s: %(rows)s day × model rows imported, %(bad)s rows not read.")
-                    % {"file": record.file_name, "rows": record.row_count, "bad": len(record.errors)},
+                    % {
+                        "file": record.file_name,
+                        "rows": record.row_count,
+                        "bad": len(record.errors) + record.more_errors,
+                    },
                 )
                 query = urlencode({"period": format_period(period), "import": record.pk})
                 return redirect(f"{reverse('workspace:reconciliation')}?{query}")
     rec = selectors.reconciliation(period=period)
-    if request.GET.get("format") in ("csv", "xlsx"):
+    if request.GET.get("format") in ("csv", "xlsx") and not period_form.errors:
         name = request.GET.get("table", "models")
         if name in tables.TABLES:
             return tables.export(rec, name, request.GET["format"])
@@ -108,7 +112,8 @@ def reconciliation(request):
         "customer_header": tables.customer_header(),
         "chart": horizontal_bars(chart_rows, label=_("Margin per model (CNY)")) if chart_rows else None,
         "shown_import": shown_import,
-        "recent_imports": ProviderCostImport.objects.select_related("uploaded_by")[:5],
+        "recent_imports": ProviderCostImport.objects.select_related("uploaded_by").defer("errors")[:5],
         "export_query": urlencode({"period": rec.period_label}),
     }
-    return render(request, "workspace/reconciliation.html", context, status=400 if form.errors else 200)
+    bad = form.errors or period_form.errors
+    return render(request, "workspace/reconciliation.html", context, status=400 if bad else 200)

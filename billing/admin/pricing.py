@@ -13,7 +13,7 @@ from billing.models import (
     ModelAlias,
     PriceVersion,
 )
-from billing.periods import format_period
+from billing.periods import FIRST_PERIOD, LAST_PERIOD, PERIOD_RANGE_ERROR, format_period
 from billing.pricing import services
 from common.admin_export import export_as_csv, export_as_xlsx
 from common.api import Conflict
@@ -75,7 +75,10 @@ class ExchangeRateForm(forms.ModelForm):
         fields = ["currency", "period", "rate"]
 
     def clean_period(self):
-        return self.cleaned_data["period"].replace(day=1)
+        period = self.cleaned_data["period"].replace(day=1)
+        if not FIRST_PERIOD <= period <= LAST_PERIOD:
+            raise ValidationError(PERIOD_RANGE_ERROR)
+        return period
 
 
 @admin.register(ExchangeRate)

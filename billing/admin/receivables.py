@@ -3,8 +3,6 @@ customer owes on the customer's page (open bills, balance, credit)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 
@@ -23,6 +21,7 @@ from billing.bills.receivables import receivables_aging_table
 from billing.models import Bill, CreditEntry
 from billing.periods import business_day, format_period
 from common.admin_display import money_text
+from common.exports import csv_response, xlsx_response
 
 BUCKET_LABELS = {
     "current": _("not yet due"),
@@ -104,31 +103,17 @@ def _export(table: dict, as_of: date, kind: str) -> HttpResponse:
     rows = [[r["customer"], r["name"], *(r[b] for b in table["buckets"]), r["total"]] for r in table["rows"]]
     filename = f"receivables-aging-{as_of:%Y%m%d}.{kind}"
     if kind == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel reads UTF-8 Chinese only with a BOM
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows([[*r[:2], *(f"{v:.2f}" for v in r[2:])] for r in rows])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = str(_("Receivables aging"))[:31]
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)  # amounts stay Decimal: numeric cells Excel can sum
-        for cells in sheet.iter_rows(min_row=2, min_col=3):
-            for cell in cells:
-                cell.number_format = "#,##0.00"
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        cents = Decimal("0.01")
+        rows = [[*r[:2], *(Decimal(v).quantize(cents) for v in r[2:])] for r in rows]
+        return csv_response(header=header, rows=rows, filename=filename)
+    # Amounts stay Decimal: numeric cells Excel can sum.
+    return xlsx_response(
+        title=str(_("Receivables aging")),
+        header=header,
+        rows=rows,
+        filename=filename,
+        number_formats=dict.fromkeys(range(2, len(header)), "#,##0.00"),
+    )
 
 
 def customer_receivables_html(customer) -> str:

@@ -8,14 +8,15 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.filters import AlertFilter
+from billing.budgets.alerts import TestSendLimit, channel_test_send
 from billing.budgets.allowance import key_allowance_lookup
-from billing.budgets.budgets import budget_create
+from billing.budgets.budgets import MAX_CHANNELS, MAX_THRESHOLDS, budget_create
 from billing.budgets.feed import alerts_feed
 from billing.models import Alert, Budget, Currency
 from billing.periods import format_period
@@ -37,10 +38,15 @@ class BudgetSerializer(serializers.Serializer):
     monthly_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
     thresholds = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=1000), required=False, default=list
+        child=serializers.IntegerField(min_value=1, max_value=1000),
+        required=False,
+        default=list,
+        max_length=MAX_THRESHOLDS,
     )
     hard_limit = serializers.BooleanField(default=False)
-    channels = serializers.ListField(child=serializers.CharField(max_length=500), required=False, default=list)
+    channels = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, default=list, max_length=MAX_CHANNELS
+    )
 
     def to_representation(self, b: Budget):
         target = (
@@ -100,6 +106,41 @@ class BudgetListCreate(APIView):
             customer=customer, actor=request.user, staff=is_finance(request.user), **serializer.validated_data
         )
         return Response(BudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
+
+
+class BudgetTestSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=500)
+
+
+class BudgetTestSend(APIView):
+    """``POST /api/v1/customers/{code}/budgets/{id}/test/`` ``{channel}``: a test notification to
+    one of the budget's channels → ``{channel, sent}``; at most 10 an hour per budget (429)."""
+
+    permission_classes = [IsFinanceOrPortal]
+
+    @extend_schema(
+        request=BudgetTestSerializer,
+        responses={
+            200: inline_serializer(
+                "BudgetTestResult", {"channel": serializers.CharField(), "sent": serializers.BooleanField()}
+            ),
+            404: None,
+            429: None,
+        },
+    )
+    def post(self, request: Request, code: str, pk: int) -> Response:
+        customer = customer_for(request.user, code, roles=MANAGE_ROLES)
+        budget = customer.budgets.select_related("customer").filter(pk=pk).first()
+        if budget is None:
+            raise Http404
+        serializer = BudgetTestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        channel = serializer.validated_data["channel"]
+        try:
+            sent = channel_test_send(budget=budget, channel=channel)
+        except TestSendLimit as exc:
+            raise Throttled(wait=exc.retry_after, detail=str(exc)) from exc
+        return Response({"channel": channel, "sent": sent})
 
 
 def alert_json(alert: Alert) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
@@ -17,10 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.filters import UsageSummaryQuery
-from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, nested_deeper_than, usage_ingest_batch
+from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, usage_ingest_batch
 from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from billing.periods import current_period
 from common.api import PayloadTooLarge, query
+from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
 from customers.access import READ_USAGE_ROLES, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
 
 # --- Ingestion ------------------------------------------------------------------------
@@ -40,17 +40,18 @@ _record_example = {
 def _parse_batch(body: bytes) -> Any:
     """The JSON body. orjson parses the usual batch about twice as fast as the standard
     library; what it refuses but the standard library reads (integers beyond 64 bits, NaN,
-    a raw control character such as 0x00 inside a string) is read by the standard library,
-    so such a record is rejected alone, with its field named, instead of failing the whole
-    batch. A body nested deeper than MAX_DEPTH is refused whole."""
+    a raw control character such as 0x00 inside a string) is read by the upload reader
+    (common.uploads.read_json: numbers bounded, so an oversized one is rejected with its
+    record alone), instead of failing the whole batch. A body nested deeper than MAX_DEPTH
+    is refused whole."""
     try:
         envelope = orjson.loads(body)
     except orjson.JSONDecodeError:
         try:
-            envelope = json.loads(body, strict=False)
-        except RecursionError:
+            envelope = read_json(body, max_depth=MAX_DEPTH, decimals=False, strict=False)
+        except TooDeep:
             raise _too_deep() from None
-        except (ValueError, UnicodeDecodeError) as exc:
+        except UploadError as exc:
             raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
     if isinstance(envelope, (dict, list)) and nested_deeper_than(envelope, MAX_DEPTH):
         raise _too_deep()

@@ -26,6 +26,11 @@ from billing.pricing.money import quantize_money
 from customers.models import ApiKey, Customer, Project
 
 DEFAULT_THRESHOLDS = [50, 80, 100]
+# Limits a customer cannot exceed (CONTRACT "One figure, limits and exports"): what one
+# budget can make our workers send is thresholds × channels a month.
+MAX_THRESHOLDS = 10
+MAX_CHANNELS = 10
+MAX_BUDGETS_PER_CUSTOMER = 50
 EVALUATION_LOCK_NAMESPACE = 7302  # advisory locks: one budget evaluation per customer at a time
 
 # --- Writing budgets ------------------------------------------------------------------
@@ -59,9 +64,16 @@ def _budget_terms(
     if monthly_amount is None or monthly_amount <= 0:
         raise ValidationError({"monthly_amount": [_("The budget must be greater than zero.")]})
     thresholds = sorted(set(thresholds or DEFAULT_THRESHOLDS))
+    if len(thresholds) > MAX_THRESHOLDS:
+        raise ValidationError(
+            {"thresholds": [_("At most %(n)d thresholds per budget.") % {"n": MAX_THRESHOLDS}]}, code="limit"
+        )
     if any(t <= 0 or t > 1000 for t in thresholds):
         raise ValidationError({"thresholds": [_("Thresholds are percentages between 1 and 1000.")]})
-    channels = list(dict.fromkeys(check_channel(c.strip(), staff=staff) for c in (channels or []) if c.strip()))
+    channels = list(dict.fromkeys(c.strip() for c in (channels or []) if c.strip()))
+    if len(channels) > MAX_CHANNELS:  # before checking each (a check may resolve names)
+        raise ValidationError({"channels": [_("At most %(n)d channels per budget.") % {"n": MAX_CHANNELS}]})
+    channels = list(dict.fromkeys(check_channel(c, staff=staff) for c in channels))
     return {
         "scope": scope,
         "project": project,
@@ -88,7 +100,13 @@ def budget_create(
     staff: bool = False,
 ) -> Budget:
     """A new budget. ``staff``: set by our staff, whose channels may be any apprise URL; a
-    customer's (portal, API as a portal user) are held to the public services (budgets.channels)."""
+    customer's (portal, API as a portal user) are held to the public services (budgets.channels).
+    At most MAX_BUDGETS_PER_CUSTOMER budgets (counted under the customer's row lock)."""
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if Budget.objects.filter(customer=customer).count() >= MAX_BUDGETS_PER_CUSTOMER:
+        raise ValidationError(
+            {"non_field_errors": [_("At most %(n)d budgets per customer.") % {"n": MAX_BUDGETS_PER_CUSTOMER}]}
+        )
     terms = _budget_terms(
         customer=customer,
         scope=scope,

@@ -189,21 +189,6 @@ def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int,
     return result
 
 
-def nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether JSON ``value`` has containers more than ``limit`` levels deep (without
-    recursing: the value may be as deep as the parser allows)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if depth + 1 > limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
-
-
 def _storable(value: Any) -> Any:
     """A record as sent, storable as jsonb: JSON's parser reads NaN and ±Infinity, which jsonb
     refuses, so they are kept as the strings "NaN", "Infinity" and "-Infinity"; PostgreSQL

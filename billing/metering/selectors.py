@@ -5,8 +5,6 @@ Every usage read goes through the rollups, never the raw records.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +16,7 @@ from billing.models import UsageRollup
 from billing.periods import format_period
 from billing.pricing.cost import line_amount
 from billing.pricing.selectors import contract_for_period, exchange_rate_for
+from common.exports import csv_content
 from customers.models import Customer, Project
 
 GROUPINGS = {
@@ -146,11 +145,20 @@ def usage_summary_rows(summary: UsageSummary) -> list[dict]:
 
 def usage_summary_csv(summary: UsageSummary) -> str:
     """The summary as the CSV file the API's ``format=csv`` and the portal's export serve."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(usage_summary_rows(summary))
-    return buffer.getvalue()
+    cents = Decimal("0.01")
+    rows = [
+        [
+            row.key,
+            row.requests,
+            row.input_tokens,
+            row.cached_input_tokens,
+            row.output_tokens,
+            None if row.cost is None else row.cost.quantize(cents),
+            row.unpriced_requests,
+        ]
+        for row in summary.rows
+    ]
+    return csv_content(SUMMARY_CSV_COLUMNS, rows, bom=False)
 
 
 def keys_last_used(customer: Customer) -> dict[int, date]:

@@ -126,6 +126,9 @@ class AlertDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A failed delivery is tried again by its customer's delivery run once this has passed
+    # (backoff); null: not before the sweep asks again.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("alert delivery")
@@ -153,6 +156,33 @@ class KeyAllowance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id} {'blocked' if self.blocked else 'allowed'}"
+
+
+class AlertDeliveryRequest(models.Model):
+    """Coalesces a customer's delivery runs: at most one queued per customer, whatever the
+    number of alerts a burst fires (budgets.alerts.alert_deliveries_request)."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("pending alert delivery run")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} @ {self.requested_at}"
+
+
+class BudgetTestSend(models.Model):
+    """One "send test" of a budget's channel: at most MAX_TEST_SENDS_PER_HOUR an hour per budget."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("budget test send")
+
+    def __str__(self) -> str:
+        return f"{self.budget_id} @ {self.sent_at}"
 
 
 class BudgetEvaluationRequest(models.Model):

@@ -40,4 +40,5 @@ def alerts(request):
             alert.summary = alert_summary(alert)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "portal/alerts.html", {"form": filterset.form, "page": page, "query": query.urlencode()})
+    context = {"form": filterset.form, "page": page, "query": query.urlencode()}
+    return render(request, "portal/alerts.html", context, status=200 if page is not None else 400)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.budgets.alerts import channel_test_send
+from billing.budgets.alerts import TestSendLimit, channel_test_send
 from billing.budgets.budgets import budget_create, budget_target, budget_update
 from billing.budgets.spend import budget_use
 from billing.models import Budget, Currency
@@ -153,9 +153,14 @@ def budget_test(request, pk: int):
     alerts take; the answer says only whether it went (a reason could reveal our network)."""
     budget = get_object_or_404(_budgets_of(request.portal.customer), pk=pk)
     channel = request.POST.get("channel", "")
+    try:
+        sent = channel in budget.channels and channel_test_send(budget=budget, channel=channel)
+    except TestSendLimit as exc:
+        messages.error(request, str(exc) + " " + _("Try again later."))
+        return redirect("portal:budgets")
     if channel not in budget.channels:
         messages.error(request, _("This budget has no such channel."))
-    elif channel_test_send(budget=budget, channel=channel):
+    elif sent:
         messages.success(request, _("A test notification was sent to %(channel)s.") % {"channel": channel})
     else:
         messages.error(

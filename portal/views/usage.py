@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from billing.metering.selectors import GROUPINGS, UsageSummary, usage_summary, usage_summary_csv
-from billing.periods import current_period, format_period, parse_period
+from billing.periods import current_period, format_period, period_from
 from common import charts
-from common.xlsx import xlsx_response
+from common.exports import CSV_CONTENT_TYPE, xlsx_response
 from portal.access import portal_view
 
 GROUP_LABELS = {
@@ -48,10 +48,7 @@ class UsageQueryForm(forms.Form):
         value = self.cleaned_data["period"].strip()
         if not value:
             return current_period()
-        try:
-            return parse_period(value)
-        except ValueError:
-            raise forms.ValidationError(_("Write the period as YYYY-MM.")) from None
+        return period_from(value)  # the one period parser: YYYY-MM within 2000-01…2100-12
 
     def clean_group_by(self):
         return self.cleaned_data["group_by"] or "model"
@@ -106,7 +103,7 @@ def export_csv(request):
     form, summary = _query(request)
     if summary is None:
         return render(request, "portal/usage.html", {"form": form, "groupings": GROUP_LABELS}, status=400)
-    response = HttpResponse(usage_summary_csv(summary), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(usage_summary_csv(summary), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{summary.export_filename}.csv"'
     return response
 

@@ -99,3 +99,15 @@ def test_it_lets_only_finance_use_exchange_rates(alice_client, bob_client, charl
         assert other.post(URL, data, format="json").status_code == 403
     assert client.get(URL).status_code == 401
     assert ExchangeRate.objects.count() == 0
+
+
+def test_the_admin_refuses_a_rate_for_a_period_outside_2000_2100(admin_client):
+    """Issue 21: one period rule everywhere, the admin's rate form included."""
+    from django.urls import reverse
+
+    url = reverse("admin:billing_exchangerate_add")
+    page = admin_client.post(url, {"currency": "USD", "period": "9999-12-01", "rate": "7.1"})
+
+    assert page.status_code == 200
+    assert "2100-12" in page.content.decode()
+    assert not ExchangeRate.objects.filter(period__year=9999).exists()

@@ -176,3 +176,96 @@ def test_a_bill_number_of_a_non_ascii_digit_is_a_404(finance_client):
     response = finance_client.post("/api/v1/bills/%C2%B3/payments/", {"amount": "1.00"}, format="json")
 
     assert assert_shape(response, 404)["errors"] == {}
+
+
+# --- Every period parameter: one parser, bounded (issue 21, finding 6) ---------------------
+
+BAD_PERIODS = ["9999-12", "1999-12", "2101-01", "³³³³-01", "2026-13", "0000-00"]
+
+
+def _period_operations(schema: dict) -> list[tuple[str, str, str]]:
+    """(method, path, "query" | "body") of every API operation that takes a ``period``."""
+    found = []
+    schemas = schema.get("components", {}).get("schemas", {})
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            if any(p.get("name") == "period" and p.get("in") == "query" for p in operation.get("parameters", [])):
+                found.append((method, path, "query"))
+            content = operation.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                body = media.get("schema", {})
+                if "$ref" in body:
+                    body = schemas[body["$ref"].rsplit("/", 1)[1]]
+                if "period" in body.get("properties", {}):
+                    found.append((method, path, "body"))
+                    break
+    return found
+
+
+@pytest.mark.parametrize("bad", BAD_PERIODS)
+def test_every_period_parameter_of_the_api_refuses_a_bad_period_naming_it(finance_client, acme, bad):
+    """The "³" sweep for periods: 9999-12 was a 500 on the usage summary and the reconciliation."""
+    import yaml
+
+    schema = yaml.safe_load(finance_client.get("/api/schema/").content)
+    operations = _period_operations(schema)
+    paths = {path for _method, path, _where in operations}
+    assert {"/api/v1/usage-summary/", "/api/v1/reconciliation/", "/api/v1/alerts/", "/api/v1/bills/"} <= paths
+    for method, path, where in operations:
+        url = path.replace("{code}", "ACME").replace("{number}", "1").replace("{key_id}", "ak_x")
+        if where == "query":
+            response = getattr(finance_client, method)(url, {"period": bad, "customer": "ACME"})
+        else:
+            response = getattr(finance_client, method)(url, {"period": bad, "customer": "ACME"}, format="json")
+        body = assert_shape(response, 400)
+        assert "period" in body["errors"], (method, path, body)
+
+
+def test_the_period_bounds_are_2000_01_and_2100_12(finance_client, acme):
+    for good in ("2000-01", "2100-12"):
+        assert finance_client.get("/api/v1/usage-summary/", {"customer": "ACME", "period": good}).status_code == 200
+    body = assert_shape(
+        finance_client.get(
+            "/api/v1/usage-summary/", {"customer": "ACME", "period": "9999-12"}, HTTP_ACCEPT_LANGUAGE="en"
+        ),
+        400,
+    )
+    assert body["errors"] == {"period": ["The period must be between 2000-01 and 2100-12."]}
+
+
+@pytest.mark.parametrize("bad", BAD_PERIODS)
+def test_every_page_taking_a_period_refuses_a_bad_one_with_a_400(client, alice, finance_user, bad):
+    client.force_login(alice)
+    for url in ("/portal/usage/", "/portal/usage/export.csv", "/portal/usage/export.xlsx", "/portal/alerts/"):
+        response = client.get(url, {"period": bad})
+        assert response.status_code == 400, (url, response.status_code)
+        assert b"period" in response.content or "月份".encode() in response.content, url
+    client.force_login(finance_user)
+    for query in ({"period": bad}, {"period": bad, "format": "csv", "table": "models"}):
+        response = client.get("/staff/reconciliation/", query)
+        assert response.status_code == 400, (query, response.status_code)
+        assert b'id="error-period"' in response.content
+
+
+def test_an_unexpected_error_under_api_still_answers_the_json_shape_in_production(settings, finance_user, monkeypatch):
+    """Issue 21: with DEBUG off (production), an API's 500 was Django's HTML page."""
+    from django.test import Client
+
+    def boom(**_kwargs):
+        raise RuntimeError("something nobody expected")
+
+    settings.DEBUG = False
+    monkeypatch.setattr("workspace.api.reconciliation", boom)
+    monkeypatch.setattr("workspace.views.selectors.reconciliation", boom)
+    client = Client(raise_request_exception=False)
+    client.force_login(finance_user)
+
+    api = client.get("/api/v1/reconciliation/", {"period": "2026-11"})
+    page = client.get("/staff/reconciliation/", {"period": "2026-11"})
+
+    assert api["Content-Type"] == "application/json"
+    assert assert_shape(api, 500)["errors"] == {}
+    assert "something nobody expected" not in api.content.decode()
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")

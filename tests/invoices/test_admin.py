@@ -126,3 +126,21 @@ def test_it_exports_the_register_as_xlsx_with_numbers_and_dates_excel_can_comput
     assert [c.number_format for c in (amount, vat, total)] == ["0.00", "0.00", "0.00"]
     assert rate.value == 0.06
     assert blue_row[0].data_type == "s"  # a 20-digit invoice number stays text, never 1.2E+19
+
+
+def test_a_buyer_named_like_a_formula_reaches_the_register_as_text(admin_client, invoices):
+    """Issue 21: a 发票抬头 named ``=HYPERLINK(…)`` was a live formula in finance's register."""
+    hostile = '=HYPERLINK("http://evil.example","发票")'
+    for invoice in invoices:
+        Invoice.objects.filter(pk=invoice.pk).update(buyer={**invoice.buyer, "name": hostile})
+
+    as_csv = export(admin_client, "export_register_csv", invoices)
+    as_xlsx = export(admin_client, "export_register_xlsx", invoices)
+
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert {row[5] for row in rows[1:]} == {"'" + hostile}
+    assert {row[8] for row in rows[1:]} == {"11646.86", "-1000.00"}  # numbers unprefixed
+    sheet = load_workbook(io.BytesIO(as_xlsx.content))["发票登记簿"]
+    buyers = [row[5] for row in sheet.iter_rows(min_row=2)]
+    assert {(c.data_type, c.value) for c in buyers} == {("s", hostile)}
+    assert {row[8].data_type for row in sheet.iter_rows(min_row=2)} == {"n"}

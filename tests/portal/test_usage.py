@@ -3,6 +3,7 @@ XLSX of the same figures, and a bad period shown beside its field in the reader'
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from decimal import Decimal
@@ -125,3 +126,20 @@ def test_token_counts_read_with_thousands_separators_in_both_languages(signed_in
     shown = re.search(rf'<tr data-key="{re.escape(row["key"])}">(.*?)</tr>', html, re.S).group(1)
     assert row["input_tokens"] >= 1_000_000
     assert f'<td class="num">{row["input_tokens"]:,}</td>' in shown
+
+
+def test_a_model_named_like_a_formula_is_text_in_both_exports(signed_in):
+    """Issue 21: model and key names reach the customer's spreadsheet as text, never formulas."""
+    from billing.models import UsageRollup
+
+    UsageRollup.objects.filter(model="mystery-9").update(model="=1+2")
+
+    as_csv = signed_in.get("/portal/usage/export.csv", {"period": "2026-11"})
+    as_xlsx = signed_in.get("/portal/usage/export.xlsx", {"period": "2026-11"})
+
+    rows = {row[0]: row for row in csv.reader(io.StringIO(as_csv.content.decode()))}
+    assert "'=1+2" in rows and "=1+2" not in rows
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    (cell,) = [row[0] for row in sheet.iter_rows(min_row=2) if row[0].value == "=1+2"]
+    assert cell.data_type == "s"
+    assert {row[2].data_type for row in sheet.iter_rows(min_row=2)} == {"n"}  # requests

@@ -323,6 +323,6 @@ def test_the_dashboard_lists_held_drafts_with_the_fix_and_month_to_date_usage(fi
 
 def test_a_bad_period_on_the_page_is_named_beside_its_field(finance_browser):
     response = finance_browser.get("/staff/reconciliation/?period=11-2026")
-    assert response.status_code == 200
+    assert response.status_code == 400  # named, and a 400 (issue 21)
     page = parse(response)
     assert "YYYY-MM" in text(by_id(page, "error-period"))

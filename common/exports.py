@@ -1,0 +1,137 @@
+"""Every CSV and XLSX export, in one place: text cells are always text, numbers numbers.
+
+A spreadsheet evaluates a cell that begins with ``=``, ``+``, ``-`` or ``@`` (and, in some,
+a tab or a carriage return) as a formula: a key, a model or a 发票抬头 named
+``=HYPERLINK(…)`` would reach finance as a live formula. So (OWASP, "CSV Injection"):
+
+- CSV: a text cell beginning with one of FORMULA_LEADS is written with a leading ``'``;
+- XLSX: a text cell is stored as a string cell (never a formula), and one beginning with
+  one of FORMULA_LEADS is marked with Excel's quote prefix as typing ``'=…`` would.
+
+Numbers stay numbers: ``Decimal``, ``int``, ``float`` and ``Money`` (its amount) are written
+as numbers in CSV (a negative one unprefixed) and as numeric cells in XLSX; ``date`` and
+``datetime`` as dates (ISO 8601 in CSV, the local time in XLSX: Excel has no time zones).
+Callers pass numbers as numbers, never pre-formatted as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.utils import timezone
+from djmoney.money import Money
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+MONEY_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def neutral_text(text: str) -> str:
+    """A text cell for CSV: led by ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
+def _local(moment: datetime) -> datetime:
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Money):
+        return f"{value.amount:.2f}"
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        return _local(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutral_text(str(value))
+
+
+def csv_content(header: Sequence, rows: Iterable[Sequence], *, bom: bool = True) -> str:
+    """The CSV text; ``bom``: led by a UTF-8 BOM, without which Excel misreads Chinese."""
+    buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def csv_response(*, header: Sequence, rows: Iterable[Sequence], filename: str, bom: bool = True) -> HttpResponse:
+    response = HttpResponse(csv_content(header, rows, bom=bom), content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_cell(value) -> tuple[object, str | None]:
+    """(the value to store, its number format or None for the default); text as ``str``."""
+    if value is None:
+        return None, None
+    if isinstance(value, Money):
+        return value.amount, MONEY_FORMAT
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, (int, float, Decimal)):
+        return value, None
+    if isinstance(value, datetime):
+        return _local(value).replace(tzinfo=None), DATETIME_FORMAT
+    if isinstance(value, date):
+        return value, DATE_FORMAT
+    return str(value), None
+
+
+def xlsx_workbook_bytes(
+    *, title: str, header: Sequence, rows: Iterable[Sequence], number_formats: dict[int, str] | None = None
+) -> bytes:
+    """One sheet: the header, then the rows. ``number_formats``: column index (0-based) → the
+    format of that column's numbers (e.g. ``#,##0.00``), over the default."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(title)[:31]  # Excel's limit for sheet names
+    for r, row in enumerate([[str(h) for h in header], *rows], start=1):
+        for c, raw in enumerate(row, start=1):
+            value, number_format = xlsx_cell(raw)
+            cell = sheet.cell(row=r, column=c)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl makes "=…" a formula: text stays text
+                if value.startswith(FORMULA_LEADS):
+                    cell.quotePrefix = True
+            elif number_formats and (c - 1) in number_formats and isinstance(value, (int, float, Decimal)):
+                cell.number_format = number_formats[c - 1]
+            elif number_format:
+                cell.number_format = number_format
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xlsx_response(
+    *,
+    title: str,
+    header: Sequence,
+    rows: Iterable[Sequence],
+    filename: str,
+    number_formats: dict[int, str] | None = None,
+) -> HttpResponse:
+    content = xlsx_workbook_bytes(title=title, header=header, rows=rows, number_formats=number_formats)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
