@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from banking.models import BankTransaction, CsvProfile, StatementFormat
 from banking.parsers import MAX_FILE_BYTES, OPTIONAL_ROLES, ROLES, StatementError
-from banking.services import statement_import, transaction_ignore, transaction_match
 from banking.selectors import transaction_for, transactions_listed
+from banking.services import statement_import, transaction_ignore, transaction_match
 from billing.models import Bill
 from common.api import PayloadTooLarge, query
 from customers.access import IsFinance
@@ -263,4 +263,3 @@ class BankTransactionIgnore(APIView):
         serializer.is_valid(raise_exception=True)
         txn = transaction_ignore(txn=txn, reason=serializer.validated_data["reason"], actor=request.user)
         return Response(TransactionSerializer(transaction_for(txn.pk)).data)
-

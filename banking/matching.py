@@ -189,7 +189,9 @@ class Suggestion:
     why: list[str]
 
 
-def suggestions_for(transaction: BankTransaction, *, limit: int = 5, index: PayerIndex | None = None) -> list[Suggestion]:
+def suggestions_for(
+    transaction: BankTransaction, *, limit: int = 5, index: PayerIndex | None = None
+) -> list[Suggestion]:
     """Likely bills for an unmatched credit: the same balance, a payer known for the bill's
     customer, a payer name like the customer's, a bill number in the memo."""
     index = index or PayerIndex()

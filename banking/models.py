@@ -75,7 +75,12 @@ class PayerAccount(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payer_accounts"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("remembered at"), auto_now_add=True)
 

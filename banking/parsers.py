@@ -83,7 +83,9 @@ def parse_amount(raw: str, *, field: str = "amount", line: int | None = None) ->
     text = unicodedata.normalize("NFKC", str(raw)).strip().replace("¥", "").replace(" ", "")
     if not AMOUNT.match(text):
         raise StatementError(
-            field, _("“%(value)s” in %(field)s is not an amount such as 1234.50.") % {"value": raw, "field": field}, line
+            field,
+            _("“%(value)s” in %(field)s is not an amount such as 1234.50.") % {"value": raw, "field": field},
+            line,
         )
     value = Decimal(text.replace(",", ""))
     if len(str(int(abs(value)))) > MAX_INTEGER_DIGITS:
@@ -164,7 +166,9 @@ def _mt940_prescan(text: str) -> None:
         try:
             date(2000 + int(y), int(m), int(d))
         except ValueError:
-            raise StatementError("date", _("The value date %(value)s does not exist.") % {"value": found["date"]}, number)
+            raise StatementError(
+                "date", _("The value date %(value)s does not exist.") % {"value": found["date"]}, number
+            ) from None
         integer = found["amount"].split(",")[0]
         if len(integer.lstrip("0")) > MAX_INTEGER_DIGITS or found["amount"].count(",") != 1:
             raise StatementError("amount", _("“%(value)s” is not an amount.") % {"value": found["amount"]}, number)
@@ -189,7 +193,7 @@ def parse_mt940(content: bytes) -> ParsedStatement:
         transactions = mt940.models.Transactions(processors=processors, options=options)
         transactions.parse(text)
     except (ValueError, RuntimeError, KeyError, TypeError, InvalidOperation) as exc:
-        raise StatementError("file", _("The MT940 file cannot be read: %(error)s") % {"error": str(exc)[:200]})
+        raise StatementError("file", _("The MT940 file cannot be read: %(error)s") % {"error": str(exc)[:200]}) from exc
     _currency(transactions.data.get("currency") or "", "currency")
     numbers = _line_numbers(text, ":61:")
     lines = []
@@ -246,7 +250,9 @@ def parse_camt053(content: bytes) -> ParsedStatement:
     try:
         root = fromstring(content, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise StatementError("file", _("This is not a camt.053 XML file: %(error)s") % {"error": str(exc)[:200]})
+        raise StatementError(
+            "file", _("This is not a camt.053 XML file: %(error)s") % {"error": str(exc)[:200]}
+        ) from exc
     stmt_root = _child(root, "BkToCstmrStmt")
     if _local(root.tag) != "Document" or stmt_root is None:
         raise StatementError("file", _("This is not a camt.053 statement (no Document/BkToCstmrStmt)."))
@@ -366,7 +372,7 @@ def _rows_from_csv(content: bytes, encoding: str | None):
                 _bounded([None] * (MAX_LINES + 1), number)
             yield number, row
     except csv.Error as exc:
-        raise StatementError("file", _("The CSV cannot be read: %(error)s") % {"error": exc}, reader.line_num)
+        raise StatementError("file", _("The CSV cannot be read: %(error)s") % {"error": exc}, reader.line_num) from exc
 
 
 def _rows_from_xlsx(content: bytes):
@@ -377,7 +383,7 @@ def _rows_from_xlsx(content: bytes):
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise StatementError("file", _("This is not an XLSX workbook: %(error)s") % {"error": str(exc)[:200]})
+        raise StatementError("file", _("This is not an XLSX workbook: %(error)s") % {"error": str(exc)[:200]}) from exc
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -403,7 +409,9 @@ def _cell_text(value) -> str:
 def parse_table(rows, columns: dict[str, str]) -> ParsedStatement:
     """Rows of an export: the header row is the first (of the first 30) that holds the date
     and amount columns; every later non-empty row is a transaction."""
-    wanted = {role: [c for c in (columns.get(role) or "").split("|") if c.strip()] for role in (*ROLES, *OPTIONAL_ROLES)}
+    wanted = {
+        role: [c for c in (columns.get(role) or "").split("|") if c.strip()] for role in (*ROLES, *OPTIONAL_ROLES)
+    }
     for role in ("date", "amount"):
         if not wanted[role]:
             raise StatementError(role, _("Name the column that holds %(role)s.") % {"role": role})

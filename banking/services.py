@@ -234,7 +234,7 @@ def transaction_match(
         customers = {b.customer_id for b in bills}
         if len(customers) > 1:
             raise ValidationError({"bills": [_("The bills must belong to one customer.")]})
-        payments = _book(txn, bills, actor)
+        _book(txn, bills, actor)
         customer = bills[0].customer
     elif customer is not None:
         reference = txn.bank_reference or f"BANK-TXN-{txn.pk}"
@@ -247,7 +247,6 @@ def transaction_match(
             actor=actor,
             note=_("Bank statement #%(statement)s, line %(line)s") % {"statement": txn.statement_id, "line": txn.line},
         )
-        payments = [payment]
         txn.payments.add(payment)
         txn.status = BankTransaction.Status.MATCHED
         txn.customer = customer

@@ -153,7 +153,9 @@ def test_it_imports_an_xlsx_export_with_named_columns(ledger, finance_client):
 
 
 def test_it_turns_more_than_the_balance_into_customer_credit(ledger, finance_client):
-    content = csv_bytes([["2026-12-19", "6000.00", "", "上海阿克米信息技术有限公司", "", "付 BILL-ACME-202611", "R-OVER-1"]])
+    content = csv_bytes(
+        [["2026-12-19", "6000.00", "", "上海阿克米信息技术有限公司", "", "付 BILL-ACME-202611", "R-OVER-1"]]
+    )
     response = upload(finance_client, content, "csv")
     assert response.status_code == 201, response.json()
     assert response.json()["matched"][0]["amount"] == "6000.00"

@@ -220,7 +220,9 @@ def test_too_many_lines_or_too_many_digits_are_refused(ledger, finance_client, m
     rows = [[*GOOD[:6], f"R-{i}"] for i in range(5)]
     rejected(upload(finance_client, csv_bytes(rows), "csv"), "file", "3")
     monkeypatch.undo()
-    rejected(upload(finance_client, csv_bytes([["2026-12-19", "1234567890123.00", "", "", "", "", "R"]]), "csv"), "amount")
+    rejected(
+        upload(finance_client, csv_bytes([["2026-12-19", "1234567890123.00", "", "", "", "", "R"]]), "csv"), "amount"
+    )
 
 
 def test_a_file_over_20_mb_is_a_413(ledger, finance_client, monkeypatch):
