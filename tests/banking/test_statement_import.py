@@ -44,7 +44,7 @@ def test_it_imports_an_mt940_statement_and_matches_by_memo_and_by_payer(ledger, 
     assert by_memo.payer_account == "6225880212345678"
     assert by_memo.payer_name == "SHANGHAI ACME INFORMATIONTECHNOLOGY CO LTD"
     assert (debit.direction, debit.status) == ("debit", "ignored")
-    assert unknown.status == "unmatched" and "not a known customer" in unknown.reason
+    assert unknown.status == "unmatched" and "不是已知客户" in unknown.reason  # in the request's language
 
     refresh(ledger.november, ledger.other_bill, ledger.october)
     assert ledger.november.status == Bill.Status.PAID
