@@ -5,6 +5,7 @@ references and bill events behave as every payment does."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -79,7 +80,8 @@ def _import(parsed, *, file_name, content, format, actor, preview) -> ImportResu
         uploaded_by=actor if getattr(actor, "pk", None) else None,
     )
     if not preview:
-        statement.file.save(file_name[-100:] or "statement", ContentFile(content), save=False)
+        # Stored under a name of ours: the uploaded one is kept as text (``file_name``).
+        statement.file.save(f"statement-{uuid.uuid4().hex}.{format}", ContentFile(content), save=False)
     statement.save()
     result = ImportResult(statement=statement, lines=len(parsed.lines))
     keys = [_key_of(line) for line in parsed.lines]
