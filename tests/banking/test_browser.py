@@ -28,11 +28,11 @@ DROP = """([name, mime, data]) => {
 }"""
 
 
-def drop_file(page, name: str, content: bytes, mime: str = "text/csv") -> None:
-    page.evaluate(DROP, [name, mime, base64.b64encode(content).decode()])
+def drop_file(tab, name: str, content: bytes, mime: str = "text/csv") -> None:
+    tab.evaluate(DROP, [name, mime, base64.b64encode(content).decode()])
 
 
-def test_finance_drops_a_statement_previews_imports_and_matches_by_hand(page, live_server, ledger, time_machine):
+def test_finance_drops_a_statement_previews_imports_and_matches_by_hand(page, live_server, ledger, time_machine):  # noqa: F811
     from tests.billing.close_helpers import shanghai
 
     time_machine.move_to(shanghai(2026, 12, 20, 10), tick=False)
