@@ -23,6 +23,7 @@ from banking.models import MAX_ACCOUNT, MAX_MEMO, MAX_NAME, MAX_REFERENCE, State
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_LINES = 20_000
+MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_INTEGER_DIGITS = 12  # amounts up to 999,999,999,999.99 (the money fields hold 14 digits)
 HEADER_SEARCH_ROWS = 30  # exports put an account block above the header row
 CURRENCY = "CNY"
@@ -376,10 +377,17 @@ def _rows_from_csv(content: bytes, encoding: str | None):
 
 
 def _rows_from_xlsx(content: bytes):
-    from zipfile import BadZipFile
+    from zipfile import BadZipFile, ZipFile
 
     from openpyxl import load_workbook
 
+    try:
+        # A workbook is a zip: a small file may unpack to gigabytes (a zip bomb).
+        unpacked = sum(info.file_size for info in ZipFile(io.BytesIO(content)).infolist())
+    except (BadZipFile, ValueError, OSError) as exc:
+        raise StatementError("file", _("This is not an XLSX workbook: %(error)s") % {"error": str(exc)[:200]}) from exc
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise StatementError("file", _("The workbook unpacks to more than 200 MB; export a shorter period."))
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -225,6 +225,11 @@ def test_too_many_lines_or_too_many_digits_are_refused(ledger, finance_client, m
     )
 
 
+def test_a_workbook_that_unpacks_too_far_is_refused(ledger, finance_client, monkeypatch):
+    monkeypatch.setattr(parsers, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    rejected(upload(finance_client, parsers_fixture("cmb_2026-12-18.xlsx"), "xlsx"), "file", "200 MB")
+
+
 def test_a_file_over_20_mb_is_a_413(ledger, finance_client, monkeypatch):
     monkeypatch.setattr("banking.api.MAX_FILE_BYTES", 1000)
     response = upload(finance_client, csv_bytes([GOOD] * 40), "csv")
