@@ -59,6 +59,7 @@ class StatementLine:
     payer_account: str = ""
     memo: str = ""
     bank_reference: str = ""
+    reversal: bool = False  # MT940 RC/RD: the bank undoing an earlier entry, not a payment
 
 
 @dataclass
@@ -112,7 +113,8 @@ def parse_date(raw, *, field: str = "date", line: int | None = None) -> date:
 
 def _text(raw, field: str, line: int | None) -> str:
     text = unicodedata.normalize("NFC", "" if raw is None else str(raw))
-    text = " ".join(text.split())  # no control characters, no line breaks
+    text = " ".join(text.split())  # no line breaks or tabs…
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")  # …nor NUL and the like
     if text.startswith("'") and field in ("payer_account", "bank_reference"):
         text = text[1:]  # exports quote long numbers so that Excel keeps their digits
     if text.endswith(".0") and field == "payer_account" and text[:-2].isdigit():
@@ -189,7 +191,7 @@ def parse_mt940(content: bytes) -> ParsedStatement:
     _mt940_prescan(text)
     processors = {key: list(value) for key, value in Transactions.DEFAULT_PROCESSORS.items()}
     processors["pre_statement"] = []  # a 30 February is an error, not the 28th
-    options = mt940.Options(applicant_iban=True, strip_bom=True, unbounded_details=True, reversal_sign=False)
+    options = mt940.Options(applicant_iban=True, strip_bom=True, unbounded_details=True, reversal_sign=True)
     try:
         transactions = mt940.models.Transactions(processors=processors, options=options)
         transactions.parse(text)
@@ -215,6 +217,7 @@ def parse_mt940(content: bytes) -> ParsedStatement:
                 payer_account=_text(data.get("applicant_iban") or "", "payer_account", number),
                 memo=_text(memo or "", "memo", number),
                 bank_reference=_text(data.get("bank_reference") or "", "bank_reference", number),
+                reversal=str(data.get("status") or "").upper().startswith("R"),
             )
         )
     return ParsedStatement(lines=lines, account=str(transactions.data.get("account_identification") or "")[:64])
@@ -406,7 +409,13 @@ def _header_key(text) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
 
 
+EXCEL_TEXT = re.compile(r'^="(.*)"$')
+
+
 def _cell_text(value) -> str:
+    if isinstance(value, str):
+        quoted = EXCEL_TEXT.match(value.strip())  # ="6222…": exports keep long numbers as text so
+        return quoted.group(1) if quoted else value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, Decimal | int | float):

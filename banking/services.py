@@ -106,9 +106,13 @@ def _import(parsed, *, file_name, content, format, actor, preview) -> ImportResu
             dedupe_key=key,
         )
         result.transactions.append(txn)
-        if line.direction == BankTransaction.Direction.DEBIT:
+        if line.direction == BankTransaction.Direction.DEBIT or line.reversal:
             txn.status = BankTransaction.Status.IGNORED
-            txn.reason = _("A debit (money out): only credits are matched.")
+            txn.reason = (
+                _("A reversal by the bank (RC/RD): not a customer's payment.")
+                if line.reversal
+                else _("A debit (money out): only credits are matched.")
+            )
             txn.save(update_fields=["status", "reason"])
             continue
         decision = decide(

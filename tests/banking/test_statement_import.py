@@ -206,3 +206,22 @@ def test_a_reissued_bill_is_paid_when_the_memo_names_the_voided_one(ledger, fina
     assert body["matched"][0]["bill"] == "BILL-ACME-202611-R1"
     reissued.refresh_from_db()
     assert reissued.status == Bill.Status.PAID
+
+
+def test_a_reversal_by_the_bank_is_kept_and_ignored(ledger, finance_client):
+    from tests.banking.conftest import FIXTURES
+
+    content = (FIXTURES / "cmb_2026-12-15.mt940").read_bytes().replace(b"C999,00NTRF", b"RD999,00NTRF")
+    body = upload(finance_client, content, "mt940").json()
+    reversal = txn("CMB2612150004")
+    assert reversal.status == "ignored" and "RC/RD" in reversal.reason
+    assert body["unmatched"] == []
+
+
+def test_excel_quoted_numbers_and_control_characters_are_read_as_text(ledger, finance_client):
+    row = ["2026-12-19", "2120.00", "", "别家\x07公司", '="310012345678900"', "付款\x01", '="R-Q-1"']
+    response = upload(finance_client, csv_bytes([row]), "csv")
+    assert response.status_code == 201, response.json()
+    quoted = txn("R-Q-1")
+    assert (quoted.payer_name, quoted.payer_account, quoted.memo) == ("别家公司", "310012345678900", "付款")
+    assert quoted.status == "matched"  # OTHER's account, OTHER's balance
