@@ -412,6 +412,7 @@ class AuditEvent(models.Model):
         CONTRACT_CREATED = "contract_created", _("Contract created")
         CONTRACT_CHANGED = "contract_changed", _("Contract changed")
         DEPOSIT_RECORDED = "deposit_recorded", _("Deposit recorded")
+        CREDIT_RECEIVED = "credit_received", _("Transfer held as credit")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("invoices.urls")),
     path("", include("presales.urls")),
+    path("", include("banking.urls")),
     path("", include("workspace.api_urls")),
 ]

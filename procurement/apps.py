@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 # What each staff group may do in the admin. Permissions exist only after every app has
 # migrated, so they are granted on post_migrate (idempotent), not in a data migration.
 GROUP_PERMISSIONS = {
-    "finance": ["customers", "billing", "invoices", "presales"],
+    "finance": ["customers", "billing", "invoices", "banking", "presales"],
     "presales": [],  # presales works on its staff pages (/staff/presales/); in the admin it reads
 }
 PRESALES_VIEW = [

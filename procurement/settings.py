@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "customers",
     "billing",
     "invoices",
+    "banking",
     "presales",
     "portal",
     "axes",

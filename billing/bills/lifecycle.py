@@ -32,7 +32,8 @@ BEFORE_VOID: list[Callable[..., None]] = []
 PAYABLE = bill_sources(Bill.Status.PAID)
 
 
-def _normalise_name(name: str) -> str:
+def payer_name_key(name: str) -> str:
+    """A payer's name as compared with the customer's: no spaces, ASCII brackets, lower case."""
     return "".join(name.split()).replace("（", "(").replace("）", ")").lower()
 
 
@@ -63,11 +64,15 @@ def _check_received_on(bill: Bill, received_on: date) -> None:
         )
 
 
-def _repeat(bill: Bill, amount: Decimal, clash: str, **lookup) -> Payment | None:
+def _repeat(bill: Bill, amount: Decimal, clash: str, *, split: bool = False, **lookup) -> Payment | None:
     """The payment already booked under the same reference or idempotency key: the same
     transfer again (same bill and amount) answers it; anything else under that key is a 409
-    saying ``clash``."""
-    existing = Payment.objects.filter(customer=bill.customer, **lookup).first()
+    saying ``clash``. With ``split`` (one transfer paying several bills) the reference may
+    already pay other bills; only this bill's part is compared."""
+    booked = Payment.objects.filter(customer=bill.customer, **lookup)
+    existing = booked.filter(bill=bill).first()
+    if existing is None and not split:
+        existing = booked.first()
     if existing is not None and (existing.amount.amount != amount or existing.bill_id != bill.pk):
         raise Conflict(clash)
     return existing
@@ -85,11 +90,13 @@ def payment_record(
     payer_name: str = "",
     note: str = "",
     actor=None,
+    split: bool = False,
 ) -> tuple[Payment, bool]:
     """Record a bank transfer against a bill. Partial payments are fine; an overpayment
     becomes customer credit used by the next bill. The same bank reference (compared after
     NFKC and case folding) or the same idempotency key twice is a no-op: the first payment
-    is returned with created=False.
+    is returned with created=False. ``split``: this is one part of a transfer that pays
+    several bills (a bank statement's match), so its reference may already pay other bills.
 
     Bills are settled in CNY: a transfer in another currency is refused, not converted — the
     bank credits our CNY account at its own rate, and that credited CNY amount is what
@@ -111,7 +118,7 @@ def payment_record(
     repeat = None
     if reference:
         clash = _("The bank reference %(ref)s is already recorded with another amount or bill.") % {"ref": reference}
-        repeat = _repeat(bill, amount, clash, reference_key=Payment.key_of(reference))
+        repeat = _repeat(bill, amount, clash, split=split, reference_key=Payment.key_of(reference))
     if repeat is None and idempotency_key:
         clash = _("The Idempotency-Key %(key)s was already used for another amount or bill.") % {"key": idempotency_key}
         repeat = _repeat(bill, amount, clash, idempotency_key=idempotency_key)
@@ -123,7 +130,7 @@ def payment_record(
             % {"number": bill, "status": bill.get_status_display()}
         )
     applied = min(amount, bill.balance.amount)
-    mismatch = bool(payer_name) and _normalise_name(payer_name) != _normalise_name(bill.customer.name)
+    mismatch = bool(payer_name) and payer_name_key(payer_name) != payer_name_key(bill.customer.name)
     payment = Payment.objects.create(
         customer=bill.customer,
         bill=bill,
@@ -166,6 +173,45 @@ def deposit_record(
     """A deposit (押金) received by bank transfer: a payment without a bill, held as credit on
     the customer's ledger (never applied to a bill by itself). The same bank reference again
     answers the first deposit (created=False)."""
+    payment, created = _unbilled_payment(
+        customer=customer,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        method=Payment.Method.DEPOSIT,
+        actor=actor,
+        note=note,
+    )
+    if created:
+        audit_record(AuditEvent.Action.DEPOSIT_RECORDED, customer, actor, amount=str(amount), reference=reference)
+    return payment, created
+
+
+@transaction.atomic
+def credit_receive(
+    *, customer, amount: Decimal, received_on: date, reference: str, payer_name: str = "", actor=None, note: str = ""
+) -> tuple[Payment, bool]:
+    """A transfer finance assigns to a customer without a bill: a payment without a bill whose
+    whole amount becomes customer credit, used by the customer's next bill (as an overpayment's
+    rest is). The same bank reference again answers the first (created=False)."""
+    payment, created = _unbilled_payment(
+        customer=customer,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        method=Payment.Method.BANK_TRANSFER,
+        payer_name=payer_name,
+        actor=actor,
+        note=note,
+    )
+    if created:
+        audit_record(AuditEvent.Action.CREDIT_RECEIVED, customer, actor, amount=str(amount), reference=reference)
+    return payment, created
+
+
+def _unbilled_payment(
+    *, customer, amount: Decimal, received_on: date, reference: str, method: str, payer_name: str = "", actor, note
+) -> tuple[Payment, bool]:
     if amount <= 0:
         raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
     reference = reference.strip()
@@ -182,7 +228,7 @@ def deposit_record(
         )
     existing = Payment.objects.filter(customer=customer, reference_key=Payment.key_of(reference)).first()
     if existing is not None:
-        if existing.method != Payment.Method.DEPOSIT or existing.amount.amount != amount:
+        if existing.method != method or existing.bill_id is not None or existing.amount.amount != amount:
             raise Conflict(
                 _("The bank reference %(ref)s is already recorded with another amount or bill.") % {"ref": reference}
             )
@@ -190,16 +236,17 @@ def deposit_record(
     payment = Payment.objects.create(
         customer=customer,
         bill=None,
-        method=Payment.Method.DEPOSIT,
+        method=method,
         amount=Money(amount, "CNY"),
         applied=Money(0, "CNY"),
         received_on=received_on,
         reference=reference,
+        payer_name=payer_name,
         note=note,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
-    CreditEntry.objects.create(customer=customer, amount=Money(amount, "CNY"), payment=payment, held=True)
-    audit_record(AuditEvent.Action.DEPOSIT_RECORDED, customer, actor, amount=str(amount), reference=reference)
+    held = method == Payment.Method.DEPOSIT  # a deposit stays held; other credit pays the next bill
+    CreditEntry.objects.create(customer=customer, amount=Money(amount, "CNY"), payment=payment, held=held)
     return payment, True
 
 

@@ -252,9 +252,13 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["-received_on", "-pk"]
         constraints = [
-            # A bank reference is recorded once per customer: re-posting the same transfer is a no-op.
+            # A bank reference is recorded once per customer and bill: re-posting the same transfer
+            # is a no-op (one transfer may pay several bills: one payment per bill it paid).
             models.UniqueConstraint(
-                fields=["customer", "reference_key"], condition=~Q(reference_key=""), name="payment_reference_unique"
+                fields=["customer", "reference_key", "bill"],
+                condition=~Q(reference_key=""),
+                name="payment_reference_unique",
+                nulls_distinct=False,
             ),
             models.UniqueConstraint(
                 fields=["customer", "idempotency_key"],
