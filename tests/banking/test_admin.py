@@ -10,7 +10,7 @@ from django.test import Client
 from banking.models import BankStatement, BankTransaction, CsvProfile, PayerAccount
 from billing.models import Bill, Payment
 from tests.banking.conftest import FIXTURES
-from tests.billing.close_helpers import travel
+from tests.billing.close_helpers import shanghai, travel
 from tests.factories import UserFactory
 
 UPLOAD = "/admin/banking/bankstatement/add/"
@@ -18,7 +18,10 @@ UNMATCHED = "/admin/banking/banktransaction/unmatched/"
 
 
 @pytest.fixture
-def clerk_client(db) -> Client:
+def clerk_client(db, time_machine) -> Client:
+    # The whole test happens on the statement's day: a staff session ends after an idle hour
+    # (procurement.security), so signing in today and posting "on 2026-12-20" would sign out.
+    time_machine.move_to(shanghai(2026, 12, 20, 3), tick=False)
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(UserFactory(username="fiona", is_staff=True, groups=["finance"]))
     return client
