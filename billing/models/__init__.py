@@ -13,6 +13,7 @@ from billing.models.budgets import (
     CustomerStanding,
     KeyAllowance,
 )
+from billing.models.collecting import BillCredit, DisputeMessage, DunningCounter, DunningNotice
 from billing.models.metering import ClosedPeriod, QuarantinedRecord, UsageRecord, UsageRequest, UsageRollup
 from billing.models.pricing import COST_DIGITS, PRICE_DIGITS, Currency, ExchangeRate, ModelAlias, PriceVersion
 
@@ -23,12 +24,16 @@ __all__ = [
     "AlertDelivery",
     "Bill",
     "BillEvent",
+    "BillCredit",
     "BillLine",
     "Budget",
     "BudgetEvaluationRequest",
     "ClosedPeriod",
     "CreditEntry",
     "Currency",
+    "DisputeMessage",
+    "DunningCounter",
+    "DunningNotice",
     "CustomerStanding",
     "ExchangeRate",
     "KeyAllowance",
