@@ -135,11 +135,12 @@ def customer_statement(*, customer: Customer, start: date, end: date) -> Stateme
     paid = _payments(customer).filter(received_on__lt=start).aggregate(s=Sum("amount"))["s"] or ZERO
     statement = Statement(customer=customer, start=start, end=end, opening_balance=billed - paid)
     rows: list[tuple] = []
-    for bill in _bills(customer).filter(issued_on__gte=start, issued_on__lte=end).only("number", "issued_on", "total"):
-        rows.append((bill.issued_on, 0, bill.number, bill.pk, "bill", bill.total.amount, ZERO))
+    bills = _bills(customer).filter(issued_on__gte=start, issued_on__lte=end)
+    for pk, day, number, total in bills.values_list("pk", "issued_on", "number", "total"):
+        rows.append((day, 0, number, pk, "bill", total, ZERO))
     payments = _payments(customer).filter(received_on__gte=start, received_on__lte=end)
-    for payment in payments.only("reference", "received_on", "amount"):
-        rows.append((payment.received_on, 1, payment.reference, payment.pk, "payment", ZERO, payment.amount.amount))
+    for pk, day, reference, amount in payments.values_list("pk", "received_on", "reference", "amount"):
+        rows.append((day, 1, reference, pk, "payment", ZERO, amount))
     balance = statement.opening_balance
     for day, _order, number, _pk, kind, debit, credit in sorted(rows, key=lambda r: r[:4]):
         balance += debit - credit
