@@ -75,7 +75,7 @@ def suspension_day(bill: Bill, today: date) -> date | None:
 def dunning_notice_create(*, bill_id: int, today: date) -> DunningNotice | None:
     """Make the notice of ``today``'s stage for the bill, if it is owed one and has not had it."""
     with transaction.atomic():
-        bill = Bill.objects.select_for_update().filter(pk=bill_id).first()
+        bill = Bill.objects.select_for_update().order_by().filter(pk=bill_id).first()
         if bill is None or not _dunnable(Bill.objects.filter(pk=bill_id)).exists():
             return None
         stage = dunning_stage_on(due_on=bill.due_on, today=today)
