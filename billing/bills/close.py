@@ -212,6 +212,9 @@ def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
     bill_event(bill, BillEvent.Kind.ISSUED, actor, number=bill.number, total=str(bill.total.amount))
     if _apply_credit(bill, actor):
         bill.save()
+    elif bill.total.amount <= 0:  # e.g. a credit line took the whole bill: nothing is owed
+        bill_move(bill, Bill.Status.PAID)
+        bill.save(update_fields=["status", "updated_at"])
 
 
 def _lock_inputs(drafts: list[LineDraft], rates_used: set[tuple[str, date]]) -> None:
