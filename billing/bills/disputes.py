@@ -183,3 +183,22 @@ def credit_line_drafts(*, customer_id: int, groups: dict[int | None, list[LineDr
 
 def dispute_thread(bill: Bill):
     return bill.dispute_messages.select_related("author", "credit").order_by("at", "pk")
+
+
+def dispute_thread_display(bill: Bill) -> list[dict]:
+    """The thread as the portal, staff and admin pages print it."""
+    from common.admin_display import money_text
+
+    return [
+        {
+            "at": m.at,
+            "kind": m.kind,
+            "kind_label": m.get_kind_display(),
+            "side": m.side,
+            "side_label": m.get_side_display(),
+            "author": m.author.get_username() if m.author_id else "",
+            "text": m.text,
+            "credit": money_text(m.credit.amount) if m.credit_id else "",
+        }
+        for m in dispute_thread(bill)
+    ]

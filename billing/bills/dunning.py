@@ -219,3 +219,26 @@ def dunning_run(*, today: date) -> DunningRun:
 
 def notices_for(bill: Bill):
     return bill.notices.order_by("created_at", "pk")
+
+
+def notices_sent_since(since) -> list[DunningNotice]:
+    """Notices sent since ``since`` (the staff dashboard: this week's), newest first."""
+    return list(
+        DunningNotice.objects.filter(sent_at__gte=since).select_related("bill__customer").order_by("-sent_at", "-pk")
+    )
+
+
+def open_bills_by_stage() -> list[tuple[str, str, int]]:
+    """(stage, label, bills) for the bills still owed money, each counted at the latest stage
+    it has reached (the staff dashboard); a stage no bill is at counts 0."""
+    order = [stage for stage, _first in reversed(STAGES)]
+    reached: dict[int, int] = {}
+    owed = _dunnable(Bill.objects.all()) | Bill.objects.filter(
+        status__in=Bill.OPEN_STATUSES, confirmation=Bill.Confirmation.DISPUTED
+    )
+    for bill_id, stage in DunningNotice.objects.filter(bill__in=owed).values_list("bill_id", "stage"):
+        reached[bill_id] = max(reached.get(bill_id, 0), order.index(stage))
+    counts = [0] * len(order)
+    for index in reached.values():
+        counts[index] += 1
+    return [(stage, Stage(stage).label, counts[i]) for i, stage in enumerate(order)]

@@ -175,3 +175,31 @@ def statement_pdf(statement: Statement) -> bytes:
 
 def statement_filename(statement: Statement) -> str:
     return f"STATEMENT-{statement.customer.code}-{statement.start:%Y%m%d}-{statement.end:%Y%m%d}.pdf"
+
+
+def statement_display(statement: Statement) -> dict:
+    """The statement as the portal and staff pages print it (one partial for both)."""
+    from common.admin_display import money_text
+
+    labels = {"bill": _("Bill"), "payment": _("Payment")}
+    return {
+        "start": statement.start,
+        "end": statement.end,
+        "opening": money_text(statement.opening_balance),
+        "closing": money_text(statement.closing_balance),
+        "closing_is_credit": statement.closing_balance < 0,
+        "total_debit": money_text(statement.total_debit),
+        "total_credit": money_text(statement.total_credit),
+        "rows": [
+            {
+                "date": e.day,
+                "kind": e.kind,
+                "label": labels[e.kind],
+                "number": e.number,
+                "debit": money_text(e.debit) if e.kind == "bill" else "",
+                "credit": money_text(e.credit) if e.kind == "payment" else "",
+                "balance": money_text(e.balance),
+            }
+            for e in statement.entries
+        ],
+    }
