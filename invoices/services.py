@@ -144,7 +144,9 @@ def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfil
         "tax_rate": bill.vat_rate,
     }
     period = format_period(bill.period)
-    if not per_model or amount != bill.subtotal.amount:
+    # A bill with a credit line (a correction of an earlier bill) is invoiced as one net line:
+    # a negative line per model would be a discount line the buyer cannot book against a model.
+    if not per_model or amount != bill.subtotal.amount or bill.lines.filter(amount__lt=0).exists():
         return [
             base
             | {
