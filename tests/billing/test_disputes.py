@@ -6,10 +6,13 @@ ACME pays a monthly service fee of 1,000.00 (VAT 6 %): BILL-ACME-202611 is 1,060
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing.bills.disputes import credit_remaining
 from billing.bills.lifecycle import bill_reissue, bill_void
@@ -181,3 +184,62 @@ def test_credits_on_one_bill_never_exceed_it(november, finance_client):
     assert finance_client.post(BILL + "credits/", {"amount": "400.00", "reason": "b"}, format="json").status_code == 201
     missing = finance_client.post(BILL + "credits/", {"amount": "1.00", "reason": ""}, format="json")
     assert missing.status_code == 400 and list(missing.json()["errors"]) == ["reason"]
+
+
+def test_a_bill_with_a_credit_line_is_invoiced_as_one_net_line(november, finance_user):
+    from billing.bills.disputes import bill_credit_grant
+    from invoices.services import invoice_issue
+
+    bill_credit_grant(bill=november, amount=Decimal("100.00"), reason="折让", actor=finance_user)
+    with travel(2027, 1, 1):
+        december = only(close(november.customer, DEC))
+    with travel(2027, 1, 2):
+        (invoice,) = invoice_issue(bill=december, invoice_type="ordinary", per_model=True, actor=finance_user)
+    # One line of the net 900.00 (the fee less the credit), VAT 54.00: never a negative line.
+    assert [(line.amount.amount, line.tax.amount) for line in invoice.lines.all()] == [
+        (Decimal("900.00"), Decimal("54.00"))
+    ]
+    assert (invoice.amount.amount, invoice.vat.amount) == (Decimal("900.00"), Decimal("54.00"))
+
+
+_codes = itertools.count()
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    fees=st.lists(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2), min_size=3, max_size=3),
+    shares=st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=3),
+)
+@pytest.mark.django_db
+def test_credits_are_carried_exactly_once_and_never_below_zero(fees, shares):
+    """Credits granted on the first bill (each a share of it) are carried by the next bills:
+    what the credit lines take plus what is left equals what was granted; no bill goes below
+    zero; VAT is the rule's on what remains."""
+    from billing.bills.disputes import bill_credit_grant
+    from tests.billing.close_helpers import customer_with_contract
+
+    customer = customer_with_contract(f"CR{next(_codes)}", monthly_service_fee=fees[0])
+    with travel(2026, 11, 1):
+        first = only(close(customer, date(2026, 10, 1)))
+    granted = Decimal(0)
+    for share in shares:
+        room = first.subtotal.amount - granted
+        amount = (room * share / 100).quantize(Decimal("0.01"))
+        if amount <= 0:
+            continue
+        credit = bill_credit_grant(bill=first, amount=amount, reason=f"share {share}", actor=None)
+        granted += credit.amount.amount
+    bills = []
+    for fee, (period, day) in zip(fees[1:], [(NOV, (2026, 12, 1)), (DEC, (2027, 1, 1))], strict=True):
+        set_terms(customer, monthly_service_fee=fee)
+        with travel(*day):
+            bills.append(only(close(customer, period)))
+    carried = Decimal(0)
+    for bill, fee in zip(bills, fees[1:], strict=True):
+        credit_lines = sum((line[5] for line in lines_of(bill) if line[0] == "credit"), Decimal(0))
+        carried -= credit_lines
+        assert bill.subtotal.amount == fee + credit_lines >= 0
+        assert bill.vat.amount == (bill.subtotal.amount * Decimal("0.06")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    left = sum((credit_remaining(c) for c in BillCredit.objects.filter(bill=first)), Decimal(0))
+    assert carried + left == granted
+    assert carried == min(granted, fees[1] + fees[2])  # each bill takes what fits, oldest credit first
