@@ -64,7 +64,7 @@ LINE_KEYS = {
     "output_tokens",
     "amount",
 }
-LINE_EXTRA_KEYS = {"provider", "discount_percent", "exchange_rates", "price_versions"}
+LINE_EXTRA_KEYS = {"provider", "discount_percent", "exchange_rates", "price_versions", "note"}  # note: a credit line's reason
 
 
 @pytest.fixture
