@@ -1,6 +1,6 @@
 """Celery tasks: thin wrappers that take ids and call one service each.
 
-Every periodic task has a management-command twin (close_month, mark_overdue,
+Every periodic task has a management-command twin (close_month, mark_overdue, run_dunning,
 evaluate_budgets, deliver_alerts, scan_anomalies) and is safe to run twice. Queues are
 routed in settings (CELERY_TASK_ROUTES); the beat schedule is procurement/schedule.py.
 Each task has a hard ``time_limit`` and a ``soft_time_limit`` a little before it, so that
@@ -79,6 +79,20 @@ def bills_mark_overdue() -> int:
     from billing.periods import business_day
 
     return mark(today=business_day(timezone.now()))
+
+
+@shared_task(name="billing.tasks.dunning_run", **_limits(1800))
+def dunning_run(day: str | None = None) -> str:
+    """Beat, daily (twin: ``run_dunning``): mark overdue bills, then make and send the day's notices."""
+    from datetime import date
+
+    from billing.bills.dunning import dunning_run as run
+    from billing.bills.lifecycle import bills_mark_overdue as mark
+    from billing.periods import business_day
+
+    today = date.fromisoformat(day) if day else business_day(timezone.now())
+    mark(today=today)
+    return run(today=today).line()
 
 
 @shared_task(name="billing.tasks.usage_partitions_ahead", **_limits(300))

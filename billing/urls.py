@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.api import bills, budgets, insights, pricing, receivables, usage
+from billing.api import bills, budgets, collecting, insights, pricing, receivables, usage
 
 urlpatterns = [
     path("usage-records/", usage.UsageRecordsIngest.as_view(), name="usage-records"),
@@ -15,9 +15,21 @@ urlpatterns = [
     path("bills/<str:number>/confirm/", bills.BillConfirm.as_view(), name="bill-confirm"),
     path("bills/<str:number>/void/", bills.BillVoid.as_view(), name="bill-void"),
     path("bills/<str:number>/reissue/", bills.BillReissue.as_view(), name="bill-reissue"),
+    path("bills/<str:number>/notices/", collecting.BillNotices.as_view(), name="bill-notices"),
+    path("bills/<str:number>/notices/<str:notice>/pdf/", collecting.BillNoticePdf.as_view(), name="bill-notice-pdf"),
+    path("bills/<str:number>/dispute/", collecting.BillDispute.as_view(), name="bill-dispute"),
+    path(
+        "bills/<str:number>/dispute/messages/", collecting.BillDisputeMessages.as_view(), name="bill-dispute-messages"
+    ),
+    path("bills/<str:number>/dispute/resolve/", collecting.BillDisputeResolve.as_view(), name="bill-dispute-resolve"),
+    path("bills/<str:number>/credits/", collecting.BillCredits.as_view(), name="bill-credits"),
     path("receivables/aging/", receivables.ReceivablesAging.as_view(), name="receivables-aging"),
     path("revenue/", receivables.Revenue.as_view(), name="revenue"),
     path("customers/<str:code>/deposits/", bills.CustomerDeposits.as_view(), name="customer-deposits"),
+    path("customers/<str:code>/statement/", collecting.CustomerStatement.as_view(), name="customer-statement"),
+    path(
+        "customers/<str:code>/statement/pdf/", collecting.CustomerStatementPdf.as_view(), name="customer-statement-pdf"
+    ),
     path("customers/<str:code>/budgets/", budgets.BudgetListCreate.as_view(), name="budget-list"),
     path("customers/<str:code>/budgets/<int:pk>/test/", budgets.BudgetTestSend.as_view(), name="budget-test"),
     path("customers/<str:code>/insights/", insights.CostInsights.as_view(), name="cost-insights"),

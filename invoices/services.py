@@ -30,6 +30,7 @@ from billing.periods import business_day, format_period
 from billing.pricing.cost import vat_amount
 from billing.pricing.money import quantize_money
 from common.api import Conflict
+from common.numbering import sequence_next
 from common.tasks import enqueue_on_commit
 from customers.models import Contract, InvoiceTitle, InvoiceType
 from invoices.events import invoice_event as _event
@@ -57,11 +58,8 @@ def seller_in_force(on: date) -> SellerProfile:
 
 def invoice_number_next(*, seller: SellerProfile, on: date, channel: str = "1") -> str:
     """The next 20-digit number: YY + province + channel digit + 15-digit sequence."""
-    counter, _created = InvoiceCounter.objects.get_or_create(seller_tax_id=seller.tax_id, year=on.year)
-    counter = InvoiceCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_sequence += 1
-    counter.save(update_fields=["last_sequence"])
-    return f"{on.year % 100:02d}{seller.province_code:0>2}{channel}{counter.last_sequence:015d}"
+    sequence = sequence_next(InvoiceCounter, seller_tax_id=seller.tax_id, year=on.year)
+    return f"{on.year % 100:02d}{seller.province_code:0>2}{channel}{sequence:015d}"
 
 
 @dataclass
@@ -146,7 +144,9 @@ def _line_drafts(bill: Bill, amount: Decimal, vat: Decimal, seller: SellerProfil
         "tax_rate": bill.vat_rate,
     }
     period = format_period(bill.period)
-    if not per_model or amount != bill.subtotal.amount:
+    # A bill with a credit line (a correction of an earlier bill) is invoiced as one net line:
+    # a negative line per model would be a discount line the buyer cannot book against a model.
+    if not per_model or amount != bill.subtotal.amount or bill.lines.filter(amount__lt=0).exists():
         return [
             base
             | {

@@ -21,6 +21,7 @@ SECTIONS = (
     Section("portal:home", _("Overview"), READ_USAGE_ROLES),
     Section("portal:usage", _("Usage"), READ_USAGE_ROLES),
     Section("portal:bills", _("Bills"), MONEY_ROLES),
+    Section("portal:statement", _("Statement of account"), MONEY_ROLES),
     Section("portal:invoices", _("Invoices"), MONEY_ROLES),
     Section("portal:invoice-titles", _("Invoice titles"), MONEY_ROLES),
     Section("portal:keys", _("API keys"), READ_USAGE_ROLES),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import alerts, auth, bills, budgets, home, invoices, keys, usage, users
+from portal.views import alerts, auth, bills, budgets, home, invoices, keys, statement, usage, users
 
 app_name = "portal"
 
@@ -26,6 +26,10 @@ urlpatterns = [
     path("bills/<str:number>/", bills.bill_detail, name="bill"),
     path("bills/<str:number>/pdf/", bills.bill_pdf, name="bill-pdf"),
     path("bills/<str:number>/confirm/", bills.bill_confirm, name="bill-confirm"),
+    path("bills/<str:number>/dispute/", bills.bill_dispute_reply, name="bill-dispute"),
+    path("bills/<str:number>/notices/<str:notice>/pdf/", bills.bill_notice_pdf, name="bill-notice-pdf"),
+    path("statement/", statement.statement, name="statement"),
+    path("statement/pdf/", statement.statement_pdf, name="statement-pdf"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<str:number>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
     path("invoice-titles/", invoices.title_list, name="invoice-titles"),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from billing.periods import business_day
 from billing.pricing.cost import vat_amount
 from common.api import Conflict
+from common.numbering import sequence_next
 from customers import services as customer_services
 from customers.models import Contract, Customer
 from customers.selectors import contracts_overlapping_active
@@ -40,11 +41,7 @@ class Choice:
 
 def proposal_number_next(*, on: date) -> str:
     """``PROP-YYYY-NNNN``: the year's next number from its counter row, locked (no gaps)."""
-    counter, _created = ProposalCounter.objects.get_or_create(year=on.year)
-    counter = ProposalCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_sequence += 1
-    counter.save(update_fields=["last_sequence"])
-    return f"PROP-{on.year:04d}-{counter.last_sequence:04d}"
+    return f"PROP-{on.year:04d}-{sequence_next(ProposalCounter, year=on.year):04d}"
 
 
 def _chosen_options(estimate: Estimate, chosen: list[Choice]):

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from billing.bills.files import bill_pdf_response
+from billing.bills.files import bill_pdf_response, notice_pdf_response, statement_pdf_response
 from invoices.files import invoice_pdf_response, invoice_platform_file_response
 
 
@@ -23,6 +23,18 @@ from invoices.files import invoice_pdf_response, invoice_platform_file_response
 @login_required
 def bill_pdf(request: HttpRequest, number: str) -> HttpResponse:
     return bill_pdf_response(request, number)
+
+
+@require_safe
+@login_required
+def notice_pdf(request: HttpRequest, number: str, notice: str) -> HttpResponse:
+    return notice_pdf_response(request, number, notice)
+
+
+@require_safe
+@login_required
+def statement_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    return statement_pdf_response(request, code)
 
 
 @require_safe

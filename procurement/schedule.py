@@ -24,6 +24,11 @@ SCHEDULE: tuple[Periodic, ...] = (
     ),
     Periodic("Mark overdue bills and remind", "billing.tasks.bills_mark_overdue", crontab=DAILY_06),
     Periodic("Create usage partitions ahead", "billing.tasks.usage_partitions_ahead", crontab=DAILY_06),
+    Periodic(
+        "Dunning: reminders, overdue notices, 催款函",
+        "billing.tasks.dunning_run",
+        crontab={"minute": "30", "hour": "9", "day_of_month": "*"},
+    ),
     Periodic("Evaluate budgets", "billing.tasks.budgets_evaluate_all", every_minutes=5),
     Periodic("Retry pending alert deliveries", "billing.tasks.alerts_retry_pending", every_minutes=10),
     Periodic(

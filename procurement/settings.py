@@ -362,6 +362,7 @@ CELERY_TASK_ROUTES = {
     "billing.tasks.bill_render_and_send": {"queue": "pdf"},
     "billing.tasks.bill_render_pdf": {"queue": "pdf"},
     "billing.tasks.bills_mark_overdue": {"queue": "notify"},
+    "billing.tasks.dunning_run": {"queue": "notify"},
     "billing.tasks.budgets_evaluate": {"queue": "notify"},
     "billing.tasks.budgets_evaluate_all": {"queue": "notify"},
     "billing.tasks.alert_deliver": {"queue": "notify"},

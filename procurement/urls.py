@@ -9,6 +9,8 @@ from procurement import documents, views
 document_urls = (
     [
         path("bills/<str:number>/pdf/", documents.bill_pdf, name="bill-pdf"),
+        path("bills/<str:number>/notices/<str:notice>/pdf/", documents.notice_pdf, name="notice-pdf"),
+        path("customers/<str:code>/statement/pdf/", documents.statement_pdf, name="statement-pdf"),
         path("invoices/<str:number>/pdf/", documents.invoice_pdf, name="invoice-pdf"),
         path("invoices/<str:number>/platform-file/", documents.invoice_platform_file, name="invoice-platform-file"),
     ],

@@ -32,9 +32,10 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from billing.bills.dunning import notices_sent_since, open_bills_by_stage
 from billing.bills.receivables import receivables_aging_table, revenue
 from billing.metering.selectors import usage_summary
-from billing.models import Alert, Bill, BillLine, UsageRollup
+from billing.models import Alert, Bill, BillLine, DunningNotice, UsageRollup
 from billing.periods import business_day, current_period, format_period, next_period
 from billing.pricing.money import quantize_money
 from billing.pricing.selectors import exchange_rate_for
@@ -364,6 +365,8 @@ class Dashboard:
     usage_period: date
     alerts: list[Alert]
     close: CloseStatus
+    notices: list[DunningNotice] = field(default_factory=list)  # dunning notices sent in the last 7 days
+    dunning_stages: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def dashboard(*, today: date | None = None) -> Dashboard:
@@ -388,4 +391,6 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         usage_period=period,
         alerts=list(Alert.objects.filter(created_at__gte=since).select_related("customer", "budget")),
         close=close_status(period=next_period(period, -1)),
+        notices=notices_sent_since(since),
+        dunning_stages=open_bills_by_stage(),
     )

@@ -54,6 +54,7 @@ def dashboard(request):
             "aging": _admin("billing_bill_aging"),
             "overdue": _admin("billing_bill_changelist", status__exact="overdue"),
             "disputed": _admin("billing_bill_changelist", confirmation__exact="disputed"),
+            "notices": _admin("billing_dunningnotice_changelist"),
             "held": _admin("billing_bill_changelist", status__exact="draft"),
             "usage": _admin("billing_usagerollup_changelist", period=data.usage_period.isoformat()),
             "alerts": _admin("billing_alert_changelist"),

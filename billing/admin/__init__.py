@@ -1,3 +1,3 @@
 """The billing admin, one module per domain; importing this package registers them all."""
 
-from billing.admin import bills, budgets, customers, metering, payments, pricing  # noqa: F401
+from billing.admin import bills, budgets, collecting, customers, metering, payments, pricing  # noqa: F401

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.collecting import DisputeMessageInline, DunningNoticeInline
 from billing.admin.shared import DOCUMENT_INLINE, PeriodFilter
 from billing.metering.reprice import usage_reprice
 from billing.models import (
@@ -42,6 +43,10 @@ EVENT_LABELS = {
     "confirmed": _("statement confirmed"),
     "disputed": _("statement disputed"),
     "void": _("voided"),
+    "notice_sent": _("dunning notice sent"),
+    "dispute_message": _("dispute message"),
+    "dispute_resolved": _("dispute resolved"),
+    "credit_granted": _("credit granted on the next bill"),
 }
 LINE_KIND_LABELS = dict(BillLine.Kind.choices)
 BILL_STATUS_LABELS = dict(Bill.Status.choices)
@@ -187,7 +192,7 @@ class BillAdmin(admin.ModelAdmin):
     search_fields = ["number", "customer__code", "customer__name", "hold_reason"]
     date_hierarchy = "period"
     list_select_related = ["customer", "project"]
-    inlines = [BillLineInline, PaymentInline, BillEventInline]
+    inlines = [BillLineInline, PaymentInline, DunningNoticeInline, DisputeMessageInline, BillEventInline]
     actions = [
         export_as_csv,
         export_as_xlsx,
@@ -236,7 +241,7 @@ class BillAdmin(admin.ModelAdmin):
         (_("Dates"), {"fields": ["issued_on", "due_on", "pdf_links", "pdf_rendered_at", "emailed_at", "reminded_at"]}),
         (
             _("Statement confirmation"),
-            {"fields": ["confirmation", "confirmation_note", "confirmed_at", "confirmed_by"]},
+            {"fields": ["confirmation", "confirmation_note", "confirmed_at", "confirmed_by", "dispute_page"]},
         ),
         (_("Parties (frozen at issue)"), {"fields": ["seller_details", "buyer_details"]}),
     ]
@@ -274,6 +279,13 @@ class BillAdmin(admin.ModelAdmin):
         if obj.status in (Bill.Status.DRAFT, Bill.Status.VOID):
             return "—"
         return money_text(obj.balance)
+
+    @admin.display(description=_("dispute, reply and credit"))
+    def dispute_page(self, obj: Bill) -> str:
+        if obj.status in (Bill.Status.DRAFT, Bill.Status.VOID):
+            return "—"
+        url = reverse("workspace:dispute", args=[obj.number])
+        return format_html('<a href="{}">{}</a>', url, _("Open the dispute page (thread, reply, resolve, credit)"))
 
     @admin.display(description=_("what to do"))
     def next_step(self, obj: Bill) -> str:

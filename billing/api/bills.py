@@ -51,6 +51,7 @@ class BillLineSerializer(serializers.ModelSerializer):
             "exchange_rates",
             "price_versions",
             "amount",
+            "note",
         ]
 
     def get_period(self, obj) -> str:

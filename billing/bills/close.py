@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from billing.bills.disputes import credit_line_drafts
 from billing.bills.events import bill_event
 from billing.bills.lines import LineDraft, build_lines
 from billing.bills.transitions import bill_move
@@ -120,12 +121,12 @@ def _sweep_leftovers(customer: Customer, period: date) -> list[date]:
     return swept
 
 
-def _seller_snapshot(on: date) -> dict:
+def seller_snapshot(on: date) -> dict:
     profile = SellerProfile.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
     return profile.snapshot() if profile else {}
 
 
-def _buyer_snapshot(customer: Customer) -> dict:
+def buyer_snapshot(customer: Customer) -> dict:
     title = customer.invoice_titles.filter(is_default=True).first()
     return {
         "code": customer.code,
@@ -160,6 +161,8 @@ def _save_lines(bill: Bill, drafts: list[LineDraft], *, replace: bool = True) ->
             discount_percent=d.discount_percent,
             price_versions=sorted(d.price_versions),
             amount=Money(d.amount, "CNY"),
+            note=d.note,
+            credit_id=d.credit_id,
             position=i,
         )
         for i, d in enumerate(drafts)
@@ -203,12 +206,15 @@ def _issue(bill: Bill, contract: Contract, today: date, actor=None) -> None:
     bill.hold_reason = ""
     bill.issued_on = today
     bill.due_on = today + timedelta(days=contract.payment_terms_days)
-    bill.seller = _seller_snapshot(today)
-    bill.buyer = _buyer_snapshot(bill.customer)
+    bill.seller = seller_snapshot(today)
+    bill.buyer = buyer_snapshot(bill.customer)
     bill.save()
     bill_event(bill, BillEvent.Kind.ISSUED, actor, number=bill.number, total=str(bill.total.amount))
     if _apply_credit(bill, actor):
         bill.save()
+    elif bill.total.amount <= 0:  # e.g. a credit line took the whole bill: nothing is owed
+        bill_move(bill, Bill.Status.PAID)
+        bill.save(update_fields=["status", "updated_at"])
 
 
 def _lock_inputs(drafts: list[LineDraft], rates_used: set[tuple[str, date]]) -> None:
@@ -272,6 +278,9 @@ def month_close_customer(
             # Money rule 12: the fee as it stands, after the commitment (it does not count toward
             # it), on the customer-wide bill (with bill_per_project the BILL-{CUSTOMER}-{YYYYMM} one).
             groups[None].append(LineDraft(BillLine.Kind.SERVICE_FEE, period, None, amount=quantize_money(fee)))
+        # Credits granted on disputed bills: negative ``credit`` lines (VAT follows), never
+        # an edit of the bill they correct.
+        credit_line_drafts(customer_id=customer.pk, groups=groups)
 
         live = {
             b.project_id: b

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from billing.bills.events import bill_event
+from billing.bills.statement import Statement, customer_statement, statement_filename, statement_pdf
 from billing.models import Bill, BillEvent, UsageRollup
 from billing.periods import format_period, next_period
 from billing.pricing.money import rmb_figures, rmb_upper
@@ -98,8 +99,15 @@ def bill_pdf_bytes(bill: Bill) -> bytes:
         return handle.read()
 
 
+def bill_statement(bill: Bill) -> Statement:
+    """The statement of account (对账函) e-mailed with a bill: from the first day of the
+    bill's period to its issue day, so it ends with the bill itself."""
+    return customer_statement(customer=bill.customer, start=bill.period, end=bill.issued_on)
+
+
 def bill_send(*, bill_id: int) -> bool:
-    """E-mail the bill with its PDF to the customer's billing contacts, once.
+    """E-mail the bill with its PDF and the statement of account (对账函) to the customer's
+    billing contacts, once.
 
     Claimed with a compare-and-swap on ``emailed_at``: re-runs and concurrent workers do
     not resend; a failed send releases the claim so the retry sends it.
@@ -120,23 +128,11 @@ def bill_send(*, bill_id: int) -> bool:
             body = render_to_string("emails/bill_body.txt", context)
         message = EmailMessage(subject, body, to=recipients)
         message.attach(f"{bill.number}.pdf", bill_pdf_bytes(bill), "application/pdf")
+        statement = bill_statement(bill)
+        message.attach(statement_filename(statement), statement_pdf(statement), "application/pdf")
         message.send()
     except Exception:
         Bill.objects.filter(pk=bill_id).update(emailed_at=None)
         raise
     bill_event(bill, BillEvent.Kind.EMAILED, to=recipients)
     return True
-
-
-def bill_send_reminder(*, bill_id: int) -> None:
-    bill = Bill.objects.select_related("customer").get(pk=bill_id)
-    recipients = bill.customer.billing_emails
-    if not recipients or bill.status != Bill.Status.OVERDUE:
-        return
-    context = bill_context(bill) | {"balance": bill.balance.amount}
-    with translation.override("zh-hans"):
-        subject = render_to_string("emails/reminder_subject.txt", context).strip()
-        body = render_to_string("emails/reminder_body.txt", context)
-    EmailMessage(subject, body, to=recipients).send()
-    Bill.objects.filter(pk=bill_id).update(reminded_at=timezone.now())
-    bill_event(bill, BillEvent.Kind.REMINDER_SENT, to=recipients)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from billing.bills.disputes import dispute_opened
 from billing.bills.events import bill_event
 from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
@@ -251,8 +252,8 @@ def _unbilled_payment(
 
 
 def bills_mark_overdue(*, today: date) -> int:
-    """Daily: issued or partly paid bills past their due date become overdue; a reminder
-    e-mail goes out once per bill per day at most."""
+    """Daily: issued or partly paid bills past their due date become overdue. The e-mails
+    that follow are the dunning's (billing.bills.dunning: one notice per stage)."""
     marked = 0
     becoming = bill_sources(Bill.Status.OVERDUE, moving=True)
     due = Bill.objects.filter(status__in=becoming, due_on__lt=today)
@@ -266,9 +267,6 @@ def bills_mark_overdue(*, today: date) -> int:
                 continue
             bill = Bill.objects.get(pk=bill_id)
             bill_event(bill, BillEvent.Kind.OVERDUE, None, due_on=str(bill.due_on))
-            from billing.bills import documents
-
-            transaction.on_commit(lambda pk=bill_id: documents.bill_send_reminder(bill_id=pk))
             marked += 1
     return marked
 
@@ -291,6 +289,8 @@ def bill_confirm(*, bill: Bill, confirmed: bool, note: str = "", actor=None) -> 
     bill_event(
         bill, BillEvent.Kind.CONFIRMED if confirmed else BillEvent.Kind.DISPUTED, actor, note=bill.confirmation_note
     )
+    if not confirmed:  # the dispute's thread starts with it; its dunning pauses (billing.bills.dunning)
+        dispute_opened(bill=bill, note=bill.confirmation_note, actor=actor)
     return bill
 
 

@@ -36,6 +36,8 @@ class LineDraft:
     exchange_rates: dict[str, Decimal] = field(default_factory=dict)
     discount_percent: Decimal = ZERO
     amount: Decimal = ZERO
+    note: str = ""  # a credit line's reason
+    credit_id: int | None = None  # the BillCredit a credit line carries
 
 
 def _usage_groups(customer: Customer, period: date):

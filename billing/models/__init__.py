@@ -15,6 +15,7 @@ from billing.models.budgets import (
     CustomerStanding,
     KeyAllowance,
 )
+from billing.models.collecting import BillCredit, DisputeMessage, DunningCounter, DunningNotice
 from billing.models.metering import ClosedPeriod, QuarantinedRecord, UsageRecord, UsageRequest, UsageRollup
 from billing.models.pricing import COST_DIGITS, PRICE_DIGITS, Currency, ExchangeRate, ModelAlias, PriceVersion
 
@@ -26,6 +27,7 @@ __all__ = [
     "AlertDeliveryRequest",
     "Bill",
     "BillEvent",
+    "BillCredit",
     "BillLine",
     "Budget",
     "BudgetEvaluationRequest",
@@ -33,6 +35,9 @@ __all__ = [
     "ClosedPeriod",
     "CreditEntry",
     "Currency",
+    "DisputeMessage",
+    "DunningCounter",
+    "DunningNotice",
     "CustomerStanding",
     "ExchangeRate",
     "KeyAllowance",

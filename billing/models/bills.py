@@ -131,6 +131,9 @@ class BillLine(models.Model):
         ADJUSTMENT = "adjustment", _("Prior-period adjustment")
         MINIMUM_COMMITMENT = "minimum_commitment", _("Minimum commitment top-up")
         SERVICE_FEE = "service_fee", _("Monthly service fee")
+        # A correction granted on a disputed bill, carried to the customer's next bill:
+        # negative, never an edit of the bill it corrects (billing.bills.disputes).
+        CREDIT = "credit", _("Credit (correction of an earlier bill)")
 
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -150,6 +153,11 @@ class BillLine(models.Model):
     price_versions = ArrayField(models.BigIntegerField(), verbose_name=_("price versions"), default=list, blank=True)
     amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, default=0, default_currency="CNY")
     position = models.PositiveIntegerField(default=0)
+    # A credit line: the reason and the correction it carries (see BillCredit).
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    credit = models.ForeignKey(
+        "billing.BillCredit", null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+    )
 
     class Meta:
         verbose_name = _("bill line")
@@ -177,6 +185,10 @@ class BillEvent(models.Model):
         CONFIRMED = "confirmed", _("statement confirmed")
         DISPUTED = "disputed", _("statement disputed")
         VOID = "void", _("voided")
+        NOTICE_SENT = "notice_sent", _("dunning notice sent")
+        DISPUTE_MESSAGE = "dispute_message", _("dispute message")
+        DISPUTE_RESOLVED = "dispute_resolved", _("dispute resolved")
+        CREDIT_GRANTED = "credit_granted", _("credit granted on the next bill")
 
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)

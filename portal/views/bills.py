@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from billing.bills import lifecycle
-from billing.bills.files import bill_pdf_response
+from billing.bills import disputes, lifecycle
+from billing.bills.dunning import notices_for
+from billing.bills.files import bill_pdf_response, notice_pdf_response
 from billing.bills.selectors import bill_for, visible_bills
 from billing.models import Bill
 from billing.periods import business_day, next_period
@@ -39,6 +40,14 @@ class BillFilterForm(forms.Form):
         self.fields["status"].choices = [("", _("All"))] + [
             choice for choice in Bill.Status.choices if choice[0] != Bill.Status.DRAFT
         ]
+
+
+class DisputeReplyForm(forms.Form):
+    """A message in the bill's open dispute (the API's ``POST …/dispute/messages/``)."""
+
+    text = forms.CharField(
+        label=gettext_lazy("Your reply"), max_length=disputes.MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -72,9 +81,15 @@ def bill_list(request):
     return render(request, "portal/bills.html", {"form": form, "rows": rows})
 
 
-def _detail(request, bill: Bill, confirm_form: ConfirmForm, *, status: int = 200):
+def _detail(
+    request, bill: Bill, confirm_form: ConfirmForm, *, reply_form: DisputeReplyForm | None = None, status: int = 200
+):
     today = business_day(timezone.now())
     context = {
+        "notices": notices_for(bill),
+        "thread": disputes.dispute_thread_display(bill),
+        "reply_form": reply_form or DisputeReplyForm(),
+        "disputed": bill.confirmation == Bill.Confirmation.DISPUTED,
         "bill": bill,
         "lines": bill.lines.all(),
         "payments": bill.payments.order_by("received_on", "pk"),
@@ -118,3 +133,25 @@ def bill_confirm(request, number: str):
             )
             return redirect("portal:bill", number=bill.number)
     return _detail(request, bill, form, status=400)
+
+
+@require_POST
+@portal_view(MONEY_ROLES)
+def bill_dispute_reply(request, number: str):
+    bill = bill_for(request.user, number)
+    form = DisputeReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            disputes.dispute_reply(bill=bill, text=form.cleaned_data["text"], actor=request.user)
+        except (ValidationError, Conflict) as exc:
+            errors_onto_form(form, exc)
+        else:
+            messages.success(request, _("Your reply is sent to our finance team."))
+            return redirect("portal:bill", number=bill.number)
+    return _detail(request, bill, ConfirmForm(), reply_form=form, status=400)
+
+
+@require_safe
+@portal_view(MONEY_ROLES)
+def bill_notice_pdf(request, number: str, notice: str):
+    return notice_pdf_response(request, number, notice)

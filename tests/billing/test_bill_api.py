@@ -64,7 +64,8 @@ LINE_KEYS = {
     "output_tokens",
     "amount",
 }
-LINE_EXTRA_KEYS = {"provider", "discount_percent", "exchange_rates", "price_versions"}
+# note: a credit line's reason
+LINE_EXTRA_KEYS = {"provider", "discount_percent", "exchange_rates", "price_versions", "note"}
 
 
 @pytest.fixture

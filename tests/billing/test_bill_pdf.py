@@ -133,10 +133,15 @@ def test_it_emails_the_pdf_to_the_billing_contacts_once(issued, acme_for_pdf, dj
     assert "BILL-ACME-202611" in message.subject
     assert "¥5300.00" in message.body
     assert "伍仟叁佰圆整" in message.body
-    ((filename, content, mimetype),) = message.attachments
+    (filename, content, mimetype), (statement_name, statement, statement_type) = message.attachments
     assert (filename, mimetype) == ("BILL-ACME-202611.pdf", "application/pdf")
     assert content.startswith(b"%PDF")
     assert ACME_NAME in pdf_text(content)
+    # The statement of account (对账函) from the first of the bill's month to its issue day.
+    assert (statement_name, statement_type) == ("STATEMENT-ACME-20261101-20261201.pdf", "application/pdf")
+    statement_text = pdf_text(statement)
+    assert "对账函" in "".join(statement_text.split()) and "BILL-ACME-202611" in statement_text
+    assert "伍仟叁佰圆整" in statement_text  # the closing balance: the bill, nothing paid yet
     assert issued.emailed_at is not None
     assert issued.events.filter(kind="emailed").get().data == {"to": ["ap@acme.example.cn", "cfo@acme.example.cn"]}
 

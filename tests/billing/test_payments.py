@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from billing import tasks
+from billing.bills.dunning import dunning_run
 from billing.bills.lifecycle import bills_mark_overdue, payment_record
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from common.api import Conflict
@@ -146,7 +147,9 @@ def test_it_refuses_payments_that_cannot_apply(november_bill, acme):
             payment_record(bill=november_bill, amount=Decimal("1.00"), received_on=date(2026, 12, 10))
 
 
-def test_it_marks_bills_overdue_after_the_due_date_and_reminds_once(november_bill, django_capture_on_commit_callbacks):
+def test_it_marks_bills_overdue_after_the_due_date_and_the_dunning_notifies_once(
+    november_bill, django_capture_on_commit_callbacks
+):
     with travel(2026, 12, 31, 23), django_capture_on_commit_callbacks(execute=True):
         assert bills_mark_overdue(today=date(2026, 12, 31)) == 0  # due today is not overdue yet
     november_bill.refresh_from_db()
@@ -157,16 +160,21 @@ def test_it_marks_bills_overdue_after_the_due_date_and_reminds_once(november_bil
         assert tasks.bills_mark_overdue.delay().get() == 1
     november_bill.refresh_from_db()
     assert november_bill.status == Bill.Status.OVERDUE
+    assert mail.outbox == []  # the e-mails are the dunning's: one notice per stage
+    with travel(2027, 1, 1, 10):
+        dunning_run(today=date(2027, 1, 1))
+    november_bill.refresh_from_db()
     assert november_bill.reminded_at is not None
     assert len(mail.outbox) == 1
     reminder = mail.outbox[0]
     assert reminder.to == ["ap@acme.example.cn"]
     assert "BILL-ACME-202611" in reminder.subject
     assert "5300.00" in reminder.body
-    assert list(november_bill.events.values_list("kind", flat=True)) == ["issued", "overdue", "reminder_sent"]
+    assert list(november_bill.events.values_list("kind", flat=True)) == ["issued", "overdue", "notice_sent"]
 
     with travel(2027, 1, 2, 2), django_capture_on_commit_callbacks(execute=True):
         assert bills_mark_overdue(today=date(2027, 1, 2)) == 0
+        dunning_run(today=date(2027, 1, 2))
     assert len(mail.outbox) == 1
     assert november_bill.events.count() == 3
 
@@ -176,9 +184,10 @@ def test_it_keeps_an_overdue_bill_overdue_until_it_is_paid(november_bill, django
         payment_record(bill=november_bill, amount=Decimal("300.00"), received_on=date(2026, 12, 15))
     with travel(2027, 1, 5), django_capture_on_commit_callbacks(execute=True):
         assert bills_mark_overdue(today=date(2027, 1, 5)) == 1
+        dunning_run(today=date(2027, 1, 5))
     november_bill.refresh_from_db()
     assert november_bill.status == Bill.Status.OVERDUE
-    # The reminder asks for the balance.
+    # The overdue notice asks for the balance.
     assert "5000.00" in mail.outbox[0].body
 
     with travel(2027, 1, 6):
@@ -193,6 +202,7 @@ def test_it_keeps_an_overdue_bill_overdue_until_it_is_paid(november_bill, django
     assert november_bill.status == Bill.Status.PAID
     with travel(2027, 1, 8), django_capture_on_commit_callbacks(execute=True):
         assert bills_mark_overdue(today=date(2027, 1, 8)) == 0
+        dunning_run(today=date(2027, 1, 8))
     november_bill.refresh_from_db()
     assert november_bill.status == Bill.Status.PAID
     assert len(mail.outbox) == 1
@@ -203,6 +213,7 @@ def test_it_sends_no_reminder_for_a_bill_paid_before_the_due_date(november_bill,
         payment_record(bill=november_bill, amount=Decimal("5300.00"), received_on=date(2026, 12, 30))
     with travel(2027, 2, 1), django_capture_on_commit_callbacks(execute=True):
         assert bills_mark_overdue(today=date(2027, 2, 1)) == 0
+        assert dunning_run(today=date(2027, 2, 1)).created == []
     assert mail.outbox == []
     assert Bill.objects.get(pk=november_bill.pk).status == Bill.Status.PAID
 

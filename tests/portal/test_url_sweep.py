@@ -13,6 +13,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from billing.models import DunningNotice
+
 pytestmark = pytest.mark.django_db
 
 # The sign-in pages: open to everyone, no customer's object behind them.
@@ -40,8 +42,13 @@ def _kwargs(pattern: URLPattern) -> list[str]:
 def acme_arguments(acme_world, acme_key, bob):
     """(first path segment, kwarg) → the value of one of ACME's objects."""
     alert = acme_world["budget"].alerts.order_by("pk").first()
+    bill = acme_world["bill"]
+    letter = DunningNotice.objects.create(
+        bill=bill, stage="demand_15", number="CS-2026-0001", on_day=bill.due_on, days_overdue=15, balance=bill.balance
+    )
     return {
-        ("bills", "number"): acme_world["bill"].number,
+        ("bills", "number"): bill.number,
+        ("bills", "notice"): letter.number,
         ("invoices", "number"): acme_world["invoice"].number,
         ("invoice-titles", "pk"): acme_world["title"].pk,
         ("keys", "key_id"): acme_key.key_id,

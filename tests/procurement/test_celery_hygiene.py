@@ -69,6 +69,7 @@ def test_every_scheduled_task_exists_and_has_a_command_twin():
     twins = {
         "billing.tasks.month_close": "close_month",
         "billing.tasks.bills_mark_overdue": "mark_overdue",
+        "billing.tasks.dunning_run": "run_dunning",
         "billing.tasks.budgets_evaluate_all": "evaluate_budgets",
         "billing.tasks.alerts_retry_pending": "deliver_alerts",
         "billing.tasks.anomalies_scan": "scan_anomalies",
@@ -88,6 +89,7 @@ def test_every_scheduled_task_exists_and_has_a_command_twin():
     [
         ("evaluate_budgets", [], "0 alerts fired"),
         ("mark_overdue", ["--today", "2026-12-31"], "2026-12-31: 0 bills marked overdue"),
+        ("run_dunning", ["--today", "2026-12-31"], "2026-12-31: 0 notices made, 0 sent, 0 failed"),
         ("scan_anomalies", ["--day", "2026-11-30"], "2026-11-30: 0 anomaly alerts fired"),
         ("deliver_alerts", [], "0 alert deliveries sent, 0 failed"),
     ],

@@ -123,6 +123,12 @@ def test_it_shows_what_the_readme_says_on_any_date(now):
         assert Decimal("0") < bill.amount_paid.amount < bill.total.amount, bill
         assert bill.status == (Bill.Status.OVERDUE if bill.due_on < now.date() else Bill.Status.PARTIALLY_PAID)
     assert {b.status for b in issued.filter(period=last)} == {Bill.Status.ISSUED}
+    # Collections: today's dunning for the overdue bills, one disputed statement with an answer.
+    for bill in issued.filter(period=middle, due_on__lt=now.date()):
+        assert bill.notices.filter(stage__in=("overdue", "demand_15", "demand_30")).count() == 1, bill
+    (disputed,) = issued.filter(confirmation=Bill.Confirmation.DISPUTED)
+    assert disputed.customer.code == "BEIDOU" and disputed.period == last
+    assert list(disputed.dispute_messages.values_list("side", flat=True)) == ["customer", "finance"]
     assert issued.filter(period=last, customer__code="BEIDOU").count() >= 2  # billed per project
 
     # a held draft: ACME's last month, because of the fine-tuned model that has no price

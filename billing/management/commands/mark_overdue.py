@@ -8,7 +8,7 @@ from billing.periods import business_day
 
 
 class Command(BaseCommand):
-    help = "Mark bills past their due date overdue and send one reminder each (the beat task bills_mark_overdue)."
+    help = "Mark bills past their due date overdue (the beat task bills_mark_overdue; run_dunning sends the notices)."
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="YYYY-MM-DD (default: today in BILLING_TIME_ZONE)")

@@ -263,6 +263,33 @@ class Command(BaseCommand):
                 payer_name=bill.customer.name,
             )
         bills_mark_overdue(today=business_day(timezone.now()))
+        self.seed_collections()
+
+    def seed_collections(self) -> None:
+        """Today's dunning (the part-paid month's bills are reminded or dunned, as beat would),
+        and one disputed statement with finance's answer: a BEIDOU bill of last month, its dunning
+        paused. Idempotent: a stage once per bill, the dispute once."""
+        from billing.bills.disputes import dispute_reply
+        from billing.bills.dunning import dunning_run
+        from billing.bills.lifecycle import bill_confirm
+        from billing.models import Bill
+
+        last = next_period(current_period(), -1)
+        disputed = (
+            Bill.objects.filter(customer__code="BEIDOU", period=last, status__in=Bill.OPEN_STATUSES)
+            .order_by("number")
+            .first()
+        )
+        if disputed is not None and not disputed.dispute_messages.exists():
+            bill_confirm(
+                bill=disputed, confirmed=False, note="月度服务费与合同补充协议不符（应为 8 折），请核对。", actor=None
+            )
+            dispute_reply(
+                bill=disputed,
+                text="已收到，我们正在核对补充协议，三个工作日内答复。",
+                actor=User.objects.get(username="finance"),
+            )
+        dunning_run(today=business_day(timezone.now()))
 
     def seed_invoices(self) -> None:
         """Invoice the paid and part-paid bills that allow it; reverse one (开票有误)."""
