@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,7 +139,16 @@ def customer_statement(*, customer: Customer, start: date, end: date) -> Stateme
     for pk, day, number, total in bills.values_list("pk", "issued_on", "number", "total"):
         rows.append((day, 0, number, pk, "bill", total, ZERO))
     payments = _payments(customer).filter(received_on__gte=start, received_on__lte=end)
-    for pk, day, reference, amount in payments.values_list("pk", "received_on", "reference", "amount"):
+    # One transfer that paid several bills is booked as one payment per bill under its bank
+    # reference (banking's matching); the statement shows the transfer once, whole.
+    transfers = (
+        payments.exclude(reference="")
+        .values("received_on", "reference")
+        .annotate(first=Min("pk"), whole=Sum("amount"))
+        .values_list("first", "received_on", "reference", "whole")
+    )
+    singles = payments.filter(reference="").values_list("pk", "received_on", "reference", "amount")
+    for pk, day, reference, amount in [*transfers, *singles]:
         rows.append((day, 1, reference, pk, "payment", ZERO, amount))
     balance = statement.opening_balance
     for day, _order, number, _pk, kind, debit, credit in sorted(rows, key=lambda r: r[:4]):

@@ -202,3 +202,27 @@ def test_any_split_of_the_range_carries_the_balance_over(amounts, split):
     assert first.closing_balance == second.opening_balance
     assert second.closing_balance == whole.closing_balance == Decimal("1060.00") - sum(amounts, Decimal(0))
     assert [e.balance for e in whole.entries] == [e.balance for e in first.entries + second.entries]
+
+
+def test_one_transfer_that_paid_two_bills_is_one_payment_entry_of_its_whole_amount(acme, finance_client):
+    set_terms(acme, monthly_service_fee=Decimal("1000.00"))
+    with travel(2026, 11, 1):
+        october = only(close(acme, OCT))
+    with travel(2026, 12, 1):
+        november = only(close(acme, NOV))
+    # What banking's matching books for one transfer covering both: a payment per bill, one reference.
+    with travel(2026, 12, 10, 12):
+        for bill in (october, november):
+            payment_record(
+                bill=Bill.objects.get(pk=bill.pk),
+                amount=bill.total.amount,
+                received_on=date(2026, 12, 10),
+                reference="CMB-BOTH",
+                split=True,
+            )
+    assert Payment.objects.filter(reference="CMB-BOTH").count() == 2
+
+    response = finance_client.get(URL, {"from": "2026-12-01", "to": "2026-12-31"})
+
+    payments = [e for e in response.json()["entries"] if e["kind"] == "payment"]
+    assert payments == [entry("2026-12-10", "payment", "CMB-BOTH", "0.00", "2120.00", "0.00")]
