@@ -32,6 +32,12 @@ SCHEDULE: tuple[Periodic, ...] = (
         crontab={"minute": "30", "hour": "7", "day_of_month": "*"},
     ),
     Periodic("Poll pending invoices at the issuing platform", "invoices.tasks.invoices_poll_pending", every_minutes=2),
+    Periodic("Sync gateway logs (GATEWAY_LOG_SOURCES)", "gateways.tasks.gateway_logs_sync_all", every_minutes=1),
+    Periodic(
+        "Compare gateway logs with our usage",
+        "gateways.tasks.gateway_days_check_all",
+        crontab={"minute": "15", "hour": "7", "day_of_month": "*"},
+    ),
 )
 
 
