@@ -199,9 +199,12 @@ def gateway_logs_sync(
     page_size: int = PAGE_SIZE,
     progress: Callable[[SyncResult], None] | None = None,
     on_page: Callable[[LogReader, SyncResult], None] | None = None,
+    since: int | None = None,
     now: datetime | None = None,
 ) -> SyncResult:
     """Read the source's new consume rows into usage records; see the module docstring.
+    ``since`` (Unix seconds) reads again from an earlier time instead (e.g. rows held as
+    unmapped before their token was mapped); the watermark never moves back.
     Raises GatewayUnreachable (the watermark stays where the last committed page put it)."""
     source_name_check(source_name)
     source, _created = GatewaySource.objects.get_or_create(name=source_name)
@@ -213,7 +216,8 @@ def gateway_logs_sync(
             return result
     started = time.monotonic()
     try:
-        since = max(0, (source.watermark or 0) - OVERLAP_SECONDS) if source.watermark is not None else 0
+        if since is None:
+            since = max(0, source.watermark - OVERLAP_SECONDS) if source.watermark is not None else 0
         with LogReader(database_url) as reader:
             for page in reader.pages(since=since, page_size=page_size):
                 _sync_page(source, page, result, now or timezone.now())

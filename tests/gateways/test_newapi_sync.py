@@ -202,3 +202,19 @@ def test_the_daily_check_alerts_finance_once_on_a_difference(gateway_db, mapped)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["fiona@example.com"]
     assert "gw" in mail.outbox[0].subject and "1400" in mail.outbox[0].body
     assert DayCheck.objects.get(day=YESTERDAY).alerted_at is not None
+
+
+def test_since_reads_again_a_row_held_before_its_token_was_mapped(gateway_db, mapped, acme):
+    gateway_db.log(T, 9, "gpt-4o", 700, 70)
+    gateway_db.log(T + 3600, 1, "gpt-4o", 100, 10)
+    assert sync(gateway_db) == "read 2, accepted 1, duplicates 0, unmapped 1, rejected 0"
+    nine, _s = api_key_for(ProjectFactory(customer=acme, code="late"), name="nine")
+    services.api_key_set_external_id(key=nine, external_id="gw:9")
+
+    assert sync(gateway_db) == "read 1, accepted 0, duplicates 1, unmapped 0, rejected 0"  # outside the overlap
+    assert sync(gateway_db, "--since", YESTERDAY.isoformat()) == (
+        "read 2, accepted 1, duplicates 1, unmapped 0, rejected 0"
+    )
+
+    assert totals("gw") == {"n": 2, "i": 800, "c": 0, "o": 80}
+    assert GatewaySource.objects.get(name="gw").watermark == T + 3600
