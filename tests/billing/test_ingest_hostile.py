@@ -84,7 +84,7 @@ def test_a_nul_in_the_name_of_an_extra_field_is_named_escaped(gateway_client, ac
 
 
 def test_a_record_rejected_for_another_reason_is_quarantined_with_its_nul_escaped(gateway_client, gpt4o):
-    """Unknown key: rejected after validation; its stored copy still cannot hold the NUL."""
+    """An unknown field and an unknown key: rejected; its stored copy still cannot hold the NUL."""
     record = usage("ak_unknown", "r\u00001")
     record["request_id"] = "r1"
     record["comment"] = "fine"
@@ -93,7 +93,7 @@ def test_a_record_rejected_for_another_reason_is_quarantined_with_its_nul_escape
     response = post_raw(gateway_client, batch(record, usage("ak_unknown", "r2", provider="open\u0000ai")))
 
     assert response.status_code == 200, response.content
-    assert [list(r["errors"]) for r in response.json()["rejected"]] == [["key_id"], ["provider"]]
+    assert [list(r["errors"]) for r in response.json()["rejected"]] == [["comment"], ["provider"]]
     assert QuarantinedRecord.objects.order_by("batch_index").last().payload["provider"] == "open\\u0000ai"
 
 
