@@ -434,12 +434,14 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                     )
                     if dimensions:
                         units = r.units or {}
-                        context = r.processing or r.service_tier
+                        variant = None  # standard
+                        if r.processing or r.service_tier:
+                            variant = variant_name(r.processing or "standard", r.service_tier or "default")
                         row += (
                             *[units.get(name) for name in UNIT_FIELDS],
                             r.processing,
                             r.service_tier,
-                            variant_name(r.processing or "standard", r.service_tier or "default") if context else None,
+                            None if variant == "standard" else variant,
                         )
                     write_row(row)
             not_claimed = []
