@@ -90,6 +90,7 @@ def test_it_syncs_again_with_rows_inside_the_overlap_and_a_token_mapped_late(gat
     assert totals("gw") == {"n": 16, "i": 1000 + 350 + 500 + 100 + 1200, "c": 500, "o": 100 + 50 + 20 + 10 + 120}
     claude = UsageRecord.objects.get(model="claude-sonnet-4")
     assert (claude.input_tokens, claude.cached_input_tokens, claude.output_tokens) == (350, 300, 50)
+    assert claude.cache_write_tokens == 40
     unpriced = UsageRecord.objects.get(model="mystery-model")
     assert unpriced.price_version_id is None and unpriced.request_id.startswith("gw:")
     source = GatewaySource.objects.get(name="gw")
@@ -202,6 +203,27 @@ def test_the_daily_check_alerts_finance_once_on_a_difference(gateway_db, mapped)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["fiona@example.com"]
     assert "gw" in mail.outbox[0].subject and "1400" in mail.outbox[0].body
     assert DayCheck.objects.get(day=YESTERDAY).alerted_at is not None
+
+
+def test_cache_writes_split_by_ttl_are_kept(gateway_db, mapped):
+    other = {
+        "claude": True,
+        "cache_tokens": 60000,
+        "cache_creation_tokens": 20000,
+        "cache_creation_tokens_5m": 10000,
+        "cache_creation_tokens_1h": 5000,
+    }
+    gateway_db.log(T, 1, "claude-sonnet-4", 1000, 500, other=other)
+
+    assert sync(gateway_db) == "read 1, accepted 1, duplicates 0, unmapped 0, rejected 0"
+
+    record = UsageRecord.objects.get()
+    assert (record.input_tokens, record.cached_input_tokens) == (81000, 60000)
+    assert (record.cache_write_tokens, record.cache_write_5m_tokens, record.cache_write_1h_tokens) == (
+        20000,
+        10000,
+        5000,
+    )
 
 
 def test_since_reads_again_a_row_held_before_its_token_was_mapped(gateway_db, mapped, acme):

@@ -104,6 +104,7 @@ def test_every_call_sync_and_async_is_recorded_exactly_once(
     assert all(r.api_key_id == acme_key.pk and r.price_version_id == gpt4o.pk for r in records.values())
     reasoning = [r for r in sent if r["request_id"] == ids[0]][0]
     assert reasoning["output_reasoning_tokens"] == 20 and reasoning["cached_input_tokens"] == 300
+    assert [r.output_reasoning_tokens for r in records.values()].count(20) == 3
 
     # LiteLLM firing a success event twice for one call (its issue #5118) counts once.
     before = len(sent)
