@@ -11,12 +11,14 @@ one-api's table has no ``token_id`` and no ``other``: its rows map by ``token_na
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+import orjson
 
 CONSUME = 2
 PAGE_SIZE = 5000
@@ -195,6 +197,12 @@ def _count(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _occurred_at(created_at: int) -> str:
+    """RFC 3339 of a Unix second (many rows share one: cached)."""
+    return datetime.fromtimestamp(created_at, UTC).isoformat()
+
+
 def record_of(source: str, row: LogRow, key_id: str) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """The usage record of one consume row (CONTRACT "Gateway connectors"), or the errors that
     keep it from being one (``other`` that is not a JSON object, a time no clock can hold).
@@ -203,14 +211,14 @@ def record_of(source: str, row: LogRow, key_id: str) -> tuple[dict[str, Any] | N
     other: dict[str, Any] = {}
     if row.other not in (None, ""):
         try:
-            parsed = json.loads(row.other)
+            parsed = orjson.loads(row.other)
         except (TypeError, ValueError):
             return None, {"other": ["The log's other column is not JSON."]}
         if not isinstance(parsed, dict):
             return None, {"other": ["The log's other column is not a JSON object."]}
         other = parsed
     try:
-        occurred_at = datetime.fromtimestamp(row.created_at, UTC).isoformat()
+        occurred_at = _occurred_at(row.created_at)
     except (OverflowError, OSError, ValueError, TypeError):
         return None, {"occurred_at": [f"created_at {row.created_at!r} is not a time."]}
     cache_read = _count(other.get("cache_tokens") or 0)

@@ -120,9 +120,13 @@ def _sync_page(source: GatewaySource, page: list[LogRow], result: SyncResult, no
     """One page in one transaction: map, ingest, hold, move the watermark."""
     name = source.name
     with transaction.atomic():
+        # One array parameter, not one per row (a page is thousands of ids).
         held = {
             h.log_id: h
-            for h in HeldLog.objects.filter(source=source, log_id__in=[r.id for r in page]).select_for_update()
+            for h in HeldLog.objects.raw(
+                "SELECT * FROM gateways_heldlog WHERE source_id = %s AND log_id = ANY(%s) FOR UPDATE",
+                [source.pk, [r.id for r in page]],
+            )
         }
         externals = {external_id_of(name, r) for r in page}
         keys = dict(ApiKey.objects.filter(external_id__in=externals).values_list("external_id", "key_id"))
@@ -200,11 +204,13 @@ def gateway_logs_sync(
     progress: Callable[[SyncResult], None] | None = None,
     on_page: Callable[[LogReader, SyncResult], None] | None = None,
     since: int | None = None,
+    until: int | None = None,
     now: datetime | None = None,
 ) -> SyncResult:
     """Read the source's new consume rows into usage records; see the module docstring.
     ``since`` (Unix seconds) reads again from an earlier time instead (e.g. rows held as
-    unmapped before their token was mapped); the watermark never moves back.
+    unmapped before their token was mapped); the watermark never moves back. ``until``
+    (Unix seconds, exclusive) stops there (the demo's table holds rows of other days).
     Raises GatewayUnreachable (the watermark stays where the last committed page put it)."""
     source_name_check(source_name)
     source, _created = GatewaySource.objects.get_or_create(name=source_name)
@@ -219,7 +225,7 @@ def gateway_logs_sync(
         if since is None:
             since = max(0, source.watermark - OVERLAP_SECONDS) if source.watermark is not None else 0
         with LogReader(database_url) as reader:
-            for page in reader.pages(since=since, page_size=page_size):
+            for page in reader.pages(since=since, until=until, page_size=page_size):
                 _sync_page(source, page, result, now or timezone.now())
                 if progress is not None and time.monotonic() - started > 5:
                     progress(result)
