@@ -263,6 +263,9 @@ class ProcurementCallback(CustomLogger):
             return
         if self._thread is None and not self._stop.is_set():
             self.start()
+        if self._stop.is_set():  # closed (the proxy is shutting down): keep it for the next run
+            self._spool_write([record])
+            return
         with self._lock:
             if not self._pending:
                 self._first_at = self.clock()

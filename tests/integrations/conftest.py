@@ -57,4 +57,7 @@ def callbacks():
     yield install
     litellm.callbacks = saved
     for callback in installed:
+        # litellm copies callbacks into its own lists: take them out, or later tests' calls
+        # would reach this test's (closed) callback too
+        litellm.logging_callback_manager.remove_callback_from_all_lists(callback)
         callback.close()
