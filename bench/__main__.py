@@ -8,13 +8,14 @@ python -m bench close --quick         # month close (bills from rollups) and bil
 python -m bench portal --quick        # portal overview and usage page server time over the rollups
 python -m bench portal --records 10000000
 python -m bench presales --quick      # the proposal PDF (报价方案) of a 3-option proposal
+python -m bench gateways --quick      # sync_gateway_logs over new-api logs vs. the ingestion API's rate
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import alerts, close, ingest, portal, presales
+from bench import alerts, close, gateways, ingest, portal, presales
 
 BENCHMARKS = {
     "ingest": ingest.main,
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "close": close.main,
     "portal": portal.main,
     "presales": presales.main,
+    "gateways": gateways.main,
 }
 
 

@@ -158,19 +158,31 @@ def open_text(content: bytes | IO[bytes], *, limit: int = MAX_UPLOAD_BYTES) -> I
 # --- JSON -------------------------------------------------------------------------------
 
 
+# What JSON parses to besides objects and arrays.
+JSON_SCALARS = frozenset({str, int, float, bool, type(None), Decimal})
+
+
 def nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether JSON ``value`` has containers more than ``limit`` levels deep (without
-    recursing: the value may be as deep as the parser allows)."""
-    if not isinstance(value, (dict, list)):
+    recursing: the value may be as deep as the parser allows).
+
+    A flat object (the usual usage record) is recognised with one C-level pass over the
+    types of its values and never stacked: stacking every record cost about 1 µs a record
+    and its 2,000 tuples a batch fed the cyclic garbage collector (issue 20, "Speed")."""
+    if type(value) is not dict and type(value) is not list:
         return False
     stack = [(value, 1)]
+    scalars = JSON_SCALARS.issuperset
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
+        children = item.values() if type(item) is dict else item
         for child in children:
-            if isinstance(child, (dict, list)):
+            kind = type(child)
+            if kind is dict or kind is list:
                 if depth + 1 > limit:
                     return True
+                if kind is dict and scalars(map(type, child.values())):
+                    continue
                 stack.append((child, depth + 1))
     return False
 

@@ -212,10 +212,19 @@ class ProjectAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
 
 
-class ApiKeyCreateForm(forms.ModelForm):
+class ApiKeyChangeForm(forms.ModelForm):
     class Meta:
         model = ApiKey
-        fields = ["project", "name"]
+        fields = ["external_id"]
+
+    def clean_external_id(self):
+        return services.api_key_external_id_clean(self.cleaned_data.get("external_id"))
+
+
+class ApiKeyCreateForm(ApiKeyChangeForm):
+    class Meta:
+        model = ApiKey
+        fields = ["project", "name", "external_id"]
 
     def clean_project(self):
         # Checked here too so the admin shows a form error instead of "added successfully".
@@ -227,24 +236,28 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["key_id", "name", "customer", "project", "status", "created_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
-    search_fields = ["key_id", "name", "customer__code", "project__code"]
+    list_display = ["key_id", "name", "external_id", "customer", "project", "status", "created_at", "revoked_at"]
+    list_filter = [
+        ("revoked_at", admin.EmptyFieldListFilter),
+        ("external_id", admin.EmptyFieldListFilter),
+        "created_at",
+    ]
+    search_fields = ["key_id", "name", "external_id", "customer__code", "project__code"]
     list_select_related = ["customer", "project"]
     actions = [export_as_csv, export_as_xlsx, "revoke_selected"]
     autocomplete_fields = ["project"]
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = ApiKeyCreateForm
+        kwargs["form"] = ApiKeyCreateForm if obj is None else ApiKeyChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["project", "name"]
+            return ["project", "name", "external_id"]
         return [
             "key_id",
             "name",
+            "external_id",
             "customer",
             "project",
             "secret_hint",
@@ -255,7 +268,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.get_fields(request, obj)
+        # Only the gateway mapping is editable on a key's page (revoke it from the list).
+        return [] if obj is None else [f for f in self.get_fields(request, obj) if f != "external_id"]
 
     @admin.display(description=_("status"))
     def status(self, obj: ApiKey) -> str:
@@ -263,9 +277,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
+            if "external_id" in form.changed_data:
+                services.api_key_set_external_id(key=obj, external_id=obj.external_id, by=request.user)
             return
         try:
-            key, secret = services.api_key_create(project=obj.project, name=obj.name, by=request.user)
+            key, secret = services.api_key_create(
+                project=obj.project, name=obj.name, external_id=obj.external_id, by=request.user
+            )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return
@@ -283,10 +301,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
             ),
             messages.WARNING,
         )
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Nothing on a key's page is editable (revoke it from the list): a "view" page.
-        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # usage refers to keys; revoke instead

@@ -145,8 +145,27 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["key_id", "secret", "name", "customer", "project", "secret_hint", "created_at", "revoked_at"]
+        fields = [
+            "key_id",
+            "secret",
+            "name",
+            "external_id",
+            "customer",
+            "project",
+            "secret_hint",
+            "created_at",
+            "revoked_at",
+        ]
         read_only_fields = ["key_id", "secret_hint", "created_at", "revoked_at"]
+        extra_kwargs = {
+            "external_id": {
+                "required": False,
+                "allow_null": True,
+                "allow_blank": True,
+                "validators": [],  # checked by the service, which names the field
+                "help_text": "The gateway's own id for this key (e.g. newapi:42), unique; set by finance staff.",
+            }
+        }
 
     def get_secret(self, obj) -> str | None:
         return self.context.get("secret")
@@ -345,15 +364,25 @@ class ApiKeyListCreate(APIView):
         return Response(ApiKeySerializer(keys, many=True).data)
 
     @extend_schema(
-        request=inline_serializer("ApiKeyCreate", {"name": serializers.CharField(max_length=100)}),
+        request=inline_serializer(
+            "ApiKeyCreate",
+            {
+                "name": serializers.CharField(max_length=100),
+                "external_id": serializers.CharField(max_length=128, required=False, allow_null=True),
+            },
+        ),
         responses={201: ApiKeySerializer},
     )
     def post(self, request: Request, code: str, project: str) -> Response:
         project_obj = _project_for(request, code, project, roles=MANAGE_ROLES)
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        external_id = serializer.validated_data.get("external_id") or None
+        if external_id is not None and not is_finance(request.user):
+            # The mapping decides whose bill a gateway's usage lands on: finance sets it.
+            raise serializers.ValidationError({"external_id": [_("Only finance staff can set the external id.")]})
         key, secret = services.api_key_create(
-            project=project_obj, name=serializer.validated_data["name"], by=request.user
+            project=project_obj, name=serializer.validated_data["name"], external_id=external_id, by=request.user
         )
         return Response(ApiKeySerializer(key, context={"secret": secret}).data, status=status.HTTP_201_CREATED)
 

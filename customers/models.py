@@ -308,6 +308,17 @@ class ApiKey(models.Model):
     secret_hint = models.CharField(
         _("secret hint"), max_length=12, editable=False, help_text=_("Last characters, to recognise a key.")
     )
+    # The gateway's own id for this key (e.g. "newapi:42": a new-api token id under a source
+    # name), so a connector reading the gateway's logs finds our key. Null when unset: unique
+    # among the keys that have one.
+    external_id = models.CharField(
+        _("external id"),
+        max_length=128,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The gateway's own id for this key, e.g. newapi:42 (source name : new-api token id)."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -413,6 +424,7 @@ class AuditEvent(models.Model):
         CONTRACT_CHANGED = "contract_changed", _("Contract changed")
         DEPOSIT_RECORDED = "deposit_recorded", _("Deposit recorded")
         CREDIT_RECEIVED = "credit_received", _("Transfer held as credit")
+        API_KEY_MAPPED = "api_key_mapped", _("API key mapped to a gateway id")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -218,7 +218,21 @@ def _new_key_id() -> str:
 
 
 @transaction.atomic
-def api_key_create(*, project: Project, name: str, by=None) -> tuple[ApiKey, str]:
+def api_key_external_id_clean(value: str | None) -> str | None:
+    """An external id as stored: stripped, None when empty; a clear error otherwise."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > 128:
+        raise ValidationError({"external_id": [_("At most 128 characters.")]})
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValidationError({"external_id": [_("Must not contain spaces or control characters.")]})
+    return value
+
+
+def api_key_create(*, project: Project, name: str, external_id: str | None = None, by=None) -> tuple[ApiKey, str]:
     """Create a key; returns it with its secret, which is never available again."""
     if not project.is_active:
         raise ValidationError({"project": [_("The project is archived; keys cannot be added to it.")]})
@@ -230,11 +244,37 @@ def api_key_create(*, project: Project, name: str, by=None) -> tuple[ApiKey, str
         key_id=_new_key_id(),
         secret_digest=secret_digest(secret),
         secret_hint=secret[-4:],
+        external_id=api_key_external_id_clean(external_id),
         created_by=by if getattr(by, "pk", None) else None,
     )
     _full_clean(key, exclude=["customer", "project"])
-    key.save()
+    try:
+        with transaction.atomic():
+            key.save()
+    except IntegrityError as exc:  # a concurrent key took the same external id
+        raise ValidationError({"external_id": [_("Another API key already has this external id.")]}) from exc
     return key, secret
+
+
+@transaction.atomic
+def api_key_set_external_id(*, key: ApiKey, external_id: str | None, by=None) -> ApiKey:
+    """Map a key to the gateway's own id for it (None unmaps); audited, as it decides whose
+    bill a gateway's usage lands on."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    value = api_key_external_id_clean(external_id)
+    if value == key.external_id:
+        return key
+    if value is not None and ApiKey.objects.filter(external_id=value).exclude(pk=key.pk).exists():
+        raise ValidationError({"external_id": [_("Another API key already has this external id.")]})
+    before = key.external_id
+    key.external_id = value
+    try:
+        with transaction.atomic():
+            key.save(update_fields=["external_id"])
+    except IntegrityError as exc:
+        raise ValidationError({"external_id": [_("Another API key already has this external id.")]}) from exc
+    audit_record(AuditEvent.Action.API_KEY_MAPPED, key, by, changes={"external_id": [before, value]})
+    return key
 
 
 @transaction.atomic

@@ -42,6 +42,12 @@ SCHEDULE: tuple[Periodic, ...] = (
         "procurement.tasks.sessions_clear",
         crontab={"minute": "15", "hour": "4", "day_of_month": "*"},
     ),
+    Periodic("Sync gateway logs (GATEWAY_LOG_SOURCES)", "gateways.tasks.gateway_logs_sync_all", every_minutes=1),
+    Periodic(
+        "Compare gateway logs with our usage",
+        "gateways.tasks.gateway_days_check_all",
+        crontab={"minute": "15", "hour": "7", "day_of_month": "*"},
+    ),
 )
 
 

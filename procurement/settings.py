@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "portal",
     "axes",
     "workspace",
+    "gateways",
 ]
 
 MIDDLEWARE = [
@@ -375,6 +376,8 @@ CELERY_TASK_ROUTES = {
     "procurement.tasks.sessions_clear": {"queue": "default"},
     "customers.tasks.mail_send": {"queue": "notify"},
     "customers.tasks.password_reset_mail": {"queue": "notify"},
+    "gateways.tasks.gateway_logs_sync_all": {"queue": "ingest"},
+    "gateways.tasks.gateway_days_check_all": {"queue": "notify"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Tests run tasks in-process unless an integration test starts a real worker.
@@ -440,6 +443,12 @@ NUONUO_BASE_URL = os.environ.get("NUONUO_BASE_URL", "")
 NUONUO_APP_KEY = os.environ.get("NUONUO_APP_KEY", "")
 NUONUO_APP_SECRET = os.environ.get("NUONUO_APP_SECRET", "")
 NUONUO_TAX_NUMBER = os.environ.get("NUONUO_TAX_NUMBER", "")
+
+# --- Gateway connectors ---------------------------------------------------------------
+# Optional: new-api / one-api databases whose logs beat reads every minute, as
+# "name=URL,name2=URL2" (postgres://… or mysql://…; a read-only user is enough). See README,
+# "Connecting your gateway".
+GATEWAY_LOG_SOURCES = os.environ.get("GATEWAY_LOG_SOURCES", "")
 
 # --- Money ----------------------------------------------------------------------------
 

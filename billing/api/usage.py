@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.filters import UsageSummaryQuery
-from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, usage_ingest_batch
+from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, collector_paused, usage_ingest_batch
 from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from billing.periods import current_period
 from common.api import PayloadTooLarge, query
@@ -100,17 +100,18 @@ class UsageRecordsIngest(APIView):
         body = django_request.body
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(_("The batch is larger than 10 MB; send fewer records per request."))
-        envelope = _parse_batch(body)
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("records"), list):
-            raise ValidationError({"records": [_('Send an object {"records": [ … ]}.')]})
-        records = envelope["records"]
-        if not records:
-            raise ValidationError({"records": [_("Send at least one record.")]})
-        if len(records) > MAX_RECORDS:
-            raise PayloadTooLarge(
-                _("%(n)d records in one batch; the limit is %(max)d.") % {"n": len(records), "max": MAX_RECORDS}
-            )
-        result = usage_ingest_batch(records=records, source=request.user)
+        with collector_paused():
+            envelope = _parse_batch(body)
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("records"), list):
+                raise ValidationError({"records": [_('Send an object {"records": [ … ]}.')]})
+            records = envelope["records"]
+            if not records:
+                raise ValidationError({"records": [_("Send at least one record.")]})
+            if len(records) > MAX_RECORDS:
+                raise PayloadTooLarge(
+                    _("%(n)d records in one batch; the limit is %(max)d.") % {"n": len(records), "max": MAX_RECORDS}
+                )
+            result = usage_ingest_batch(records=records, source=request.user)
         return Response(result.as_dict())
 
 

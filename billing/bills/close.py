@@ -26,7 +26,7 @@ from billing.bills.disputes import credit_line_drafts
 from billing.bills.events import bill_event
 from billing.bills.lines import LineDraft, build_lines
 from billing.bills.transitions import bill_move
-from billing.metering.rollups import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
+from billing.metering.rollups import ROLLUP_KEY, ROLLUP_MERGE, ROLLUP_SUMS, USAGE_LOCK_NAMESPACE
 from billing.models import (
     Bill,
     BillEvent,
@@ -86,17 +86,15 @@ def _leftovers(qs, period: date):
     return qs.filter(requests__gt=0, bill_period__lt=period).exclude(Exists(closed)).exclude(Exists(own_bill))
 
 
+_REPOINTED = ", ".join(c for c in ("currency", "period", *ROLLUP_KEY, *ROLLUP_SUMS) if c != "bill_period")
 REPOINT_ROLLUPS_SQL = (
-    """
+    f"""
 WITH moved AS (
     DELETE FROM billing_usagerollup WHERE id = ANY(%(ids)s)
-    RETURNING customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period,
-        requests, input_tokens, cached_input_tokens, output_tokens, cost
+    RETURNING {_REPOINTED}
 )
-INSERT INTO billing_usagerollup AS r (customer_id, project_id, api_key_id, provider, model, price_version_id,
-    currency, day, period, bill_period, requests, input_tokens, cached_input_tokens, output_tokens, cost)
-SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, %(to)s,
-    requests, input_tokens, cached_input_tokens, output_tokens, cost
+INSERT INTO billing_usagerollup AS r ({_REPOINTED}, bill_period)
+SELECT {_REPOINTED}, %(to)s
 FROM moved
 """
     + ROLLUP_MERGE

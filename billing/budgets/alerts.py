@@ -326,6 +326,20 @@ def finance_addresses() -> list[str]:
     return sorted(set(users.values_list("email", flat=True)))
 
 
+def staff_notify(*, channels: list[str], subject: str, body: str) -> list[str]:
+    """Send a notice to our own staff's channels (finance_addresses(), …) by the path alerts
+    take, for what concerns no one customer (e.g. a gateway whose logs do not match our
+    usage). Returns the channels that failed (the reasons go to our log)."""
+    failed = []
+    for channel in dict.fromkeys(channels):
+        try:
+            _send(channel, subject, body)
+        except Exception:  # noqa: BLE001 - one failing channel must not stop the others
+            logger.warning("staff notification to %s failed", channel, exc_info=True)
+            failed.append(channel)
+    return failed
+
+
 def customer_channels(customer: Customer) -> list[str]:
     channels = [c for b in customer.budgets.filter(is_active=True) for c in b.channels]
     return list(dict.fromkeys(channels or customer.billing_emails))

@@ -6,7 +6,8 @@ The path, per batch (see README, "Metering"):
    record with a ``request_id`` counts; later ones in the batch are duplicates (same
    content) or conflicts (different content).
 2. Resolve ``key_id`` → (customer, project, key) and ``(provider, model)`` → price
-   versions with one query each; price every record (money rule 2, unrounded Decimal).
+   versions with one query each; price every record (money rule 2′, unrounded Decimal;
+   a context no variant names leaves the record unpriced, as an unknown model does).
 3. In ONE transaction: shared advisory lock per customer (month close takes it
    exclusively, so a record's bill period is decided consistently), COPY the batch into a
    temporary staging table, claim its ``request_id``s in the ledger with
@@ -18,8 +19,11 @@ The path, per batch (see README, "Metering"):
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -31,10 +35,19 @@ from django.utils.translation import gettext as _
 from billing.metering.evaluation_requests import budget_evaluation_request
 from billing.metering.partitions import ensure_partitions
 from billing.metering.records import KeyIds, ValidRecord, validate_record
-from billing.metering.rollups import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
+from billing.metering.rollups import (
+    RECORD_GROUP_SQL,
+    RECORD_KEY_SQL,
+    RECORD_SUMS_SQL,
+    ROLLUP_KEY,
+    ROLLUP_MERGE,
+    ROLLUP_SUMS,
+    UNIT_FIELDS,
+    USAGE_LOCK_NAMESPACE,
+)
 from billing.models import ClosedPeriod, QuarantinedRecord
 from billing.periods import billing_tz, next_period
-from billing.pricing.cost import exact_context, record_cost_in_context
+from billing.pricing.cost import exact_context, price_plan, variant_name
 from billing.pricing.index import PriceIndex
 from customers.models import ApiKey
 
@@ -92,9 +105,12 @@ CREATE TEMP TABLE IF NOT EXISTS usage_staging (
     bill_period date NOT NULL,
     price_version_id bigint,
     currency varchar(3),
-    cost numeric(38, 16)
+    cost numeric(38, 16),{units}
+    processing varchar(10),
+    service_tier varchar(20),
+    variant varchar(50) COLLATE "C"
 ) ON COMMIT DELETE ROWS
-"""
+""".format(units="".join(f"\n    {name} bigint," for name in UNIT_FIELDS))
 # Column → type for the binary COPY (psycopg needs the types to dump binary values).
 STAGING_COLUMNS = (
     ("idx", "int4"),
@@ -116,7 +132,24 @@ STAGING_COLUMNS = (
     ("currency", "text"),
     ("cost", "numeric"),
 )
-COPY_SQL = f"COPY usage_staging ({', '.join(c for c, _t in STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+# A batch with any added count or context copies these too (NULL: 0 or the default); a batch
+# of today's three-count records does not pay for them.
+DIMENSION_COLUMNS = (
+    *[(name, "int8") for name in UNIT_FIELDS],
+    ("processing", "text"),
+    ("service_tier", "text"),
+    ("variant", "text"),
+)
+
+
+def _copy_sql(columns) -> str:
+    return f"COPY usage_staging ({', '.join(c for c, _t in columns)}) FROM STDIN (FORMAT BINARY)"
+
+
+COPY_SQL = _copy_sql(STAGING_COLUMNS)
+COPY_DIMENSIONS_SQL = _copy_sql(STAGING_COLUMNS + DIMENSION_COLUMNS)
+STAGING_TYPES = [t for _c, t in STAGING_COLUMNS]
+DIMENSION_TYPES = STAGING_TYPES + [t for _c, t in DIMENSION_COLUMNS]
 
 # The common case, none of the batch's request_ids known yet: a plain INSERT claims them all
 # (one index descent per id; ON CONFLICT checks, then inserts, then confirms). It runs under
@@ -143,26 +176,25 @@ WHERE NOT EXISTS (SELECT FROM claimed c WHERE c.request_id = s.request_id)
 RETURNING s.idx, s.request_id, s.content_hash, s.price_version_id IS NULL
 """
 
-RECORDS_SQL = """
-INSERT INTO billing_usagerecord (
-    request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens,
-    output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, received_at)
-SELECT request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens,
-    output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, %s
+_RECORD_COLUMNS = (
+    "request_id, customer_id, project_id, api_key_id, provider, model, input_tokens, cached_input_tokens, "
+    "output_tokens, occurred_at, day, period, bill_period, price_version_id, currency, cost, "
+    + ", ".join(UNIT_FIELDS)
+    + ", processing, service_tier, variant"
+)
+RECORDS_SQL = f"""
+INSERT INTO billing_usagerecord ({_RECORD_COLUMNS}, received_at)
+SELECT {_RECORD_COLUMNS}, %s
 FROM usage_staging
 """
 
 ROLLUP_SQL = (
-    """
-INSERT INTO billing_usagerollup AS r (
-    customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period,
-    requests, input_tokens, cached_input_tokens, output_tokens, cost)
-SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, coalesce(currency, ''), day,
-    period, bill_period, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens),
-    coalesce(sum(cost), 0)
+    f"""
+INSERT INTO billing_usagerollup AS r ({", ".join(ROLLUP_KEY)}, currency, period, {", ".join(ROLLUP_SUMS)})
+SELECT {RECORD_KEY_SQL}, coalesce(currency, ''), period, {RECORD_SUMS_SQL}
 FROM usage_staging
-GROUP BY customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period
-ORDER BY customer_id, project_id, api_key_id, provider, model, price_version_id, day, bill_period
+GROUP BY {RECORD_GROUP_SQL}, currency, period
+ORDER BY {RECORD_GROUP_SQL}
 """
     + ROLLUP_MERGE
 )
@@ -187,6 +219,25 @@ def _bill_periods(customer_ids: set[int], periods: set[date]) -> dict[tuple[int,
                 target = next_period(target)
             result[(customer_id, period)] = target
     return result
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a batch is parsed and ingested.
+
+    A batch allocates tens of thousands of containers (the parsed records, their normalised
+    copies, the rows) that live until the batch ends and are freed by reference counting,
+    not by the collector; while they live, they push it into full collections that walk the
+    whole heap of the process (tens of milliseconds each; about 3 µs a record amortised in the
+    profile of issue 20). A batch is bounded (MAX_RECORDS, MAX_BODY_BYTES), so the garbage
+    it could leave is too; the collector runs again as soon as the batch ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _storable(value: Any) -> Any:
@@ -231,7 +282,8 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
     tz = billing_tz()
     priced: list[ValidRecord] = []
     resolutions: dict[tuple[str, str], tuple[str, str] | None] = {}
-    with exact_context():  # money rule 2's precision, set once for the batch
+    plans = {}
+    with exact_context():  # money rule 2′'s precision, set once for the batch
         for record in checked:
             # Resolve before de-duplicating: a record rejected here claims no request_id, so a
             # later valid record with the same id in this batch is the one that counts.
@@ -261,11 +313,22 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
             first_by_id[record.request_id] = record
             record.api_key = key
             record.resolved_provider, record.resolved_model = resolved
-            record.price = prices.price_at(*resolved, record.occurred_at)
-            if record.price is not None:
-                record.cost = record_cost_in_context(
-                    record.price, record.input_tokens, record.cached_input_tokens, record.output_tokens
-                )
+            price = prices.price_at(*resolved, record.occurred_at)
+            if price is not None:
+                plan = plans.get(price.pk)
+                if plan is None:
+                    plan = plans[price.pk] = price_plan(price)
+                if record.processing is None and record.service_tier is None:
+                    record.cost = plan.cost(record.counts(), record.occurred_at)
+                else:
+                    record.cost = plan.cost(
+                        record.counts(),
+                        record.occurred_at,
+                        record.processing or "standard",
+                        record.service_tier or "default",
+                    )
+                # A context no variant of the version names: unpriced, held as an unknown model is.
+                record.price = price if record.cost is not None else None
             priced.append(record)
 
     rejected.sort(key=lambda item: item[0])
@@ -309,8 +372,10 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
             unpriced = 0
             # The raw psycopg COPY, with Django's error translation around it: a connection lost
             # mid-COPY is a django.db OperationalError like any other query's (the API's 503).
-            with connection.wrap_database_errors, cursor.cursor.copy(COPY_SQL) as copy:
-                copy.set_types([t for _c, t in STAGING_COLUMNS])
+            dimensions = any(r.units or r.processing or r.service_tier for r in priced)
+            copy_sql = COPY_DIMENSIONS_SQL if dimensions else COPY_SQL
+            with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+                copy.set_types(DIMENSION_TYPES if dimensions else STAGING_TYPES)
                 write_row = copy.write_row
                 period_of = {day: day.replace(day=1) for day in set(days.values())}
                 for r in priced:
@@ -320,28 +385,38 @@ def _write_batch(records, priced, days, periods, rejected, result: BatchResult, 
                     price = r.price
                     if price is None:
                         unpriced += 1
-                    write_row(
-                        (
-                            r.index,
-                            r.request_id,
-                            r.digest,
-                            key.customer_id,
-                            key.project_id,
-                            key.id,
-                            r.resolved_provider,
-                            r.resolved_model,
-                            r.input_tokens,
-                            r.cached_input_tokens,
-                            r.output_tokens,
-                            r.occurred_at,
-                            day,
-                            period,
-                            bill_period[(key.customer_id, period)],
-                            price.id if price else None,
-                            price.currency if price else None,
-                            r.cost,
-                        )
+                    row = (
+                        r.index,
+                        r.request_id,
+                        r.digest,
+                        key.customer_id,
+                        key.project_id,
+                        key.id,
+                        r.resolved_provider,
+                        r.resolved_model,
+                        r.input_tokens,
+                        r.cached_input_tokens,
+                        r.output_tokens,
+                        r.occurred_at,
+                        day,
+                        period,
+                        bill_period[(key.customer_id, period)],
+                        price.id if price else None,
+                        price.currency if price else None,
+                        r.cost,
                     )
+                    if dimensions:
+                        units = r.units or {}
+                        variant = None  # standard
+                        if r.processing or r.service_tier:
+                            variant = variant_name(r.processing or "standard", r.service_tier or "default")
+                        row += (
+                            *[units.get(name) for name in UNIT_FIELDS],
+                            r.processing,
+                            r.service_tier,
+                            None if variant == "standard" else variant,
+                        )
+                    write_row(row)
             not_claimed = []
             try:
                 with transaction.atomic():

@@ -6,48 +6,55 @@ from datetime import date
 
 from django.db import connection, transaction
 
-from billing.metering.rollups import ROLLUP_MERGE, USAGE_LOCK_NAMESPACE
+from billing.metering.rollups import (
+    RECORD_GROUP_SQL,
+    RECORD_KEY_SQL,
+    RECORD_SUMS_SQL,
+    ROLLUP_KEY,
+    ROLLUP_MERGE,
+    ROLLUP_SUMS,
+    UNIT_FIELDS,
+    USAGE_LOCK_NAMESPACE,
+)
 from billing.periods import period_bounds
-from billing.pricing.cost import record_cost
+from billing.pricing.cost import exact_context, price_plan
 from billing.pricing.index import PriceIndex
 
-_ROLLUP_KEY = (
-    "customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period"
-)
-
-_ROLLUP_SUMS = (
-    "count(*) AS requests, sum(input_tokens) AS input_tokens, sum(cached_input_tokens) AS cached_input_tokens, "
-    "sum(output_tokens) AS output_tokens, coalesce(sum(cost), 0) AS cost"
-)
+_RECORD_GROUPS = f"""
+    SELECT {RECORD_KEY_SQL}, currency, period, {RECORD_SUMS_SQL} FROM billing_usagerecord
+    WHERE id = ANY(%(ids)s) AND occurred_at >= %(start)s AND occurred_at < %(end)s
+    GROUP BY {RECORD_GROUP_SQL}, currency, period
+"""
+# The selected counts by the names money rule 2′ gives them.
+_PLAN_COUNTS = ("input_tokens", "cache_read_tokens", "output_tokens", *UNIT_FIELDS)
 
 # Before repricing: take the records out of their unpriced rollup rows (old provider/model).
 UNPRICED_SUBTRACT_SQL = f"""
 UPDATE billing_usagerollup r SET
-    requests = r.requests - m.requests,
-    input_tokens = r.input_tokens - m.input_tokens,
-    cached_input_tokens = r.cached_input_tokens - m.cached_input_tokens,
-    output_tokens = r.output_tokens - m.output_tokens
-FROM (
-    SELECT {_ROLLUP_KEY}, {_ROLLUP_SUMS} FROM billing_usagerecord
-    WHERE id = ANY(%(ids)s) AND occurred_at >= %(start)s AND occurred_at < %(end)s
-    GROUP BY {_ROLLUP_KEY}
-) m
+    {", ".join(f"{name} = r.{name} - m.{name}" for name in ROLLUP_SUMS if name != "cost")}
+FROM ({_RECORD_GROUPS}) m
 WHERE r.price_version_id IS NULL AND r.customer_id = m.customer_id AND r.project_id = m.project_id
     AND r.api_key_id = m.api_key_id AND r.provider = m.provider AND r.model = m.model AND r.day = m.day
-    AND r.bill_period = m.bill_period
+    AND r.bill_period = m.bill_period AND r.variant = m.variant
 """
 
 # After repricing: add them to their priced rollup rows.
 PRICED_ADD_SQL = (
     f"""
-INSERT INTO billing_usagerollup AS r ({_ROLLUP_KEY}, requests, input_tokens, cached_input_tokens, output_tokens, cost)
-SELECT {_ROLLUP_KEY}, {_ROLLUP_SUMS} FROM billing_usagerecord
-WHERE id = ANY(%(ids)s) AND occurred_at >= %(start)s AND occurred_at < %(end)s
-GROUP BY {_ROLLUP_KEY}
-ORDER BY customer_id, project_id, api_key_id, provider, model, price_version_id, day, bill_period
+INSERT INTO billing_usagerollup AS r ({", ".join(ROLLUP_KEY)}, currency, period, {", ".join(ROLLUP_SUMS)})
+{_RECORD_GROUPS}
+ORDER BY {RECORD_GROUP_SQL}
 """
     + ROLLUP_MERGE
 )
+
+_SELECT_UNPRICED = f"""
+SELECT id, customer_id, provider, model, occurred_at, processing, service_tier, input_tokens, cached_input_tokens,
+    output_tokens, {", ".join(UNIT_FIELDS)}
+FROM billing_usagerecord
+WHERE price_version_id IS NULL AND occurred_at >= %s AND occurred_at < %s AND id > %s
+ORDER BY id LIMIT %s FOR UPDATE
+"""
 
 
 def usage_reprice(*, period: date, batch_size: int = 5000) -> dict[str, int]:
@@ -61,29 +68,31 @@ def usage_reprice(*, period: date, batch_size: int = 5000) -> dict[str, int]:
     last_id = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT id, customer_id, provider, model, input_tokens, cached_input_tokens, output_tokens, occurred_at
-                FROM billing_usagerecord
-                WHERE price_version_id IS NULL AND occurred_at >= %s AND occurred_at < %s AND id > %s
-                ORDER BY id LIMIT %s FOR UPDATE
-                """,
-                [start, end, last_id, batch_size],
-            )
+            cursor.execute(_SELECT_UNPRICED, [start, end, last_id, batch_size])
             rows = cursor.fetchall()
             if not rows:
                 break
             last_id = rows[-1][0]
             index = PriceIndex({row[3] for row in rows})
             updates = []
-            for rid, _customer, provider, model, inp, cached, out, occurred_at in rows:
-                resolved = index.resolve(provider, model)
-                price = index.price_at(*resolved, occurred_at) if resolved else None
-                if price is None:
-                    still_unpriced += 1
-                    continue
-                cost = record_cost(price, inp, cached, out)
-                updates.append((resolved[0], resolved[1], price.id, price.currency, cost, rid, start, end))
+            with exact_context():
+                for rid, _customer, provider, model, occurred_at, processing, service_tier, *numbers in rows:
+                    resolved = index.resolve(provider, model)
+                    price = index.price_at(*resolved, occurred_at) if resolved else None
+                    cost = None
+                    if price is not None:
+                        # Money rule 2′ with the stored counts and context, as ingestion prices.
+                        counts = dict(zip(_PLAN_COUNTS, numbers, strict=True))
+                        cost = price_plan(price).cost(
+                            {name: value for name, value in counts.items() if value},
+                            occurred_at,
+                            processing or "standard",
+                            service_tier or "default",
+                        )
+                    if cost is None:
+                        still_unpriced += 1
+                        continue
+                    updates.append((resolved[0], resolved[1], price.id, price.currency, cost, rid, start, end))
             if not updates:
                 continue
             for customer_id in sorted({row[1] for row in rows}):

@@ -6,7 +6,7 @@
 * ``billing_usagerecord`` — the records themselves, natively partitioned by month of
   ``occurred_at`` (in BILLING_TIME_ZONE) through migrations; no foreign keys (ingestion
   resolves every id), one partial index for unpriced records.
-* ``billing_usagerollup`` — customer × project × api key × model × price version ×
+* ``billing_usagerollup`` — customer × project × api key × model × price version × variant ×
   business day × bill period sums, maintained in the ingesting transaction. Everything
   that reads usage reads this table.
 """
@@ -63,6 +63,22 @@ class UsageRecord(models.Model):
     day = models.DateField()
     period = models.DateField()
     bill_period = models.DateField()
+    # The added counts of CONTRACT.md "Price dimensions" (billing.metering.rollups.UNIT_FIELDS);
+    # NULL means 0, so that a record without them stores a bit each, not eight bytes.
+    cache_write_tokens = models.BigIntegerField(null=True)
+    cache_write_5m_tokens = models.BigIntegerField(null=True)
+    cache_write_1h_tokens = models.BigIntegerField(null=True)
+    input_audio_tokens = models.BigIntegerField(null=True)
+    cache_audio_read_tokens = models.BigIntegerField(null=True)
+    output_audio_tokens = models.BigIntegerField(null=True)
+    input_image_tokens = models.BigIntegerField(null=True)
+    output_image_tokens = models.BigIntegerField(null=True)
+    output_reasoning_tokens = models.BigIntegerField(null=True)
+    web_searches = models.BigIntegerField(null=True)
+    # The price context; NULL means the default (``standard``, ``default``).
+    processing = models.CharField(max_length=10, null=True)
+    service_tier = models.CharField(max_length=20, null=True)
+    variant = models.CharField(max_length=50, null=True)  # billing.pricing.cost.variant_name; NULL: standard
     price_version = models.ForeignKey(
         PriceVersion, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -101,6 +117,8 @@ class UsageRollup(models.Model):
     provider = models.CharField(max_length=40, db_collation="C")
     model = models.CharField(max_length=100, db_collation="C")
     price_version = models.ForeignKey(PriceVersion, null=True, on_delete=models.PROTECT, related_name="+")
+    # ``standard``, or the record's non-default context joined by "+" (billing.pricing.cost.variant_name).
+    variant = models.CharField(max_length=50, default="standard", db_collation="C")
     currency = models.CharField(max_length=3, blank=True, default="")
     day = models.DateField()
     period = models.DateField()
@@ -109,6 +127,16 @@ class UsageRollup(models.Model):
     input_tokens = models.BigIntegerField(default=0)
     cached_input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
+    cache_write_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    input_audio_tokens = models.BigIntegerField(default=0)
+    cache_audio_read_tokens = models.BigIntegerField(default=0)
+    output_audio_tokens = models.BigIntegerField(default=0)
+    input_image_tokens = models.BigIntegerField(default=0)
+    output_image_tokens = models.BigIntegerField(default=0)
+    output_reasoning_tokens = models.BigIntegerField(default=0)
+    web_searches = models.BigIntegerField(default=0)
     cost = models.DecimalField(default=0, **COST_DIGITS)
 
     class Meta:
@@ -116,7 +144,17 @@ class UsageRollup(models.Model):
         verbose_name_plural = _("daily usage")
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "project", "api_key", "provider", "model", "price_version", "day", "bill_period"],
+                fields=[
+                    "customer",
+                    "project",
+                    "api_key",
+                    "provider",
+                    "model",
+                    "price_version",
+                    "variant",
+                    "day",
+                    "bill_period",
+                ],
                 name="usage_rollup_key",
                 nulls_distinct=False,
             ),

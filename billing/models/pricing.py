@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-PRICE_DIGITS = {"max_digits": 18, "decimal_places": 8}
+PRICE_DIGITS = {"max_digits": 30, "decimal_places": 20}
 COST_DIGITS = {"max_digits": 38, "decimal_places": 16}
 
 
@@ -18,7 +18,13 @@ class Currency(models.TextChoices):
 
 
 class PriceVersion(models.Model):
-    """List price of one (provider, model) from ``effective_from`` on, per million tokens."""
+    """List price of one (provider, model) from ``effective_from`` on.
+
+    ``prices``, ``variants`` and ``windows`` are the price maps of CONTRACT.md "Price
+    dimensions" (genai-prices' price keys; validated by ``billing.pricing.pricemaps``). The
+    three ``*_per_mtok`` columns are their shorthand (``prices.input_mtok``,
+    ``cache_read_mtok``, ``output_mtok``; a tiered key's base), kept in step by the services.
+    """
 
     class Source(models.TextChoices):
         IMPORT = "genai-prices", _("Imported from genai-prices")
@@ -28,7 +34,9 @@ class PriceVersion(models.Model):
     provider = models.CharField(_("provider"), max_length=40)
     model = models.CharField(_("model"), max_length=100)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.USD)
-    input_per_mtok = models.DecimalField(_("input per 1M tokens"), validators=[MinValueValidator(0)], **PRICE_DIGITS)
+    input_per_mtok = models.DecimalField(
+        _("input per 1M tokens"), null=True, blank=True, validators=[MinValueValidator(0)], **PRICE_DIGITS
+    )
     cached_input_per_mtok = models.DecimalField(
         _("cached input per 1M tokens"),
         null=True,
@@ -37,7 +45,12 @@ class PriceVersion(models.Model):
         help_text=_("Empty: cached input is charged at the input price."),
         **PRICE_DIGITS,
     )
-    output_per_mtok = models.DecimalField(_("output per 1M tokens"), validators=[MinValueValidator(0)], **PRICE_DIGITS)
+    output_per_mtok = models.DecimalField(
+        _("output per 1M tokens"), null=True, blank=True, validators=[MinValueValidator(0)], **PRICE_DIGITS
+    )
+    prices = models.JSONField(_("prices"), default=dict, blank=True)
+    variants = models.JSONField(_("variants"), default=list, blank=True)
+    windows = models.JSONField(_("time-of-day windows"), default=list, blank=True)
     effective_from = models.DateTimeField(_("effective from"))
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.ADMIN)
     note = models.CharField(_("note"), max_length=300, blank=True)
@@ -49,6 +62,7 @@ class PriceVersion(models.Model):
         help_text=_("Set when an issued bill used this version; it can no longer change."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -76,6 +90,26 @@ class PriceVersion(models.Model):
     @property
     def effective_cached_input_per_mtok(self):
         return self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
+
+    def price_map(self) -> dict:
+        """``prices``, or for a row written with the shorthand alone, the map it stands for."""
+        if self.prices:
+            return self.prices
+        return shorthand_prices(self.input_per_mtok, self.cached_input_per_mtok, self.output_per_mtok)
+
+
+SHORTHAND_KEYS = {
+    "input_per_mtok": "input_mtok",
+    "cached_input_per_mtok": "cache_read_mtok",
+    "output_per_mtok": "output_mtok",
+}
+
+
+def shorthand_prices(input_per_mtok, cached_input_per_mtok, output_per_mtok) -> dict:
+    """The ``prices`` map the three old fields mean (an absent cached price is no key: cache
+    reads then fall to ``input_mtok``, as rule 2 charged them)."""
+    values = {"input_mtok": input_per_mtok, "cache_read_mtok": cached_input_per_mtok, "output_mtok": output_per_mtok}
+    return {key: f"{value.normalize():f}" for key, value in values.items() if value is not None}
 
 
 class ModelAlias(models.Model):

@@ -92,6 +92,7 @@ COVERED_FORMS = {
     ("customers", "project", "add"),
     ("customers", "project", "change"),
     ("customers", "apikey", "add"),
+    ("customers", "apikey", "change"),
     ("customers", "portaluser", "add"),
     ("customers", "portaluser", "change"),
     ("customers", "apitoken", "change"),
@@ -342,6 +343,18 @@ def test_it_creates_an_api_key_and_revokes_it(clerk_client, clerk, acme_project)
 
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_it_maps_an_api_key_to_a_gateway_id_on_its_page(clerk_client, clerk, acme_project):
+    key, _secret = api_key_for(acme_project)
+    url = admin_url(ApiKey, "change", key.pk)
+
+    response = clerk_client.post(url, page_data(clerk_client, url, external_id="newapi:12"))
+
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.external_id == "newapi:12"
+    assert AuditEvent.objects.get(action=AuditEvent.Action.API_KEY_MAPPED).actor == clerk
 
 
 def test_it_adds_and_changes_a_portal_user(clerk_client, acme):

@@ -84,7 +84,7 @@ def test_a_nul_in_the_name_of_an_extra_field_is_named_escaped(gateway_client, ac
 
 
 def test_a_record_rejected_for_another_reason_is_quarantined_with_its_nul_escaped(gateway_client, gpt4o):
-    """Unknown key: rejected after validation; its stored copy still cannot hold the NUL."""
+    """An unknown field and an unknown key: rejected; its stored copy still cannot hold the NUL."""
     record = usage("ak_unknown", "r\u00001")
     record["request_id"] = "r1"
     record["comment"] = "fine"
@@ -93,7 +93,7 @@ def test_a_record_rejected_for_another_reason_is_quarantined_with_its_nul_escape
     response = post_raw(gateway_client, batch(record, usage("ak_unknown", "r2", provider="open\u0000ai")))
 
     assert response.status_code == 200, response.content
-    assert [list(r["errors"]) for r in response.json()["rejected"]] == [["key_id"], ["provider"]]
+    assert [list(r["errors"]) for r in response.json()["rejected"]] == [["comment"], ["provider"]]
     assert QuarantinedRecord.objects.order_by("batch_index").last().payload["provider"] == "open\\u0000ai"
 
 
@@ -118,3 +118,21 @@ def test_a_body_within_the_depth_limit_is_read(gateway_client, acme_key, gpt4o):
 
     assert response.status_code == 200, response.content
     assert (response.json()["accepted"], len(response.json()["rejected"])) == (1, 1)
+
+
+@pytest.mark.parametrize(("depth", "status"), [(MAX_DEPTH - 3, 200), (MAX_DEPTH - 1, 400)])
+def test_nested_objects_count_like_nested_arrays(gateway_client, acme_key, gpt4o, depth, status):
+    # Flat records are recognised without being stacked; a record holding objects is walked.
+    nested = '{"a": ' * depth + "1" + "}" * depth
+    body = f'{{"records": [{json.dumps(usage(acme_key.key_id, "ok-1"))}, {{"x": {nested}}}]}}'.encode()
+
+    assert post_raw(gateway_client, body).status_code == status
+
+
+def test_the_garbage_collector_runs_again_after_a_batch_accepted_or_refused(gateway_client, acme_key, gpt4o):
+    import gc
+
+    assert post_raw(gateway_client, batch(usage(acme_key.key_id, "gc-1"))).status_code == 200
+    assert gc.isenabled()
+    assert post_raw(gateway_client, b'{"records": []}').status_code == 400
+    assert gc.isenabled()

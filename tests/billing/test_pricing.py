@@ -144,6 +144,9 @@ def test_it_keeps_huge_costs_exact(acme_key):
 
 
 def test_it_normalises_anthropic_cache_tokens(acme_key):
+    """Anthropic's input_tokens excludes the cache reads and writes: the stored input is the
+    total, the reads are cache_read (cached_input_tokens) and the writes are cache writes, split by
+    TTL, priced as input only where the version names no cache-write price (money rule 2′)."""
     price(provider="anthropic", model="claude-x", input="3", cached="0.3", output="15")
 
     ingest(
@@ -155,7 +158,8 @@ def test_it_normalises_anthropic_cache_tokens(acme_key):
                 input_tokens=100,
                 cache_read_input_tokens=1000,
                 cache_creation_input_tokens=500,
-                cached_input_tokens=7,  # ignored: the Anthropic fields say what was cached
+                cache_creation={"ephemeral_5m_input_tokens": 300, "ephemeral_1h_input_tokens": 200},
+                cached_input_tokens=OMIT,
                 output_tokens=10,
             )
         ]
@@ -163,8 +167,19 @@ def test_it_normalises_anthropic_cache_tokens(acme_key):
 
     record = stored("r1")
     assert (record.input_tokens, record.cached_input_tokens, record.output_tokens) == (1600, 1000, 10)
-    # (600 × 3 + 1000 × 0.3 + 10 × 15) / 1,000,000
+    assert (record.cache_write_tokens, record.cache_write_5m_tokens, record.cache_write_1h_tokens) == (500, 300, 200)
+    # no cache-write key: the writes at input_mtok; (600 × 3 + 1000 × 0.3 + 10 × 15) / 1,000,000
     assert record.cost == Decimal("0.00225")
+
+
+def test_an_anthropic_record_whose_cached_input_tokens_differs_is_rejected(acme_key):
+    price(provider="anthropic", model="claude-x", input="3", cached="0.3", output="15")
+
+    result = ingest(
+        [usage(acme_key.key_id, "r1", model="claude-x", cache_read_input_tokens=1000, cached_input_tokens=7)]
+    )
+
+    assert (result.accepted, list(result.rejected[0]["errors"])) == (0, ["cached_input_tokens"])
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 
 from procurement.schedule import SCHEDULE, beat_schedule_sync
 
-OUR_APPS = ("billing.", "invoices.", "customers.", "presales.", "procurement.")
+OUR_APPS = ("billing.", "invoices.", "customers.", "presales.", "procurement.", "gateways.")
 
 
 def our_tasks() -> dict:
@@ -74,6 +74,8 @@ def test_every_scheduled_task_exists_and_has_a_command_twin():
         "billing.tasks.alerts_retry_pending": "deliver_alerts",
         "billing.tasks.anomalies_scan": "scan_anomalies",
         "procurement.tasks.sessions_clear": "clearsessions",
+        "gateways.tasks.gateway_logs_sync_all": "sync_gateway_logs",
+        "gateways.tasks.gateway_days_check_all": "check_gateway_logs",
     }
     commands = get_commands()
     tasks = our_tasks()

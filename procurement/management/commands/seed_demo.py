@@ -34,6 +34,8 @@ from billing.pricing.services import exchange_rate_set
 from customers import services
 from customers.models import ApiKey, Contract, Customer, Project
 from customers.validators import uscc_check_character
+from gateways.demo import SOURCE as DEMO_GATEWAY
+from gateways.demo import newapi_demo_seed
 from presales.demo import seed_presales
 from procurement.demo import DEMO_LOGINS
 
@@ -207,6 +209,8 @@ class Command(BaseCommand):
         self.seed_bills()
         self.seed_invoices()
         self.seed_budgets()
+        synced = newapi_demo_seed()
+        self.stdout.write(f"gateway {DEMO_GATEWAY}: " + (synced.line() if synced else "not reachable"))
         seed_presales(by=User.objects.get(username="presales"))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
