@@ -143,20 +143,38 @@ class Reconciliation:
         return [row for row in self.rows if row.disagrees]
 
     @property
-    def cost(self) -> Decimal:
-        return sum((row.cost for row in self.rows if row.cost is not None), Decimal("0.00"))
+    def cost_imported(self) -> bool:
+        """Some provider cost of the period was imported (its CNY may still lack a rate)."""
+        return any(row.provider_cost is not None for row in self.rows)
+
+    @property
+    def usage_imported(self) -> bool:
+        """Some provider usage of the period was imported: token counts were compared."""
+        return any(row.theirs is not None for row in self.rows)
+
+    @property
+    def cost(self) -> Decimal | None:
+        """CNY provider cost; None when none is known (nothing imported, or no rate): a
+        margin against a cost of zero would claim the whole revenue."""
+        known = [row.cost for row in self.rows if row.cost is not None]
+        return sum(known, Decimal("0.00")) if known else None
 
     @property
     def revenue(self) -> Decimal:
         return sum((row.revenue for row in self.rows), Decimal("0.00")) + self.other_revenue
 
     @property
-    def margin(self) -> Decimal:
-        return self.revenue - self.cost
+    def margin(self) -> Decimal | None:
+        return None if self.cost is None else self.revenue - self.cost
 
     @property
     def margin_percent(self) -> Decimal | None:
-        return percent(self.margin, self.revenue)
+        return None if self.margin is None else percent(self.margin, self.revenue)
+
+    @property
+    def uncosted(self) -> list[ModelRow]:
+        """Models with revenue but no known provider cost, while others have one."""
+        return [row for row in self.rows if row.cost is None and row.revenue] if self.cost is not None else []
 
 
 def allocate(cost: Decimal, tokens: dict[int, int]) -> dict[int, Decimal]:
