@@ -9,6 +9,7 @@ directory), a free port and a broker key prefix of its own; only the demo data i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -122,10 +123,8 @@ class Started:
 
     def kill_everything(self) -> None:
         for pid in descendants(self.proc.pid) | {self.proc.pid}:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         postmaster = self.postmaster()
         if postmaster and alive(postmaster):
             os.kill(postmaster, signal.SIGQUIT)
