@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.repricing import local_minute, price_add_url, reprice, time_text, unpriced_usage
 from billing.admin.shared import DOCUMENT_INLINE, PeriodFilter
-from billing.metering.reprice import usage_reprice
 from billing.models import (
     Bill,
     BillEvent,
     BillLine,
     Payment,
     SellerProfile,
-    UsageRollup,
 )
 from billing.periods import format_period
 from common.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
@@ -55,22 +52,40 @@ def held_draft_steps(bill: Bill) -> list[tuple[str, str | None]]:
     if bill.status != Bill.Status.DRAFT:
         return []
     steps: list[tuple[str, str | None]] = []
-    unpriced = (
-        UsageRollup.objects.filter(
-            customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
-        )
-        .values_list("provider", "model")
-        .distinct()
-        .order_by("provider", "model")
-    )
-    for provider, model in unpriced:
-        url = reverse("admin:billing_priceversion_add") + "?" + urlencode({"provider": provider, "model": model})
-        steps.append((_("Add the price of %(model)s") % {"model": f"{provider}/{model}"}, url))
+    for item in unpriced_usage(customer_ids=[bill.customer_id], bill_period=bill.period):
+        text = _("Add the price of %(model)s, effective from %(earliest)s (the earliest held call) or earlier") % {
+            "model": item.name,
+            "earliest": time_text(local_minute(item.earliest)),
+        }
+        steps.append((text, price_add_url(item)))
     if steps:
         steps.append((_("Then choose “Re-price held usage and close again” for this bill in the bill list."), None))
     elif bill.hold_reason:
         steps.append((_("Fix the cause above, then choose “Close again” in the bill list."), None))
     return steps
+
+
+def close_outcome_text(outcome) -> str:
+    """A close's result for one bill in the reader's language (the shell's ``close_month``
+    prints ``CloseOutcome.line()``)."""
+    bill = outcome.bill
+    values = {
+        "bill": bill,
+        "customer": bill.customer.code,
+        "period": format_period(bill.period),
+        "total": money_text(bill.total),
+        "status": bill.get_status_display(),
+        "reason": bill.hold_reason,
+    }
+    if outcome.action == "unchanged":
+        return _("%(bill)s (%(customer)s, %(period)s): already issued, unchanged; total %(total)s.") % values
+    if bill.status == Bill.Status.DRAFT:
+        return _("%(bill)s (%(customer)s, %(period)s) is still held in draft, total %(total)s: %(reason)s") % values
+    return _("%(bill)s (%(customer)s, %(period)s): %(status)s, total %(total)s.") % values
+
+
+def close_outcome_level(outcome) -> int:
+    return messages.WARNING if outcome.bill.status == Bill.Status.DRAFT else messages.SUCCESS
 
 
 class VoidForm(forms.Form):
@@ -310,8 +325,7 @@ class BillAdmin(admin.ModelAdmin):
 
         for bill in queryset:
             for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
-                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
-                self.message_user(request, outcome.line(), level)
+                self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))
 
     @admin.action(description=_("Re-price held usage and close again"))
     def reprice_and_close(self, request, queryset):
@@ -325,21 +339,16 @@ class BillAdmin(admin.ModelAdmin):
                     request, _("%(bill)s is not a draft; nothing to re-price.") % {"bill": bill}, messages.WARNING
                 )
                 continue
-            periods = sorted(
-                {
-                    day.replace(day=1)
-                    for day in UsageRollup.objects.filter(
-                        customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
-                    ).values_list("day", flat=True)
-                }
-            )
-            repriced = sum(usage_reprice(period=period)["repriced"] for period in periods)
+            repriced, still_unpriced = reprice(customer_ids=[bill.customer_id], bill_period=bill.period)
             self.message_user(
-                request, _("%(bill)s: %(n)d usage records re-priced.") % {"bill": bill, "n": repriced}, messages.INFO
+                request,
+                _("%(bill)s: %(n)d usage records re-priced.") % {"bill": bill, "n": repriced},
+                messages.INFO if repriced else messages.WARNING,
             )
+            for reason in still_unpriced:
+                self.message_user(request, reason, messages.WARNING)
             for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
-                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
-                self.message_user(request, outcome.line(), level)
+                self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))
 
     @admin.action(description=_("Regenerate PDF"))
     def render_pdf(self, request, queryset):
@@ -387,7 +396,7 @@ class BillAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{bill}: {exc.detail}", messages.ERROR)
                 continue
             for outcome in outcomes:
-                self.message_user(request, outcome.line(), messages.SUCCESS)
+                self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))
 
 
 @admin.register(SellerProfile)

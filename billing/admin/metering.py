@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.repricing import reprice
 from billing.admin.shared import PeriodFilter
 from billing.models import (
     QuarantinedRecord,
@@ -33,7 +34,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "priced",
         "bill_period",
     ]
-    actions = [export_as_csv, export_as_xlsx]
+    actions = [export_as_csv, export_as_xlsx, "reprice_unpriced"]
     list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
@@ -51,6 +52,28 @@ class UsageRollupAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Re-price unpriced usage (after adding its price)"))
+    def reprice_unpriced(self, request, queryset):
+        """This month's (or any open month's) usage stored without a price: price it once
+        the price is added — the re-price a held draft's bill gets, before any close."""
+        selected = queryset.filter(price_version__isnull=True).values_list("customer_id", "period").distinct()
+        if not selected:
+            self.message_user(request, _("The selected rows are all priced; nothing to re-price."), messages.INFO)
+            return
+        repriced, reasons = 0, []
+        for period in sorted({p for _c, p in selected}):
+            customers = {c for c, p in selected if p == period}
+            count, still = reprice(customer_ids=customers, period=period)
+            repriced += count
+            reasons += still
+        self.message_user(
+            request,
+            _("%(n)d usage records re-priced.") % {"n": repriced},
+            messages.SUCCESS if repriced else messages.WARNING,
+        )
+        for reason in reasons:
+            self.message_user(request, reason, messages.WARNING)
 
 
 @admin.register(QuarantinedRecord)

@@ -117,12 +117,12 @@ def test_without_provider_data_it_claims_no_cost_margin_or_agreement(finance_use
         "margin": None,
         "margin_percent": None,
     }
-    assert "No provider cost imported for this period" in text(by_id(page, "no-provider-cost"))
+    assert "本期未导入供应商成本" in text(by_id(page, "no-provider-cost"))  # no provider cost imported
     for figure in ("total-cost", "total-margin", "total-margin-percent"):
         assert text(by_id(page, figure)) == "—"
     assert text(by_id(page, "total-revenue")) == "¥132.42"
     agreement = text(by_id(page, "agreement"))
-    assert "nothing was compared" in agreement and "agree" not in agreement
+    assert "未作任何比对" in agreement and "一致" not in agreement  # nothing compared, no agreement claimed
 
 
 def test_a_provider_without_cost_is_named_and_its_usage_not_called_agreeing(finance_user, finance_browser):
@@ -137,7 +137,7 @@ def test_a_provider_without_cost_is_named_and_its_usage_not_called_agreeing(fina
         page = parse(finance_browser.get("/staff/reconciliation/?period=2026-11"))
     assert by_id(page, "no-provider-cost") is None
     assert "anthropic/claude-sonnet-4" in text(by_id(page, "uncosted"))
-    assert "nothing was compared" in text(by_id(page, "agreement"))
+    assert "未作任何比对" in text(by_id(page, "agreement"))
 
 
 def test_the_api_names_a_bad_period(finance_client):
