@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
@@ -19,7 +20,24 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+    """The site's front page ("view site" in the admin): each user's own pages."""
+    return redirect(front_page(request.user) or "admin:index")
+
+
+def front_page(user) -> str | None:
+    """Where a signed-in user works outside the admin: finance staff the workspace
+    (/staff/), presales staff their pages, portal users the portal; None for others."""
+    from customers.access import is_finance, is_presales, portal_membership
+
+    if not user.is_authenticated:
+        return None
+    if is_finance(user):
+        return reverse("workspace:dashboard")
+    if is_presales(user):
+        return reverse("presales:intake")
+    if portal_membership(user) is not None:
+        return reverse("portal:home")
+    return None
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin.repricing import local_minute, price_add_url, reprice, time_text, unpriced_usage
@@ -184,24 +186,26 @@ class PaymentInline(admin.TabularInline):
 class BillAdmin(admin.ModelAdmin):
     """Bills are written by the close only; the admin reads them and calls services."""
 
+    # Narrow enough for 1280 px beside the filters: the money, the due date and the PDF come
+    # before the longer texts (the project is in a per-project bill's number).
     list_display = [
         "__str__",
-        "customer",
-        "project",
+        "customer_code",
         "period_label",
         "status",
-        "confirmation",
         "total_cny",
         "paid_cny",
         "balance_due",
         "due_on",
         "pdf_links",
+        "confirmation",
         "held",
     ]
     list_filter = ["status", "confirmation", PeriodFilter, "customer"]
     search_fields = ["number", "customer__code", "customer__name", "hold_reason"]
     date_hierarchy = "period"
     list_select_related = ["customer", "project"]
+    change_form_template = "admin/billing/bill/change_form.html"
     inlines = [BillLineInline, PaymentInline, BillEventInline]
     actions = [
         export_as_csv,
@@ -259,6 +263,35 @@ class BillAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [name for _title, opts in self.fieldsets for name in opts["fields"]]
 
+    def autocomplete_queryset(self, queryset, source_field):
+        """A payment's bill picker offers only the bills that can take a payment."""
+        if source_field.model is Payment:
+            return queryset.filter(status__in=Bill.OPEN_STATUSES)
+        return queryset
+
+    def autocomplete_text(self, obj: Bill) -> str:
+        return _("%(bill)s · %(customer)s %(name)s · %(period)s · balance %(balance)s") % {
+            "bill": obj,
+            "customer": obj.customer.code,
+            "name": obj.customer.name,
+            "period": format_period(obj.period),
+            "balance": money_text(obj.balance),
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The bill page's buttons: record a payment against it, issue its VAT invoice (the
+        list's action, for this bill)."""
+        bill = self.get_object(request, object_id)
+        buttons = []
+        if bill is not None and bill.status in Bill.OPEN_STATUSES:
+            payment_add = reverse("admin:billing_payment_add") + "?" + urlencode({"bill": bill.pk})
+            buttons.append({"url": payment_add, "label": _("Record payment"), "id": "record-payment"})
+        actions = self.get_actions(request)
+        if bill is not None and bill.status not in (Bill.Status.DRAFT, Bill.Status.VOID) and "issue_invoice" in actions:
+            buttons.append({"action": "issue_invoice", "label": _("Issue VAT invoice…"), "id": "issue-invoice"})
+        context = {**(extra_context or {}), "bill_buttons": buttons}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
     def has_change_permission(self, request, obj=None):
         # Bills are documents: their page is read-only; the actions call the services.
         return obj is None and super().has_change_permission(request, obj)
@@ -315,9 +348,17 @@ class BillAdmin(admin.ModelAdmin):
         number = obj.number if obj.status != Bill.Status.DRAFT else None
         return document_links("documents:bill-pdf", number)
 
+    @admin.display(description=_("customer"), ordering="customer__code")
+    def customer_code(self, obj: Bill) -> str:
+        return format_html('<span title="{}">{}</span>', obj.customer.name, obj.customer.code)
+
     @admin.display(description=_("why it is held"))
     def held(self, obj: Bill) -> str:
-        return obj.hold_reason[:120]
+        """The start of the reason (all of it on the bill's page and on hovering)."""
+        if not obj.hold_reason:
+            return ""
+        short = obj.hold_reason if len(obj.hold_reason) <= 40 else obj.hold_reason[:39] + "…"
+        return format_html('<span title="{}">{}</span>', obj.hold_reason, short)
 
     @admin.action(description=_("Close again (rebuild drafts, issue when possible)"))
     def close_again(self, request, queryset):

@@ -25,7 +25,11 @@ expect = playwright_sync.expect
 @pytest.fixture
 def held_draft(acme_project, seller) -> Bill:
     """ACME's October bill held in draft: 3 calls of a fine-tuned model without a price."""
-    key, _secret = api_key_for(acme_project, name="ft")
+    return held_draft_of(acme_project)
+
+
+def held_draft_of(project) -> Bill:
+    key, _secret = api_key_for(project, name="ft")
     records = [
         {
             "request_id": f"ft-{i}",
@@ -39,7 +43,7 @@ def held_draft(acme_project, seller) -> Bill:
         for i in range(3)
     ]
     assert usage_ingest_batch(records=records, now=datetime(2026, 10, 20, tzinfo=SHANGHAI)).unpriced == 3
-    (outcome,) = month_close_customer(customer=acme_project.customer, period=date(2026, 10, 1), today=date(2026, 11, 2))
+    (outcome,) = month_close_customer(customer=project.customer, period=date(2026, 10, 1), today=date(2026, 11, 2))
     assert outcome.bill.status == Bill.Status.DRAFT
     return outcome.bill
 
