@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "djmoney",
     "django_celery_beat",
     "procurement",
+    "common",
     "customers",
     "billing",
     "invoices",

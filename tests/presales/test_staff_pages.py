@@ -153,7 +153,11 @@ def test_proposal_pdf_and_accept_from_the_pages(staff, price_book, usd_rate):
     assert good.status_code == 302
     proposal.refresh_from_db()
     assert proposal.contract.number == "HT-Y-1"
-    assert "HT-Y-1" in staff.get(good["Location"]).content.decode()
+    accepted = staff.get(good["Location"]).content.decode()
+    assert "HT-Y-1" in accepted
+    # A presales engineer may not open customers in the admin: no link there to a bare 403.
+    assert "/admin/customers/customer/" not in accepted
+    assert "YUNQI" in accepted
 
 
 def test_a_proposal_without_a_choice_is_refused_beside_the_field(staff, price_book, usd_rate):
