@@ -380,6 +380,7 @@ class Dashboard:
     held: list[Bill]
     usage: list[CustomerUsage]
     usage_period: date
+    open_month_to_date: Decimal  # the open month's usage so far (before VAT), all customers
     alerts: list[Alert]
     close: CloseStatus
 
@@ -390,6 +391,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     open_bills = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
     overdue = [b for b in open_bills.filter(due_on__lt=today).order_by("due_on", "number") if b.balance.amount > 0]
     since = timezone.now() - timedelta(days=7)
+    usage = month_to_date_usage(period=period)
     return Dashboard(
         today=today,
         revenue_by_month=revenue_by_month(today=today),
@@ -402,8 +404,9 @@ def dashboard(*, today: date | None = None) -> Dashboard:
             .order_by("-confirmed_at")
         ),
         held=list(Bill.objects.filter(status=Bill.Status.DRAFT).select_related("customer").order_by("period", "pk")),
-        usage=month_to_date_usage(period=period),
+        usage=usage,
         usage_period=period,
+        open_month_to_date=sum((u.cost for u in usage if u.cost is not None), Decimal("0.00")),
         alerts=list(Alert.objects.filter(created_at__gte=since).select_related("customer", "budget")),
         close=close_status(period=next_period(period, -1)),
     )
