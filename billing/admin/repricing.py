@@ -101,8 +101,12 @@ def why_still_unpriced(item: Unpriced) -> str:
 
 def reprice(*, customer_ids=None, bill_period: date | None = None, period: date | None = None) -> tuple[int, list[str]]:
     """Re-price the unpriced usage selected as in :func:`unpriced_usage` (the whole periods
-    it lies in, as ``reprice_usage`` does); returns the records re-priced and, for what
-    stays unpriced of the selection, why."""
+    it lies in, as ``reprice_usage`` does); returns how many of the selection's records were
+    re-priced and, for what stays unpriced of the selection, why."""
     selection = {"customer_ids": customer_ids, "bill_period": bill_period, "period": period}
-    repriced = sum(usage_reprice(period=p)["repriced"] for p in unpriced_periods(**selection))
-    return repriced, [why_still_unpriced(item) for item in unpriced_usage(**selection)]
+    before = sum(item.records for item in unpriced_usage(**selection))
+    for usage_period in unpriced_periods(**selection):
+        usage_reprice(period=usage_period)  # the whole period, every customer (as reprice_usage)
+    still = unpriced_usage(**selection)
+    # Counted on the selection: the period's other customers are not this bill's news.
+    return before - sum(item.records for item in still), [why_still_unpriced(item) for item in still]

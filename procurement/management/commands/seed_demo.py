@@ -123,7 +123,9 @@ DEMO_MODEL_MIX = [
 # Budgets on ACME (CNY at scale 1): last month's spend passes the whole key budget and half
 # of the customer budget (tests/procurement/test_seed_demo.py checks it on several dates).
 DEMO_KEY_BUDGET = Decimal("200.00")
-DEMO_CUSTOMER_BUDGET = Decimal("1450.00")
+# ¥1,300: ACME's last month (≈ ¥760–900 at scale 1 once its key stops at its hard limit,
+# less in a February) passes 50 % (¥650) and stays below 80 % (¥1,040).
+DEMO_CUSTOMER_BUDGET = Decimal("1300.00")
 
 
 def _older_months_volume(now: datetime) -> float:
