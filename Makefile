@@ -58,8 +58,10 @@ translations: deps system-packages
 fonts: deps system-packages
 	@$(PY) scripts/extract_cjk_fonts.py
 
+# exec: the runner is make's own child, so that the SIGTERM make forwards reaches it (not a
+# shell); it watches make for a SIGINT sent to make's PID (procurement/run.py).
 run: install
-	PROCUREMENT_ENV=run $(PY) -m procurement.run
+	PROCUREMENT_ENV=run exec $(PY) -m procurement.run
 
 test: install
 	@$(MAKE) --no-print-directory lint

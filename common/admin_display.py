@@ -60,6 +60,14 @@ def money_text(money) -> str:
     return f"{sign}¥{abs(amount):,.2f}"
 
 
+def amount_text(amount, currency: str) -> str:
+    """An amount in its currency: CNY as ¥1,234.50 (the one format), another currency as
+    1,234.50 USD."""
+    if amount is None:
+        return "—"
+    return money_text(amount) if currency == "CNY" else f"{Decimal(amount):,.2f} {currency}"
+
+
 def number_text(value) -> str:
     """Quantities and unit prices as written on paper: no trailing zeros beyond two decimals
     (1, 238.80, 0.00012345), thousands separated by commas in every language — as the money

@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
-from billing.pricing.money import rmb_figures, rmb_upper
+from billing.models import SellerProfile
+from billing.pricing.money import rmb_upper
 from presales.charts import months_chart_svg
 from presales.models import ProposalVersion
 from presales.rules import SECONDS_PER_DAY
@@ -38,7 +39,10 @@ def proposal_context(version: ProposalVersion) -> dict:
     for i, month in enumerate(months):
         rows.append({"month": month["month"], "amounts": [o.months[i] for o in options], "total": month["amount"]})
     chosen_workloads = {o.workload_id for o in options}
+    on = timezone.localtime(version.created_at).date() if version.created_at else timezone.localdate()
+    seller = SellerProfile.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
     return {
+        "seller": seller,
         "proposal": proposal,
         "version": version,
         "estimate": estimate,
@@ -50,8 +54,6 @@ def proposal_context(version: ProposalVersion) -> dict:
         "chart_svg": months_chart_svg(
             [(f"{o.workload.name} · {o.model}", [Decimal(m) for m in o.months]) for o in options], for_pdf=True
         ),
-        "monthly_total_figures": rmb_figures(version.monthly_total),
-        "first_year_total_figures": rmb_figures(version.first_year_total),
         "first_year_total_upper": rmb_upper(version.first_year_total),
         "vat_percent": (estimate.vat_rate * 100).normalize(),
         "exchange_rates": estimate.exchange_rates,

@@ -21,6 +21,8 @@ the same price version, discount and rate.
 
 from __future__ import annotations
 
+import difflib
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -31,6 +33,21 @@ from billing.pricing.index import PriceIndex
 from presales.levers import savings_levers
 from presales.models import Estimate, EstimateOption, Workload
 from presales.rules import EstimateInput, RateBook, monthly_requests, price_tokens
+
+
+def close_model_names(provider: str | None, model: str, as_of, *, limit: int = 3) -> list[str]:
+    """The price book's names closest to ``model`` (difflib), of ``provider`` when named:
+    ``claude-haiku`` → ``anthropic/claude-haiku-4-5``. A name that extends the one given
+    counts as close even where difflib's ratio is low."""
+    versions = PriceVersion.objects.filter(effective_from__lte=as_of)
+    if provider:
+        versions = versions.filter(provider=provider)
+    names = {m: p for p, m in versions.values_list("provider", "model").distinct()}
+    wanted = model.lower()
+    extending = sorted((n for n in names if n.lower().startswith(wanted)), key=len)
+    close = difflib.get_close_matches(wanted, list(names), n=limit, cutoff=0.6)
+    found = list(dict.fromkeys([*extending, *close]))[:limit]
+    return [f"{names[n]}/{n}" for n in found]
 
 
 def _resolve_versions(request: EstimateInput) -> dict[tuple[int, int], PriceVersion]:
@@ -50,8 +67,11 @@ def _resolve_versions(request: EstimateInput) -> dict[tuple[int, int], PriceVers
                 else:
                     message = _("Unknown model %(model)s: the price book has no price for it at %(as_of)s.") % {
                         "model": f"{provider}/{model}" if provider else model,
-                        "as_of": request.as_of.astimezone(billing_tz()).isoformat(),
+                        "as_of": f"{request.as_of.astimezone(billing_tz()):%Y-%m-%d %H:%M}",
                     }
+                    close = close_model_names(provider, model, request.as_of)
+                    if close:
+                        message += " " + _("Did you mean %(names)s?") % {"names": ", ".join(close)}
                 errors[field_name] = [message]
                 continue
             versions[(w, m)] = version

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.admin_display import money_text
 from customers.models import InvoiceType
 from presales.api import MAX_WORKLOADS
 from presales.models import NOTES_MAX, SCENARIO_MAX
@@ -118,7 +119,7 @@ class ProposalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.options = {str(o.pk): o for o in options}
         self.fields["chosen"].choices = [
-            (str(o.pk), f"{o.workload.name}: {o.provider}/{o.model} (¥{o.monthly_amount:.2f})") for o in options
+            (str(o.pk), f"{o.workload.name}: {o.provider}/{o.model} ({money_text(o.monthly_amount)})") for o in options
         ]
 
 

@@ -6,8 +6,9 @@ usually offer), and for the estimate's cheapest total for the commitment tiers:
 
 * caching: the same volumes with 2–3 higher shares of input read from the prompt cache
   (``CACHE_SHARES`` above the workload's own), at the model's cached-input price;
-* a cheaper model of the same provider: every other model of that provider in the price
-  book at ``as_of``, re-priced for the same tokens, cheaper ones first (price only);
+* a cheaper model of the same provider and kind: every other model of that provider in the
+  price book at ``as_of`` that does the same job (``model_kind``: chat, safety, embedding,
+  audio, image), re-priced for the same tokens, cheaper ones first (price only);
 * commitment: the monthly amount at the discount of each tier of ``COMMITMENT_TIERS`` (a
   minimum monthly commitment for a discount off list), against the offered discount.
 """
@@ -38,10 +39,32 @@ CACHING_ASSUMPTION = gettext_noop(
     "and VAT unchanged."
 )
 CHEAPER_ASSUMPTION = gettext_noop(
-    "Other models of the same provider at their price in force at the estimate's date, for the same "
-    "input, cached and output tokens. Price only: whether the model is good enough for the workload is "
-    "not assessed."
+    "Other models of the same provider and the same kind (a chat model is compared with chat models only, "
+    "never with safety classifiers, moderation, embedding, audio or image models) at their price in force at "
+    "the estimate's date, for the same input, cached and output tokens. Price only: whether the model is good "
+    "enough for the workload is not assessed."
 )
+
+# What a model does, told from its name (the price book has no such column): a lever never
+# offers a safety classifier or an embedding model in place of a chat model.
+MODEL_KINDS = (
+    ("safety", ("safeguard", "moderation", "guard", "shield")),
+    ("embedding", ("embed",)),
+    ("audio", ("tts", "whisper", "audio", "transcribe", "realtime", "speech")),
+    ("image", ("image", "dall-e", "imagen", "vision-gen")),
+    ("rerank", ("rerank",)),
+)
+
+
+def model_kind(model: str) -> str:
+    """``chat`` unless the name says otherwise (``gpt-oss-safeguard-20b`` → ``safety``)."""
+    name = model.lower()
+    for kind, marks in MODEL_KINDS:
+        if any(mark in name for mark in marks):
+            return kind
+    return "chat"
+
+
 COMMITMENT_ASSUMPTION = gettext_noop(
     "The cheapest option of every workload, at the tier's discount where it is above the offered one, in "
     "exchange for a minimum monthly commitment (a shortfall is billed as a minimum-commitment line). A tier "
@@ -100,8 +123,9 @@ def _catalogue(providers: set[str], as_of) -> dict[str, list[PriceVersion]]:
 
 def _cheaper(option, workload, versions: list[PriceVersion], rates, estimate) -> list[dict]:
     found = []
+    kind = model_kind(option.model)
     for version in versions:
-        if version.model == option.model:
+        if version.model == option.model or model_kind(version.model) != kind:
             continue
         priced = _reprice(option, workload, version, rates, estimate)
         if priced is None or priced.monthly_amount >= option.monthly_amount:

@@ -139,6 +139,16 @@ def _price_currency(version: ProposalVersion) -> str:
     return Contract.Currency.CNY if currencies == {"CNY"} else Contract.Currency.USD
 
 
+def _quoted_rate(version: ProposalVersion, estimate) -> Decimal | None:
+    """The exchange rate the proposal quoted: the offered fixed rate, else the one rate its
+    USD options were priced at (the contract keeps it, so the first bill matches the quote);
+    None for a CNY proposal."""
+    if estimate.fixed_exchange_rate is not None:
+        return estimate.fixed_exchange_rate
+    rates = {o.exchange_rate for o in version.options.all() if o.currency != "CNY"}
+    return rates.pop() if len(rates) == 1 else None
+
+
 @transaction.atomic
 def proposal_accept(
     *, proposal: Proposal, customer_code: str, tax_id: str, contract_number: str, starts_on: date, by=None
@@ -176,7 +186,7 @@ def proposal_accept(
         payment_terms_days=version.payment_terms_days,
         price_currency=_price_currency(version),
         discount_percent=estimate.discount_percent,
-        fixed_exchange_rate=estimate.fixed_exchange_rate,
+        fixed_exchange_rate=_quoted_rate(version, estimate),
         vat_rate=estimate.vat_rate,
         invoice_type=version.invoice_type,
         notes=_("From proposal %(number)s v%(version)s.") % {"number": proposal.number, "version": version.version},

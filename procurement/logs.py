@@ -24,3 +24,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
+
+
+class NoTracebackForClientErrors(logging.Filter):
+    """A refused request (403, 404, …) is the client's business, not a failure of ours:
+    Django logs it with the exception attached, which would print a full traceback for
+    every plain 403. Keep the line, drop the traceback; 5xx keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.exc_info and isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -8,9 +8,16 @@
    ``web`` (gunicorn on 127.0.0.1:$PORT, default 8000: one gthread worker with WEB_THREADS
    threads, so a slow client holds one thread, not the server; static files from WhiteNoise),
    Celery ``worker`` and ``beat``.
-4. Prints the URLs and the demo logins, then waits. Ctrl-C or SIGTERM stops the children
+4. Prints the URLs and the demo logins, then waits. Ctrl-C, SIGINT or SIGTERM stops the children
    (SIGTERM, then SIGKILL after 10 s) and the embedded server, and exits 0. When a child
    dies on its own the others are stopped too and the exit status is 1.
+
+Under ``make run`` a process manager signals make's own PID, not the terminal's process
+group. GNU make forwards SIGTERM to its child (the Makefile ``exec``s this runner, so the
+child is this process) but on SIGINT only waits for its children, which would wait for
+ever. So this runner watches its parent: when make has taken a terminating signal (its
+handler for it is reset, /proc/PPID/status ``SigCgt``) or the parent is gone, it shuts down
+as if it had been signalled itself.
 """
 
 from __future__ import annotations
@@ -76,9 +83,88 @@ def _on_signal_during_shutdown(signum, frame):
     _force = True
 
 
+_shutting_down = False
+
+
 def _ignore_signals_during_shutdown() -> None:
+    global _shutting_down
+    _shutting_down = True
     signal.signal(signal.SIGINT, _on_signal_during_shutdown)
     signal.signal(signal.SIGTERM, _on_signal_during_shutdown)
+
+
+# --- The parent (make) ------------------------------------------------------------------
+
+PARENT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+MAKE_NAMES = {"make", "gmake"}
+
+
+def caught_signals(pid: int) -> set[int] | None:
+    """The signals ``pid`` has a handler for (Linux /proc); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    mask = int(line.split()[1], 16)
+                    return {sig for sig in range(1, 65) if mask & (1 << (sig - 1))}
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def process_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return ""
+
+
+class ParentWatch:
+    """Tells when the parent has gone, or — for make — has taken a terminating signal.
+
+    GNU make's handler for a fatal signal first resets the signal to its default, then waits
+    for the children: a signal make caught at our start and no longer catches means make is
+    stopping (a process manager signalled make's PID)."""
+
+    def __init__(self, pid: int | None = None):
+        self.pid = pid or os.getppid()
+        self.is_make = process_name(self.pid) in MAKE_NAMES
+        caught = caught_signals(self.pid) if self.is_make else None
+        self.watched = {int(s) for s in PARENT_SIGNALS} & (caught or set())
+
+    def stopping(self) -> str | None:
+        """Why the parent is stopping, or None while it is not."""
+        if os.getppid() != self.pid:
+            return "the parent process is gone"
+        if self.watched:
+            caught = caught_signals(self.pid)
+            if caught is not None and not self.watched <= caught:
+                names = ", ".join(signal.Signals(s).name for s in sorted(self.watched - caught))
+                return f"make was sent {names}"
+        return None
+
+
+def watch_parent(interval: float = 0.3) -> threading.Thread:
+    """Signal the main thread (SIGTERM) once the parent is stopping: the same shutdown as a
+    signal sent to this process, wherever the main thread is waiting."""
+    watch = ParentWatch()
+    main_thread = threading.main_thread().ident
+
+    def loop() -> None:
+        while True:
+            if _shutting_down:
+                return
+            reason = watch.stopping()
+            if reason:
+                say(f"{reason}; shutting down")
+                signal.pthread_kill(main_thread, signal.SIGTERM)
+                return
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- Children -----------------------------------------------------------------------------
@@ -270,6 +356,7 @@ def main() -> int:
     os.chdir(BASE_DIR)
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    watch_parent()
 
     env = dict(os.environ)
     env.setdefault("PROCUREMENT_ENV", "run")

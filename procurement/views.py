@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
 
@@ -19,7 +22,24 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+    """The site's front page ("view site" in the admin): each user's own pages."""
+    return redirect(front_page(request.user) or "admin:index")
+
+
+def front_page(user) -> str | None:
+    """Where a signed-in user works outside the admin: finance staff the workspace
+    (/staff/), presales staff their pages, portal users the portal; None for others."""
+    from customers.access import is_finance, is_presales, portal_membership
+
+    if not user.is_authenticated:
+        return None
+    if is_finance(user):
+        return reverse("workspace:dashboard")
+    if is_presales(user):
+        return reverse("presales:intake")
+    if portal_membership(user) is not None:
+        return reverse("portal:home")
+    return None
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -39,3 +59,13 @@ def server_failed(request: HttpRequest) -> HttpResponse:
             {"detail": _("Internal error; nothing was saved. It has been logged."), "errors": {}}, status=500
         )
     return server_error(request)
+
+
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every page (a bar chart on blue)."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

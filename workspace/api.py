@@ -82,6 +82,8 @@ def reconciliation_data(rec: Reconciliation) -> dict:
         "period": rec.period_label,
         "currency": "CNY",
         "missing_rates": rec.missing_rates,
+        "provider_cost_imported": rec.cost_imported,
+        "provider_usage_imported": rec.usage_imported,
         "totals": {
             "cost": _money(rec.cost),
             "revenue": _money(rec.revenue),

@@ -144,20 +144,38 @@ class Reconciliation:
         return [row for row in self.rows if row.disagrees]
 
     @property
-    def cost(self) -> Decimal:
-        return sum((row.cost for row in self.rows if row.cost is not None), Decimal("0.00"))
+    def cost_imported(self) -> bool:
+        """Some provider cost of the period was imported (its CNY may still lack a rate)."""
+        return any(row.provider_cost is not None for row in self.rows)
+
+    @property
+    def usage_imported(self) -> bool:
+        """Some provider usage of the period was imported: token counts were compared."""
+        return any(row.theirs is not None for row in self.rows)
+
+    @property
+    def cost(self) -> Decimal | None:
+        """CNY provider cost; None when none is known (nothing imported, or no rate): a
+        margin against a cost of zero would claim the whole revenue."""
+        known = [row.cost for row in self.rows if row.cost is not None]
+        return sum(known, Decimal("0.00")) if known else None
 
     @property
     def revenue(self) -> Decimal:
         return sum((row.revenue for row in self.rows), Decimal("0.00")) + self.other_revenue
 
     @property
-    def margin(self) -> Decimal:
-        return self.revenue - self.cost
+    def margin(self) -> Decimal | None:
+        return None if self.cost is None else self.revenue - self.cost
 
     @property
     def margin_percent(self) -> Decimal | None:
-        return percent(self.margin, self.revenue)
+        return None if self.margin is None else percent(self.margin, self.revenue)
+
+    @property
+    def uncosted(self) -> list[ModelRow]:
+        """Models with revenue but no known provider cost, while others have one."""
+        return [row for row in self.rows if row.cost is None and row.revenue] if self.cost is not None else []
 
 
 def allocate(cost: Decimal, tokens: dict[int, int]) -> dict[int, Decimal]:
@@ -363,6 +381,7 @@ class Dashboard:
     held: list[Bill]
     usage: list[CustomerUsage]
     usage_period: date
+    open_month_to_date: Decimal  # the open month's usage so far (before VAT), all customers
     alerts: list[Alert]
     close: CloseStatus
     notices: list[DunningNotice] = field(default_factory=list)  # dunning notices sent in the last 7 days
@@ -375,6 +394,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     open_bills = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
     overdue = [b for b in open_bills.filter(due_on__lt=today).order_by("due_on", "number") if b.balance.amount > 0]
     since = timezone.now() - timedelta(days=7)
+    usage = month_to_date_usage(period=period)
     return Dashboard(
         today=today,
         revenue_by_month=revenue_by_month(today=today),
@@ -387,8 +407,9 @@ def dashboard(*, today: date | None = None) -> Dashboard:
             .order_by("-confirmed_at")
         ),
         held=list(Bill.objects.filter(status=Bill.Status.DRAFT).select_related("customer").order_by("period", "pk")),
-        usage=month_to_date_usage(period=period),
+        usage=usage,
         usage_period=period,
+        open_month_to_date=sum((u.cost for u in usage if u.cost is not None), Decimal("0.00")),
         alerts=list(Alert.objects.filter(created_at__gte=since).select_related("customer", "budget")),
         close=close_status(period=next_period(period, -1)),
         notices=notices_sent_since(since),

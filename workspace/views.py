@@ -34,15 +34,24 @@ def _admin(name: str, **query) -> str:
 def dashboard(request):
     data = selectors.dashboard()
     buckets = [name for name, _low, _high in AGING_BUCKETS]
+    # The open month has no bill yet: its usage so far stands in, marked "to date" (not ¥0).
     months = [label for label, _amount in data.revenue_by_month]
-    chart = lines(
-        months,
-        [(_("Revenue"), [amount for _label, amount in data.revenue_by_month])],
-        label=_("Billed revenue by month (before VAT)"),
-    )
+    amounts = [amount for _label, amount in data.revenue_by_month]
+    if months and months[-1] == format_period(data.usage_period):
+        months[-1] = _("%(month)s (to date)") % {"month": months[-1]}
+        amounts[-1] = data.open_month_to_date
+    chart = lines(months, [(_("Revenue"), amounts)], label=_("Billed revenue by month (before VAT)"))
     context = {
         "data": data,
         "revenue_chart": chart,
+        "revenue_table": [
+            {"period": period, "label": label, "amount": amount, "to_date": label != period}
+            for (period, _billed), label, amount in zip(data.revenue_by_month, months, amounts, strict=True)
+        ],
+        "revenue_note": _(
+            "Billed revenue of closed months (issued bills, before VAT); the open month is its usage so far, "
+            "marked “to date”."
+        ),
         "bucket_labels": [BUCKET_LABELS[name] for name in buckets],
         "aging_rows": [{**row, "cells": [row[name] for name in buckets]} for row in data.aging["rows"]],
         "aging_totals": [data.aging["totals"][name] for name in buckets],

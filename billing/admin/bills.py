@@ -10,15 +10,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin.collecting import DisputeMessageInline, DunningNoticeInline
+from billing.admin.repricing import local_minute, price_add_url, reprice, time_text, unpriced_usage
 from billing.admin.shared import DOCUMENT_INLINE, PeriodFilter
-from billing.metering.reprice import usage_reprice
 from billing.models import (
     Bill,
     BillEvent,
     BillLine,
     Payment,
     SellerProfile,
-    UsageRollup,
 )
 from billing.periods import format_period
 from common.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
@@ -60,22 +59,40 @@ def held_draft_steps(bill: Bill) -> list[tuple[str, str | None]]:
     if bill.status != Bill.Status.DRAFT:
         return []
     steps: list[tuple[str, str | None]] = []
-    unpriced = (
-        UsageRollup.objects.filter(
-            customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
-        )
-        .values_list("provider", "model")
-        .distinct()
-        .order_by("provider", "model")
-    )
-    for provider, model in unpriced:
-        url = reverse("admin:billing_priceversion_add") + "?" + urlencode({"provider": provider, "model": model})
-        steps.append((_("Add the price of %(model)s") % {"model": f"{provider}/{model}"}, url))
+    for item in unpriced_usage(customer_ids=[bill.customer_id], bill_period=bill.period):
+        text = _("Add the price of %(model)s, effective from %(earliest)s (the earliest held call) or earlier") % {
+            "model": item.name,
+            "earliest": time_text(local_minute(item.earliest)),
+        }
+        steps.append((text, price_add_url(item)))
     if steps:
         steps.append((_("Then choose “Re-price held usage and close again” for this bill in the bill list."), None))
     elif bill.hold_reason:
         steps.append((_("Fix the cause above, then choose “Close again” in the bill list."), None))
     return steps
+
+
+def close_outcome_text(outcome) -> str:
+    """A close's result for one bill in the reader's language (the shell's ``close_month``
+    prints ``CloseOutcome.line()``)."""
+    bill = outcome.bill
+    values = {
+        "bill": bill,
+        "customer": bill.customer.code,
+        "period": format_period(bill.period),
+        "total": money_text(bill.total),
+        "status": bill.get_status_display(),
+        "reason": bill.hold_reason,
+    }
+    if outcome.action == "unchanged":
+        return _("%(bill)s (%(customer)s, %(period)s): already issued, unchanged; total %(total)s.") % values
+    if bill.status == Bill.Status.DRAFT:
+        return _("%(bill)s (%(customer)s, %(period)s) is still held in draft, total %(total)s: %(reason)s") % values
+    return _("%(bill)s (%(customer)s, %(period)s): %(status)s, total %(total)s.") % values
+
+
+def close_outcome_level(outcome) -> int:
+    return messages.WARNING if outcome.bill.status == Bill.Status.DRAFT else messages.SUCCESS
 
 
 class VoidForm(forms.Form):
@@ -174,24 +191,26 @@ class PaymentInline(admin.TabularInline):
 class BillAdmin(admin.ModelAdmin):
     """Bills are written by the close only; the admin reads them and calls services."""
 
+    # Narrow enough for 1280 px beside the filters: the money, the due date and the PDF come
+    # before the longer texts (the project is in a per-project bill's number).
     list_display = [
         "__str__",
-        "customer",
-        "project",
+        "customer_code",
         "period_label",
         "status",
-        "confirmation",
         "total_cny",
         "paid_cny",
         "balance_due",
         "due_on",
         "pdf_links",
+        "confirmation",
         "held",
     ]
     list_filter = ["status", "confirmation", PeriodFilter, "customer"]
     search_fields = ["number", "customer__code", "customer__name", "hold_reason"]
     date_hierarchy = "period"
     list_select_related = ["customer", "project"]
+    change_form_template = "admin/billing/bill/change_form.html"
     inlines = [BillLineInline, PaymentInline, DunningNoticeInline, DisputeMessageInline, BillEventInline]
     actions = [
         export_as_csv,
@@ -248,6 +267,35 @@ class BillAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [name for _title, opts in self.fieldsets for name in opts["fields"]]
+
+    def autocomplete_queryset(self, queryset, source_field):
+        """A payment's bill picker offers only the bills that can take a payment."""
+        if source_field.model is Payment:
+            return queryset.filter(status__in=Bill.OPEN_STATUSES)
+        return queryset
+
+    def autocomplete_text(self, obj: Bill) -> str:
+        return _("%(bill)s · %(customer)s %(name)s · %(period)s · balance %(balance)s") % {
+            "bill": obj,
+            "customer": obj.customer.code,
+            "name": obj.customer.name,
+            "period": format_period(obj.period),
+            "balance": money_text(obj.balance),
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The bill page's buttons: record a payment against it, issue its VAT invoice (the
+        list's action, for this bill)."""
+        bill = self.get_object(request, object_id)
+        buttons = []
+        if bill is not None and bill.status in Bill.OPEN_STATUSES:
+            payment_add = reverse("admin:billing_payment_add") + "?" + urlencode({"bill": bill.pk})
+            buttons.append({"url": payment_add, "label": _("Record payment"), "id": "record-payment"})
+        actions = self.get_actions(request)
+        if bill is not None and bill.status not in (Bill.Status.DRAFT, Bill.Status.VOID) and "issue_invoice" in actions:
+            buttons.append({"action": "issue_invoice", "label": _("Issue VAT invoice…"), "id": "issue-invoice"})
+        context = {**(extra_context or {}), "bill_buttons": buttons}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def has_change_permission(self, request, obj=None):
         # Bills are documents: their page is read-only; the actions call the services.
@@ -312,9 +360,17 @@ class BillAdmin(admin.ModelAdmin):
         number = obj.number if obj.status != Bill.Status.DRAFT else None
         return document_links("documents:bill-pdf", number)
 
+    @admin.display(description=_("customer"), ordering="customer__code")
+    def customer_code(self, obj: Bill) -> str:
+        return format_html('<span title="{}">{}</span>', obj.customer.name, obj.customer.code)
+
     @admin.display(description=_("why it is held"))
     def held(self, obj: Bill) -> str:
-        return obj.hold_reason[:120]
+        """The start of the reason (all of it on the bill's page and on hovering)."""
+        if not obj.hold_reason:
+            return ""
+        short = obj.hold_reason if len(obj.hold_reason) <= 40 else obj.hold_reason[:39] + "…"
+        return format_html('<span title="{}">{}</span>', obj.hold_reason, short)
 
     @admin.action(description=_("Close again (rebuild drafts, issue when possible)"))
     def close_again(self, request, queryset):
@@ -322,8 +378,7 @@ class BillAdmin(admin.ModelAdmin):
 
         for bill in queryset:
             for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
-                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
-                self.message_user(request, outcome.line(), level)
+                self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))
 
     @admin.action(description=_("Re-price held usage and close again"))
     def reprice_and_close(self, request, queryset):
@@ -337,21 +392,16 @@ class BillAdmin(admin.ModelAdmin):
                     request, _("%(bill)s is not a draft; nothing to re-price.") % {"bill": bill}, messages.WARNING
                 )
                 continue
-            periods = sorted(
-                {
-                    day.replace(day=1)
-                    for day in UsageRollup.objects.filter(
-                        customer_id=bill.customer_id, price_version__isnull=True, bill_period__lte=bill.period
-                    ).values_list("day", flat=True)
-                }
-            )
-            repriced = sum(usage_reprice(period=period)["repriced"] for period in periods)
+            repriced, still_unpriced = reprice(customer_ids=[bill.customer_id], bill_period=bill.period)
             self.message_user(
-                request, _("%(bill)s: %(n)d usage records re-priced.") % {"bill": bill, "n": repriced}, messages.INFO
+                request,
+                _("%(bill)s: %(n)d usage records re-priced.") % {"bill": bill, "n": repriced},
+                messages.INFO if repriced else messages.WARNING,
             )
+            for reason in still_unpriced:
+                self.message_user(request, reason, messages.WARNING)
             for outcome in month_close_customer(customer=bill.customer, period=bill.period, actor=request.user):
-                level = messages.WARNING if outcome.action == "held" else messages.SUCCESS
-                self.message_user(request, outcome.line(), level)
+                self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))
 
     @admin.action(description=_("Regenerate PDF"))
     def render_pdf(self, request, queryset):
@@ -399,7 +449,7 @@ class BillAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{bill}: {exc.detail}", messages.ERROR)
                 continue
             for outcome in outcomes:
-                self.message_user(request, outcome.line(), messages.SUCCESS)
+                self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))
 
 
 @admin.register(SellerProfile)

@@ -14,7 +14,7 @@ from billing.models import (
     Budget,
 )
 from billing.periods import format_period
-from common.admin_display import details_html, money_text
+from common.admin_display import amount_text, details_html, money_text
 from common.admin_export import export_as_csv, export_as_xlsx
 
 # --- Budgets and alerts ---------------------------------------------------------------------
@@ -39,8 +39,7 @@ class BudgetAdmin(admin.ModelAdmin):
         "scope",
         "project",
         "api_key",
-        "monthly_amount",
-        "currency",
+        "monthly_budget",
         "thresholds",
         "hard_limit",
         "is_active",
@@ -50,6 +49,10 @@ class BudgetAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer", "project", "api_key"]
     list_select_related = ["customer", "project", "api_key"]
     readonly_fields = ["channels_by_staff", "created_at", "created_by"]
+
+    @admin.display(description=_("monthly amount"), ordering="monthly_amount")
+    def monthly_budget(self, obj: Budget) -> str:
+        return amount_text(obj.monthly_amount, obj.currency)
 
     def save_model(self, request, obj, form, change):
         from billing.budgets.budgets import budget_create, budget_target, budget_update

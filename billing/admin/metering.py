@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.repricing import reprice
 from billing.admin.shared import PeriodFilter
 from billing.models import (
     QuarantinedRecord,
@@ -17,27 +18,81 @@ from common.admin_export import export_as_csv, export_as_xlsx
 class UsageRollupAdmin(admin.ModelAdmin):
     """Daily usage, read-only: it is written by ingestion only."""
 
+    # The rollup's fields carry no verbose names (its model is metering's); the columns say
+    # what they are in the reader's language.
     list_display = [
-        "day",
-        "customer",
-        "project",
-        "api_key",
-        "provider",
-        "model",
-        "requests",
-        "input_tokens",
-        "cached_input_tokens",
-        "output_tokens",
-        "cost",
-        "currency",
+        "day_column",
+        "customer_column",
+        "project_column",
+        "api_key_column",
+        "provider_column",
+        "model_column",
+        "requests_column",
+        "input_column",
+        "cached_column",
+        "output_column",
+        "cost_column",
+        "currency_column",
         "priced",
-        "bill_period",
+        "bill_period_column",
     ]
-    actions = [export_as_csv, export_as_xlsx]
+    actions = [export_as_csv, export_as_xlsx, "reprice_unpriced"]
     list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
     list_select_related = ["customer", "project", "api_key"]
+
+    @admin.display(description=_("day"), ordering="day")
+    def day_column(self, obj: UsageRollup):
+        return obj.day
+
+    @admin.display(description=_("customer"), ordering="customer__code")
+    def customer_column(self, obj: UsageRollup):
+        return obj.customer
+
+    @admin.display(description=_("project"))
+    def project_column(self, obj: UsageRollup):
+        return obj.project
+
+    @admin.display(description=_("API key"))
+    def api_key_column(self, obj: UsageRollup):
+        return obj.api_key
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_column(self, obj: UsageRollup):
+        return obj.provider
+
+    @admin.display(description=_("model"), ordering="model")
+    def model_column(self, obj: UsageRollup):
+        return obj.model
+
+    @admin.display(description=_("requests"))
+    def requests_column(self, obj: UsageRollup):
+        return obj.requests
+
+    @admin.display(description=_("input tokens"))
+    def input_column(self, obj: UsageRollup):
+        return obj.input_tokens
+
+    @admin.display(description=_("cached input tokens"))
+    def cached_column(self, obj: UsageRollup):
+        return obj.cached_input_tokens
+
+    @admin.display(description=_("output tokens"))
+    def output_column(self, obj: UsageRollup):
+        return obj.output_tokens
+
+    @admin.display(description=_("cost"))
+    def cost_column(self, obj: UsageRollup):
+        return obj.cost
+
+    @admin.display(description=_("currency"))
+    def currency_column(self, obj: UsageRollup):
+        return obj.currency
+
+    @admin.display(description=_("billing period"), ordering="bill_period")
+    def bill_period_column(self, obj: UsageRollup):
+        return obj.bill_period
 
     @admin.display(boolean=True, description=_("priced"))
     def priced(self, obj: UsageRollup) -> bool:
@@ -51,6 +106,28 @@ class UsageRollupAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Re-price unpriced usage (after adding its price)"))
+    def reprice_unpriced(self, request, queryset):
+        """This month's (or any open month's) usage stored without a price: price it once
+        the price is added — the re-price a held draft's bill gets, before any close."""
+        selected = queryset.filter(price_version__isnull=True).values_list("customer_id", "period").distinct()
+        if not selected:
+            self.message_user(request, _("The selected rows are all priced; nothing to re-price."), messages.INFO)
+            return
+        repriced, reasons = 0, []
+        for period in sorted({p for _c, p in selected}):
+            customers = {c for c, p in selected if p == period}
+            count, still = reprice(customer_ids=customers, period=period)
+            repriced += count
+            reasons += still
+        self.message_user(
+            request,
+            _("%(n)d usage records re-priced.") % {"n": repriced},
+            messages.SUCCESS if repriced else messages.WARNING,
+        )
+        for reason in reasons:
+            self.message_user(request, reason, messages.WARNING)
 
 
 @admin.register(QuarantinedRecord)

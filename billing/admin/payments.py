@@ -33,11 +33,29 @@ class PaymentForm(ServiceModelForm):
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
-        # Only bills that can take a payment are offered.
-        self.fields["bill"].queryset = Bill.objects.filter(status__in=Bill.OPEN_STATUSES).select_related("customer")
+        # The picker offers only bills that can take a payment (BillAdmin.autocomplete_queryset);
+        # any other bill is answered by clean_bill, saying why.
+        self.fields["bill"].queryset = Bill.objects.exclude(status=Bill.Status.VOID).select_related("customer")
         self.fields["bill"].required = True
+        self.fields["bill"].error_messages["invalid_choice"] = _(
+            "Choose an issued bill: this one does not exist or is void."
+        )
         # The bank's 流水号 is what makes a transfer recorded twice recognisable.
         self.fields["reference"].required = True
+
+    def clean_bill(self):
+        bill = self.cleaned_data["bill"]
+        if bill.status == Bill.Status.DRAFT:
+            raise ValidationError(
+                _("%(bill)s is a draft: it takes payments once it is issued (close the month for it first).")
+                % {"bill": bill}
+            )
+        if bill.status not in Bill.OPEN_STATUSES:
+            raise ValidationError(
+                _("%(bill)s is %(status)s: it takes no more payments.")
+                % {"bill": bill, "status": bill.get_status_display()}
+            )
+        return bill
 
     def perform(self, data: dict) -> Payment:
         from billing.bills.lifecycle import payment_record

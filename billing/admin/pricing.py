@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin.shared import LockedReadOnlyMixin
@@ -41,6 +43,19 @@ class PriceVersionAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("locked"))
     def locked(self, obj: PriceVersion) -> bool:
         return obj.locked_at is not None
+
+    def get_changeform_initial_data(self, request):
+        """The link from a held draft fills in the effective time (ISO 8601) of the earliest
+        unpriced call; the date and time inputs need it as a datetime."""
+        initial = super().get_changeform_initial_data(request)
+        value = initial.get("effective_from")
+        if isinstance(value, str):
+            parsed = parse_datetime(value.replace(" ", "+"))  # a "+" left unescaped in a query
+            if parsed is None:
+                del initial["effective_from"]
+            else:
+                initial["effective_from"] = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        return initial
 
     def save_model(self, request, obj, form, change):
         try:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from billing.bills.receivables import receivables_aging_table
 from billing.models import Bill, CreditEntry
@@ -98,7 +99,9 @@ def _chart(table: dict) -> dict | None:
 
 def _export(table: dict, as_of: date, kind: str) -> HttpResponse:
     header = (
-        [str(_("customer")), str(_("name"))] + [str(BUCKET_LABELS[b]) for b in table["buckets"]] + [str(_("total"))]
+        [str(_("customer")), str(_("name"))]
+        + [str(BUCKET_LABELS[b]) for b in table["buckets"]]
+        + [pgettext("receivables aging", "total")]
     )
     rows = [[r["customer"], r["name"], *(r[b] for b in table["buckets"]), r["total"]] for r in table["rows"]]
     filename = f"receivables-aging-{as_of:%Y%m%d}.{kind}"

@@ -107,7 +107,13 @@ class Bill(models.Model):
         indexes = [models.Index(fields=["status", "due_on"], name="bill_status_due")]
 
     def __str__(self) -> str:
-        return self.number or f"draft #{self.pk} ({self.customer.code} {self.period:%Y-%m})"
+        if self.number:
+            return self.number
+        return _("draft #%(pk)s (%(customer)s %(period)s)") % {
+            "pk": self.pk,
+            "customer": self.customer.code,
+            "period": f"{self.period:%Y-%m}",
+        }
 
     @property
     def is_issued(self) -> bool:

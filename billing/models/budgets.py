@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billing.models.pricing import Currency
+from common.admin_display import amount_text
 from customers.models import ApiKey, Customer, Project
 
 
@@ -79,7 +80,7 @@ class Budget(models.Model):
             "project": f" {self.project.code if self.project_id else ''}",
             "api_key": f" {self.api_key.key_id if self.api_key_id else ''}",
         }[self.scope]
-        return f"{self.customer.code} {self.get_scope_display()}{target}: {self.monthly_amount} {self.currency}"
+        return f"{self.customer.code} {self.get_scope_display()}{target} ({amount_text(self.monthly_amount, self.currency)})"
 
 
 class Alert(models.Model):

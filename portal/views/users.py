@@ -29,7 +29,10 @@ def invitation_link(request, user) -> str:
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-mail"))
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=PortalUser.Role.choices)
+    # Least privilege: an invitation is for a developer unless the administrator says otherwise.
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=PortalUser.Role.choices, initial=PortalUser.Role.DEVELOPER
+    )
 
 
 class RoleForm(forms.Form):

@@ -56,3 +56,16 @@ def test_it_shows_an_alert_in_the_readers_language(clerk_client, acme):
     assert "ACME：2026-11 已消费 ¥812.40，超过 80% 阈值。" in chinese
     assert "ACME: ¥812.40 spent in 2026-11, past the 80% threshold." in english
     assert "修改" not in chinese.split("<h1>")[1][:40]  # a read-only page: 查看, not 修改
+
+
+def test_view_site_leads_finance_and_presales_to_their_pages_not_back_to_the_admin(client, clerk, presales_user):
+    for user, site_url, links in (
+        (clerk, "/staff/", ["/staff/", "/staff/presales/"]),
+        (presales_user, "/staff/presales/", ["/staff/presales/"]),
+    ):
+        client.force_login(user)
+        response = client.get(reverse("admin:index"))
+        assert response.context["site_url"] == site_url
+        assert [url for url, _label in response.context["staff_links"]] == links
+        home = client.get("/")
+        assert home.status_code == 302 and home["Location"] == site_url

@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from djmoney.money import Money
 from openpyxl import load_workbook
 
+from billing.admin.bills import held_draft_steps
 from billing.bills.close import month_close_customer
 from billing.metering.ingest import usage_ingest_batch
 from billing.models import (
@@ -50,7 +51,7 @@ pytestmark = pytest.mark.django_db
 COVERED_ACTIONS = {
     ("billing", "priceversion"): {"export_as_csv", "export_as_xlsx"},
     ("billing", "exchangerate"): {"export_as_csv", "export_as_xlsx"},
-    ("billing", "usagerollup"): {"export_as_csv", "export_as_xlsx"},
+    ("billing", "usagerollup"): {"export_as_csv", "export_as_xlsx", "reprice_unpriced"},
     ("billing", "quarantinedrecord"): {"export_as_csv", "export_as_xlsx", "mark_resolved"},
     ("billing", "bill"): {
         "export_as_csv",
@@ -435,6 +436,75 @@ def test_it_tells_what_to_do_on_a_held_draft_then_reprices_and_closes(clerk_clie
     assert held_draft.subtotal.amount == Decimal("300.00")  # 3 × 1 M output tokens × ¥100
     assert not UsageRollup.objects.filter(price_version__isnull=True).exists()
     assert any("3" in m for m in messages_of(response))
+
+
+def test_the_link_to_the_missing_price_fills_in_the_held_usages_earliest_time(clerk_client, held_draft):
+    page = clerk_client.get(admin_url(Bill, "change", held_draft.pk)).content.decode()
+    assert "生效时间不晚于 2026-10-15 10:00" in page
+    steps = held_draft_steps(held_draft)
+    url = steps[0][1]
+    assert "effective_from=2026-10-15T10%3A00%3A00%2B08%3A00" in url
+    form = clerk_client.get(url).context["adminform"].form
+    assert form.initial["provider"] == "openai" and form.initial["model"] == "acme-ft-v2"
+    assert form.initial["effective_from"] == datetime(2026, 10, 15, 10, 0, tzinfo=SHANGHAI)
+    html = clerk_client.get(url).content.decode()
+    assert 'name="effective_from_0" value="2026/10/15"' in html
+    assert 'name="effective_from_1" value="10:00"' in html
+
+
+def test_reprice_says_why_nothing_was_repriced_in_the_readers_language(clerk_client, held_draft):
+    # The price added with the form's "today / now": it starts after the held usage.
+    price_version_set(
+        provider="openai",
+        model="acme-ft-v2",
+        effective_from=datetime(2026, 11, 20, 9, 30, tzinfo=SHANGHAI),
+        currency="CNY",
+        input_per_mtok=Decimal("0"),
+        cached_input_per_mtok=None,
+        output_per_mtok=Decimal("100"),
+    )
+    response = action(clerk_client, Bill, "reprice_and_close", [held_draft])
+    shown = messages_of(response)
+    held_draft.refresh_from_db()
+    assert held_draft.status == Bill.Status.DRAFT
+    assert any(
+        "价格的生效时间晚于暂扣的用量：用量最早 2026-10-15 10:00，价格自 2026-11-20 09:30 起生效" in m for m in shown
+    ), shown
+    assert any("仍暂扣为草稿" in m and f"草稿 #{held_draft.pk}" in m for m in shown), shown
+    assert not any("HELD" in m or " CNY" in m or "draft #" in m for m in shown), shown
+
+
+def test_reprice_and_close_reports_the_issued_bill_in_the_readers_language(clerk_client, held_draft):
+    add_finetune_price()
+    shown = messages_of(action(clerk_client, Bill, "reprice_and_close", [held_draft]))
+    assert "BILL-ACME-202610（ACME，2026-10）：已出账，合计 ¥318.00。" in shown, shown
+
+
+def test_this_months_unpriced_usage_is_repriced_from_the_daily_usage_list(clerk_client, acme_project):
+    key, _secret = api_key_for(acme_project, name="ft-now")
+    records = [
+        {
+            "request_id": f"ft-now-{i}",
+            "key_id": key.key_id,
+            "provider": "openai",
+            "model": "acme-ft-v2",
+            "input_tokens": 1000,
+            "output_tokens": 1_000_000,
+            "occurred_at": "2026-11-03T10:12:00+08:00",
+        }
+        for i in range(2)
+    ]
+    assert usage_ingest_batch(records=records, now=datetime(2026, 11, 4, tzinfo=SHANGHAI)).unpriced == 2
+    rows = list(UsageRollup.objects.filter(price_version__isnull=True))
+
+    shown = messages_of(action(clerk_client, UsageRollup, "reprice_unpriced", rows))
+    assert any("已重新计价 0 条" in m for m in shown), shown
+    assert any("acme-ft-v2 仍没有价格（2 次调用，最早 2026-11-03 10:12）" in m for m in shown), shown
+
+    add_finetune_price()
+    shown = messages_of(action(clerk_client, UsageRollup, "reprice_unpriced", rows))
+    assert any("已重新计价 2 条" in m for m in shown), shown
+    assert not UsageRollup.objects.filter(price_version__isnull=True, requests__gt=0).exists()
 
 
 def test_it_closes_a_draft_again_once_the_cause_is_fixed(clerk_client, held_draft):

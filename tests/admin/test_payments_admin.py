@@ -80,3 +80,30 @@ def test_it_says_so_when_the_same_transfer_is_posted_again(clerk_client, acme_bi
     assert "已登记" in " ".join(response.context["adminform"].form.errors["reference"])
     assert Payment.objects.count() == 1
     assert LogEntry.objects.count() == 1
+
+
+def test_a_draft_is_refused_with_a_reason_not_a_generic_invalid_choice(clerk_client, acme_bill):
+    acme_bill.status = Bill.Status.DRAFT
+    acme_bill.save(update_fields=["status"])
+
+    response = post_payment(clerk_client, acme_bill)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["bill"]
+    assert errors == [f"{acme_bill} 是草稿：出账后才能登记收款（请先为其结账）。"]
+    assert Payment.objects.count() == 0
+
+
+def test_the_bill_picker_offers_open_bills_with_customer_and_balance(clerk_client, acme_bill):
+    paid = Bill.objects.get(pk=acme_bill.pk)
+    paid.pk, paid.number, paid.status = None, "BILL-ACME-202609", Bill.Status.PAID
+    paid.period = paid.period.replace(month=9)
+    paid.save()
+    url = reverse("admin:autocomplete")
+    answer = clerk_client.get(
+        url, {"app_label": "billing", "model_name": "payment", "field_name": "bill", "term": "ACME"}
+    )
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert [r["id"] for r in results] == [str(acme_bill.pk)]
+    assert results[0]["text"] == f"{acme_bill.number} · ACME {acme_bill.customer.name} · 2026-10 · 余额 ¥12,345.67"

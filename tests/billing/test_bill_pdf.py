@@ -106,10 +106,10 @@ def test_it_serves_the_pdf_with_the_customer_the_total_and_the_uppercase_total(i
     text = pdf_text(response.content)
     assert ACME_NAME in text
     assert "BILL-ACME-202611" in text
-    assert "5300.00" in text
+    assert "¥5,300.00" in text  # one money format (common/templatetags/money.py)
     assert rmb_upper(Decimal("5300.00")) == "伍仟叁佰圆整"
     assert "伍仟叁佰圆整" in text
-    assert "4960.45" in text  # the top-up line
+    assert "¥4,960.45" in text  # the top-up line
     assert "2026-12-31" in text  # due date
     assert alice_client.get("/api/v1/bills/BILL-ACME-202611/pdf/").content == response.content
 

@@ -57,22 +57,22 @@ def test_from_intake_to_the_proposal_pdf(page, live_server, transactional_db, pr
     expect(page.locator("#requirement")).to_contain_text("= 1,500,000")  # 50,000 a day × 30 days
     options = page.locator("#options tbody tr")
     expect(options).to_have_count(2)
-    expect(options.nth(0)).to_contain_text("¥46050.60")
+    expect(options.nth(0)).to_contain_text("¥46,050.60")
     expect(page.locator("#options tr.cheapest")).to_contain_text("gpt-4o-mini")
     expect(page.locator("#cheapest")).to_contain_text("商品描述 → gpt-4o-mini")
     expect(page.locator("#options-chart svg")).to_be_visible()
-    expect(page.locator("#levers")).to_contain_text("¥2645.46")  # 50 % of input cached
+    expect(page.locator("#levers")).to_contain_text("¥2,645.46")  # 50 % of input cached
 
     page.fill("#id_valid_until", "2026-12-31")
     page.fill("#id_payment_terms_days", "45")
-    page.get_by_label("商品描述: openai/gpt-4o-mini (¥2763.04)").check()
+    page.get_by_label("商品描述: openai/gpt-4o-mini (¥2,763.04)").check()
     page.fill("#id_notes", "首月免费试用 7 天")
     with page.expect_navigation():
         page.click("#proposal-form [type=submit]")
 
     proposal = Proposal.objects.get()
     expect(page.locator("#versions tbody tr")).to_have_count(1)
-    expect(page.locator("#versions")).to_contain_text("¥2928.82")
+    expect(page.locator("#versions")).to_contain_text("¥2,928.82")
     with page.expect_download() as info:
         page.locator("#versions a.download").click()
     assert info.value.suggested_filename == f"{proposal.number}-v1.pdf"

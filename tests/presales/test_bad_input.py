@@ -4,6 +4,7 @@ finance staff may use the presales API."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -123,6 +124,21 @@ def test_the_unknown_model_is_named_in_the_users_language(presales_client, price
     assert "openai/gpt-9" in zh["errors"]["workloads[0].models[0].model"][0]
     assert "未知模型" in zh["errors"]["workloads[0].models[0].model"][0]
     assert en["errors"]["workloads[0].models[0].model"][0].startswith("Unknown model openai/gpt-9")
+
+
+def test_an_unknown_model_gets_the_price_books_close_names_and_a_plain_timestamp(presales_client, price_book, usd_rate):
+    from tests.billing.close_helpers import price
+
+    price(model="claude-haiku-4-5", provider="anthropic", input="1", cached="0.1", output="5")
+    body = with_workload(models=[{"provider": "anthropic", "model": "claude-haiku"}])
+
+    en = presales_client.post(ESTIMATES_URL, body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    zh = presales_client.post(ESTIMATES_URL, body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    message = en["errors"]["workloads[0].models[0].model"][0]
+    assert "Did you mean anthropic/claude-haiku-4-5?" in message
+    assert re.search(r"at \d{4}-\d{2}-\d{2} \d{2}:\d{2}\.", message), message  # no seconds, no microseconds
+    assert "anthropic/claude-haiku-4-5" in zh["errors"]["workloads[0].models[0].model"][0]
 
 
 # --- Access ------------------------------------------------------------------------------

@@ -233,6 +233,21 @@ def test_a_cheaper_model_of_the_same_provider_is_suggested(presales_client, pric
     ]
 
 
+def test_the_cheaper_models_lever_compares_only_models_of_the_same_kind(presales_client, price_book, usd_rate):
+    from billing.models import PriceVersion
+    from tests.billing.close_helpers import price
+
+    for model in ("gpt-oss-safeguard-20b", "omni-moderation-latest", "text-embedding-3-small", "gpt-4o-mini-tts"):
+        price(model=model, input="0.01", cached=None, output="0.02")
+    body = goods_request()
+    body["workloads"][0]["models"] = [{"provider": "openai", "model": "gpt-4o"}]
+
+    (workload,) = post(presales_client, body).json()["levers"]["workloads"]
+
+    assert [m["model"] for m in workload["cheaper_models"]] == ["gpt-4o-mini"]
+    assert PriceVersion.objects.filter(model="gpt-oss-safeguard-20b").exists()
+
+
 def test_it_stores_the_request_the_workloads_and_the_price_versions(
     presales_client, price_book, usd_rate, presales_user
 ):

@@ -11,10 +11,12 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
+from billing.models import SellerProfile
 from customers.models import Contract, Customer
 from presales.models import Proposal, ProposalTemplate, ProposalVersion
 from tests.billing.helpers import SHANGHAI
 from tests.factories import ContractFactory, CustomerFactory, valid_uscc
+from tests.invoices.helpers import seller_profile
 from tests.presales.conftest import ESTIMATES_URL, goods_request
 
 pytestmark = pytest.mark.django_db
@@ -139,17 +141,29 @@ def test_the_pdf_shows_the_options_the_twelve_months_the_totals_and_the_terms(pr
         "商品描述",
         "openai/gpt-4o",
         "1,500,000",  # monthly requests: 50,000 a day × 30 days
-        "46050.60",
-        "78762.15",  # month 12
-        "732993.23",  # first year, before VAT
+        "¥46,050.60",
+        "¥78,762.15",  # month 12
+        "¥732,993.23",  # first year, before VAT
         "增值税专用发票",
         "月可用性 99.9%",
         "首月免费试用 7 天",
     ):
         assert expected in text, expected
     # First year: 732993.23 + VAT round_half_up(732993.23 × 0.06) = 43979.59 → 776972.82
-    assert "¥776972.82" in text
+    assert "¥776,972.82" in text
     assert "柒拾柒万陆仟玖佰柒拾贰圆捌角贰分" in text
+
+
+def test_the_pdf_names_the_seller_in_force_and_the_unit_prices(presales_client, estimate_id, template):
+    seller_profile()
+    number = propose(presales_client, estimate_id, chosen=CHOOSE_4O).json()["number"]
+
+    text = pdf_text(presales_client.get(f"/api/v1/presales/proposals/{number}/pdf/").content)
+
+    assert "报价方：" in text and SellerProfile.objects.get().name in text
+    assert "单价（每百万 tokens" in text
+    # gpt-4o: USD 2.50 input, 1.25 cached, 10 output per million tokens
+    assert any("openai/gpt-4o USD 2.50 1.25 10" in line for line in text.splitlines()), text
 
 
 def test_the_pdf_of_an_earlier_version_is_that_version(presales_client, estimate_id, template):
@@ -197,7 +211,7 @@ def test_accept_makes_the_customer_and_a_draft_contract_from_the_terms(
     assert contract.discount_percent == Decimal("8")
     assert contract.vat_rate == Decimal("0.06")
     assert contract.price_currency == "USD"
-    assert contract.fixed_exchange_rate is None
+    assert contract.fixed_exchange_rate == Decimal("7.1")  # the rate the proposal quoted (USD 2026-10)
     proposal = Proposal.objects.get(number=number)
     assert (proposal.customer, proposal.contract, proposal.accepted_version) == (contract.customer, contract, 1)
     seen = finance_client.get("/api/v1/customers/YUNQI/contracts/HT-YUNQI-2026/")

@@ -72,11 +72,11 @@ def test_intake_makes_the_estimate_and_its_page_shows_the_api_figures(staff, pri
     estimate = Estimate.objects.get()
     page = staff.get(response["Location"]).content.decode()
     assert "50,000" in page and "× 30" in page and "= 1,500,000" in page  # daily × days = monthly
-    assert "¥46050.60" in page  # gpt-4o, as the API answers
-    assert "¥2763.04" in page
+    assert "¥46,050.60" in page  # gpt-4o, as the API answers
+    assert "¥2,763.04" in page
     assert "商品描述 → gpt-4o-mini" in page
     assert "<svg" in page
-    assert "¥2645.46" in page  # the 50 % caching lever
+    assert "¥2,645.46" in page  # the 50 % caching lever
     assert estimate.workloads.get().daily_requests == 50000
 
 
@@ -132,7 +132,7 @@ def test_proposal_pdf_and_accept_from_the_pages(staff, price_book, usd_rate):
     proposal = Proposal.objects.get()
     assert response["Location"] == f"/staff/presales/proposals/{proposal.number}/"
     page = staff.get(response["Location"]).content.decode()
-    assert "v1" in page and "¥2928.82" in page
+    assert "v1" in page and "¥2,928.82" in page
     pdf = staff.get(f"/staff/presales/proposals/{proposal.number}/pdf/?version=1&download=1")
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf["Content-Disposition"] == f'attachment; filename="{proposal.number}-v1.pdf"'
@@ -153,7 +153,11 @@ def test_proposal_pdf_and_accept_from_the_pages(staff, price_book, usd_rate):
     assert good.status_code == 302
     proposal.refresh_from_db()
     assert proposal.contract.number == "HT-Y-1"
-    assert "HT-Y-1" in staff.get(good["Location"]).content.decode()
+    accepted = staff.get(good["Location"]).content.decode()
+    assert "HT-Y-1" in accepted
+    # A presales engineer may not open customers in the admin: no link there to a bare 403.
+    assert "/admin/customers/customer/" not in accepted
+    assert "YUNQI" in accepted
 
 
 def test_a_proposal_without_a_choice_is_refused_beside_the_field(staff, price_book, usd_rate):

@@ -85,3 +85,23 @@ def test_it_ships_a_compiled_catalogue_for_the_default_language():
     with translation.override(settings.LANGUAGE_CODE):
         assert translation.gettext("minimum monthly commitment") == "最低月消费承诺"
         assert translation.gettext("payment terms (days)") == "账期（天）"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "shown"),
+    [
+        ("", "zh-hans"),  # nothing asked: Chinese
+        ("en-US,en;q=0.9", "en"),  # an English browser gets English
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-hans"),
+        ("fr-FR,fr;q=0.9,de;q=0.8", "zh-hans"),  # nothing we speak: Chinese
+        ("fr-FR,en;q=0.5", "en"),  # English further down the list
+    ],
+)
+def test_it_follows_the_browsers_language_and_falls_back_to_chinese(client, accept_language, shown):
+    """What README.md says: the UI follows the browser's Accept-Language, zh-hans when
+    nothing matches; the header's switcher (a cookie) overrides both."""
+    headers = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
+    response = client.get("/portal/login/", **headers)
+    assert response["Content-Language"] == shown
+    client.cookies["django_language"] = "zh-hans"
+    assert client.get("/portal/login/", **headers)["Content-Language"] == "zh-hans"

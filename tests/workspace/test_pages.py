@@ -17,6 +17,7 @@ from tests.conftest import client_for
 from tests.workspace.helpers import november_usage, openai_costs, provider_exports
 from tests.workspace.html import by_id, money, one_by_class, parse, rows, text
 from workspace.models import ProviderCost
+from workspace.services import provider_costs_import
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +102,42 @@ def test_the_api_answers_the_selectors_figures(november, finance_client):
     assert [row["model"] for row in body["disagreements"]] == ["gpt-4o-mini"]
     acme_gpt = next(r for r in body["customers"] if (r["customer"], r["model"]) == ("ACME", "gpt-4o"))
     assert (acme_gpt["cost"], acme_gpt["margin"], acme_gpt["margin_percent"]) == ("15.98", "8.87", "35.69")
+
+
+def test_without_provider_data_it_claims_no_cost_margin_or_agreement(finance_user, finance_browser, finance_client):
+    november_usage()  # our metering and issued bills, no provider export imported
+    with travel(2026, 12, 5):
+        body = finance_client.get("/api/v1/reconciliation/?period=2026-11").json()
+        page = parse(finance_browser.get("/staff/reconciliation/?period=2026-11"))
+    assert body["provider_cost_imported"] is False and body["provider_usage_imported"] is False
+    assert body["totals"] == {
+        "cost": None,
+        "revenue": "132.42",
+        "other_revenue": "0.00",
+        "margin": None,
+        "margin_percent": None,
+    }
+    assert "本期未导入供应商成本" in text(by_id(page, "no-provider-cost"))  # no provider cost imported
+    for figure in ("total-cost", "total-margin", "total-margin-percent"):
+        assert text(by_id(page, figure)) == "—"
+    assert text(by_id(page, "total-revenue")) == "¥132.42"
+    agreement = text(by_id(page, "agreement"))
+    assert "未作任何比对" in agreement and "一致" not in agreement  # nothing compared, no agreement claimed
+
+
+def test_a_provider_without_cost_is_named_and_its_usage_not_called_agreeing(finance_user, finance_browser):
+    november_usage()
+    provider_costs_import(
+        provider="openai",
+        file_name="costs.json",
+        content=openai_costs((10, "gpt-4o, input", "9.0")),
+        actor=finance_user,
+    )
+    with travel(2026, 12, 5):
+        page = parse(finance_browser.get("/staff/reconciliation/?period=2026-11"))
+    assert by_id(page, "no-provider-cost") is None
+    assert "anthropic/claude-sonnet-4" in text(by_id(page, "uncosted"))
+    assert "未作任何比对" in text(by_id(page, "agreement"))
 
 
 def test_the_api_names_a_bad_period(finance_client):

@@ -5,7 +5,8 @@ Everything is placed relative to today, so that the tour the README describes ho
 date: the three past months are closed (the oldest paid, the next part-paid, the last open);
 ACME's fine-tuned model has no price since last month, so ACME's bill for last month is
 held in draft; last month ACME's key budget passed 50, 80 and 100 % and its customer budget
-50 %; and there are about 76,000 calls (the two oldest months carry what this month has not
+50 %; the key budget's hard limit then blocked the key, so the demo sends none of its calls
+after the one that reached the limit (the gateway would have refused them); and there are about 69,000 calls (the two oldest months carry what this month has not
 had yet, so the total does not depend on the day of the month).
 
 Idempotent: every object is found by its natural key before it is created, and the usage
@@ -124,7 +125,9 @@ DEMO_MODEL_MIX = [
 # Budgets on ACME (CNY at scale 1): last month's spend passes the whole key budget and half
 # of the customer budget (tests/procurement/test_seed_demo.py checks it on several dates).
 DEMO_KEY_BUDGET = Decimal("200.00")
-DEMO_CUSTOMER_BUDGET = Decimal("1450.00")
+# ¥1,300: ACME's last month (≈ ¥760–900 at scale 1 once its key stops at its hard limit,
+# less in a February) passes 50 % (¥650) and stays below 80 % (¥1,040).
+DEMO_CUSTOMER_BUDGET = Decimal("1300.00")
 
 
 def _older_months_volume(now: datetime) -> float:
@@ -203,6 +206,7 @@ class Command(BaseCommand):
             for spec in DEMO_CUSTOMERS:
                 self.seed_customer(spec)
         self.seed_prices_and_rates()
+        self.create_budgets()
         accepted = self.seed_usage()
         self.stdout.write(f"usage: {accepted} new records")
         self.seed_seller()
@@ -323,10 +327,10 @@ class Command(BaseCommand):
             invoice_red_letter(blue=issued[-1], reason=2, note="演示：抬头有误，红冲后重开")
             invoice_issue(bill=issued[-1].bill)
 
-    def seed_budgets(self) -> None:
-        """ACME's budgets, evaluated as they were at the end of last month (a whole month of
-        usage on any date: the alerts the tour shows), then as of now (the allowances)."""
-        from billing.budgets.budgets import budget_create, budgets_evaluate_customer
+    def create_budgets(self) -> None:
+        """ACME's budgets, before its usage: the key budget's hard limit decides which of the
+        key's calls the gateway would have let through (seed_usage)."""
+        from billing.budgets.budgets import budget_create
         from billing.models import Budget
 
         acme = Customer.objects.get(code="ACME")
@@ -347,6 +351,12 @@ class Command(BaseCommand):
                 hard_limit=True,
                 channels=["search-team@acme.example.cn"],
             )
+
+    def seed_budgets(self) -> None:
+        """ACME's budgets, evaluated as they were at the end of last month (a whole month of
+        usage on any date: the alerts the tour shows), then as of now (the allowances)."""
+        from billing.budgets.budgets import budgets_evaluate_customer
+
         end_of_last_month = datetime.combine(current_period(), time(0), tzinfo=billing_tz()) - timedelta(minutes=1)
         for customer in Customer.objects.filter(budgets__isnull=False).distinct():
             budgets_evaluate_customer(customer_id=customer.pk, now=end_of_last_month)
@@ -379,6 +389,7 @@ class Command(BaseCommand):
         }
         closed = set(ClosedPeriod.objects.filter(customer__code__in=codes).values_list("customer__code", "period"))
         older_volume = _older_months_volume(now)
+        limits = self.hard_limits()
         accepted = 0
         day = first_day
         today = business_day(now)
@@ -386,15 +397,68 @@ class Command(BaseCommand):
             period = day.replace(day=1)
             volume = self.scale * (older_volume if period < next_period(this_month, -1) else 1.0)
             records = []
+            limited: list[tuple[object, list[dict]]] = []
             for key in keys:
                 code = key.customer.code
                 # A customer's keys are used from its contract's start; a closed month stays as billed.
                 if code in starts and day >= starts[code] and (code, period) not in closed:
-                    records.extend(_demo_day_records(key, day, tz, now, volume))
+                    day_records = _demo_day_records(key, day, tz, now, volume)
+                    if key.pk in limits:
+                        limited.append((limits[key.pk], day_records))
+                    else:
+                        records.extend(day_records)
             for start in range(0, len(records), 5000):
                 accepted += usage_ingest_batch(records=records[start : start + 5000]).accepted
+            for budget, day_records in limited:
+                accepted += self.ingest_within_hard_limit(budget, day_records, day)
             day += timedelta(days=1)
         return accepted
+
+    def hard_limits(self) -> dict[int, object]:
+        """{api key id: its hard-limit budget} of the demo's keys."""
+        from billing.models import Budget
+
+        budgets = Budget.objects.filter(
+            scope=Budget.Scope.API_KEY,
+            hard_limit=True,
+            is_active=True,
+            customer__code__in=[c["code"] for c in DEMO_CUSTOMERS],
+        ).select_related("customer", "api_key")
+        return {budget.api_key_id: budget for budget in budgets}
+
+    def ingest_within_hard_limit(self, budget, records: list[dict], day: date) -> int:
+        """Ingest the calls of ``day`` the gateway would have let through: it asks before each
+        call, and a key stays allowed while its month to date (as the budget evaluation counts
+        it) is below the hard limit. So the call that reaches the limit is made, and none after
+        it that month. Whole days are tried first; the crossing day is searched for the first
+        call at which the limit is reached (each try in a savepoint, rolled back)."""
+        from billing.budgets.spend import budget_use
+
+        records = sorted(records, key=lambda r: r["occurred_at"])
+        end_of_day = datetime.combine(day, time(23, 59, 59), tzinfo=billing_tz())
+
+        def reached(count: int) -> bool:
+            with transaction.atomic():
+                savepoint = transaction.savepoint()
+                if count:
+                    usage_ingest_batch(records=records[:count])
+                spend, limit = budget_use(budget, now=end_of_day)
+                transaction.savepoint_rollback(savepoint)
+            return limit is not None and spend >= limit
+
+        if not records or reached(0):
+            return 0  # blocked since an earlier day of the month
+        allowed = len(records)
+        if reached(allowed):
+            low, high = 1, allowed  # the first count at which the limit is reached
+            while low < high:
+                middle = (low + high) // 2
+                if reached(middle):
+                    high = middle
+                else:
+                    low = middle + 1
+            allowed = low
+        return usage_ingest_batch(records=records[:allowed]).accepted
 
     def seed_staff(self) -> None:
         passwords = {u: p for u, p, _w in DEMO_LOGINS}
