@@ -295,7 +295,8 @@ def _variants(value: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
             errors.setdefault(f"{path}.{sorted(unknown)[0]}", []).append(_("Unknown field."))
             continue
         when = _when(variant.get("when"), f"{path}.when", errors)
-        prices = _price_map(variant.get("prices"), f"{path}.prices", errors, allow_empty=False)
+        # An empty map is meaningful: it names a context priced at the standard prices.
+        prices = _price_map(variant.get("prices", {}), f"{path}.prices", errors, allow_empty=True)
         clean.append({"when": when, "prices": prices})
     return clean
 
