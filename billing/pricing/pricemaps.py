@@ -338,10 +338,8 @@ def contexts(variants: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     for variant in variants:
         for key, value in variant["when"].items():
             values[key].add(value)
-    return [
-        dict(zip(CONTEXT_KEYS, combination, strict=True))
-        for combination in product(*(sorted(values[key]) for key in CONTEXT_KEYS))
-    ]
+    ordered = [[CONTEXT_DEFAULTS[key], *sorted(values[key] - {CONTEXT_DEFAULTS[key]})] for key in CONTEXT_KEYS]
+    return [dict(zip(CONTEXT_KEYS, combination, strict=True)) for combination in product(*ordered)]
 
 
 def _coverage_error(keys: Iterable[str]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -162,9 +163,10 @@ def _price_terms(version: PriceVersion) -> dict:
         "input_per_mtok": version.input_per_mtok,
         "cached_input_per_mtok": version.cached_input_per_mtok,
         "output_per_mtok": version.output_per_mtok,
-        "prices": version.price_map(),
-        "variants": version.variants or [],
-        "windows": version.windows or [],
+        # JSON text with sorted keys: the database hands maps back in its own key order.
+        "prices": json.dumps(version.price_map(), sort_keys=True),
+        "variants": json.dumps(version.variants or [], sort_keys=True),
+        "windows": json.dumps(version.windows or [], sort_keys=True),
     }
 
 
