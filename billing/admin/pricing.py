@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin.pricerows import (
-    PRICE_COLUMNS,
-    VARIANT_COLUMNS,
-    WINDOW_COLUMNS,
-    PriceRowsField,
-    map_rows,
-    rows_map,
-    rows_variants,
-    rows_windows,
-    table,
-    variant_rows,
-    window_rows,
-)
+from billing.admin.pricerows import PRICE_COLUMNS, VARIANT_COLUMNS, WINDOW_COLUMNS, PriceRowsField, table
 from billing.admin.shared import LockedReadOnlyMixin
 from billing.models import (
     ExchangeRate,
@@ -30,6 +24,13 @@ from billing.models.pricing import SHORTHAND_KEYS
 from billing.periods import format_period
 from billing.pricing import pricemaps, services
 from billing.pricing.cost import variant_name
+from billing.pricing.pricebook_file import (
+    MAX_BYTES,
+    PriceBookFileError,
+    price_book_file_import,
+    price_book_template_rows,
+)
+from billing.pricing.pricerows import map_rows, rows_map, rows_variants, rows_windows, variant_rows, window_rows
 from common.admin_export import export_as_csv, export_as_xlsx
 from common.api import Conflict
 
@@ -184,6 +185,43 @@ class PriceVersionAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
         "windows_table",
     ]
 
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(self.import_file_view)
+        return [path("import-file/", view, name="billing_priceversion_import_file"), *super().get_urls()]
+
+    def import_file_view(self, request):
+        """Finance uploads a provider's price list (CSV/XLSX) as price versions, all or nothing."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.GET.get("template"):
+            return csv_response(price_book_template_rows(), "price-book-example.csv")
+        form = PriceBookFileForm(request.POST or None, request.FILES or None)
+        file_errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = price_book_file_import(file_name=upload.name, content=upload.read(), by=request.user)
+            except PriceBookFileError as exc:
+                file_errors = exc.messages
+            else:
+                self.message_user(
+                    request,
+                    _("Price book imported: %(created)d versions added, %(updated)d replaced.")
+                    % {"created": report.created, "updated": report.updated},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:billing_priceversion_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import a price-book file"),
+            "form": form,
+            "file_errors": file_errors,
+        }
+        return TemplateResponse(request, "admin/billing/priceversion/import_file.html", context)
+
     def get_fields(self, request, obj=None):
         if obj is not None and not self.has_change_permission(request, obj):
             return VIEW_FIELDS
@@ -232,6 +270,26 @@ class PriceVersionAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
             self.message_user(request, str(getattr(exc, "detail", exc)), messages.ERROR)
             return
         obj.pk = version.pk
+
+
+class PriceBookFileForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"), help_text=_("At most 2 MB and 5,000 rows."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(_("Larger than 2 MB; split the list."))
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise ValidationError(_("A .csv or .xlsx file."))
+        return upload
+
+
+def csv_response(rows: list[list[str]], filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def variant_name_of(variant: dict) -> str:
