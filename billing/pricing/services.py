@@ -40,6 +40,8 @@ def price_maps_merge(
     """The maps a write means, validated: ``prices`` as given (else the current version's),
     with the shorthand fields written over their keys (a tiered key's base), both ways
     consistent. Giving a shorthand field and a different ``prices`` entry for it → 400."""
+    if prices is not None and not isinstance(prices, dict):
+        raise ValidationError({"prices": [_("A map of price keys to prices.")]})
     base = dict(prices) if prices is not None else (dict(current.price_map()) if current is not None else {})
     errors: dict[str, list[str]] = {}
     for field, value in shorthand.items():

@@ -172,6 +172,10 @@ def test_it_takes_time_of_day_windows(finance_client):
         # … and an ancestor missing: a 1-hour cache-write price without a cache-write price.
         ({"prices": {"input_mtok": "1", "cache_write_1h_mtok": "2"}}, "prices"),
         ({"prices": {}}, "prices"),
+        ({"prices": 7}, "prices"),
+        ({"prices": ["input_mtok"]}, "prices"),
+        ({"variants": {"when": {}}}, "variants"),
+        ({"windows": "08:00-09:00"}, "windows"),
         ({"prices": None, "variants": None}, "prices"),
         ({"prices": SONNET, "input_per_mtok": "4"}, "input_per_mtok"),
     ],
