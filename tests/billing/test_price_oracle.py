@@ -140,12 +140,19 @@ def test_it_costs_every_model_as_genai_prices_does():
         if any(v.windows or v.variants or "tiers" in str(v.prices) for v in index.versions[(provider.id, info.id)])
     ]
     windowed = [(p, i) for p, i in rich if any(v.windows for v in index.versions[(p.id, i.id)])]
+    with_variants = [(p, i) for p, i in rich if any(v.variants for v in index.versions[(p.id, i.id)])]
 
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(data=st.data())
     def check(data):
         provider, info = data.draw(
-            st.one_of(st.sampled_from(models), st.sampled_from(rich), st.sampled_from(windowed)), label="model"
+            st.one_of(
+                st.sampled_from(models),
+                st.sampled_from(rich),
+                st.sampled_from(windowed),
+                st.sampled_from(with_variants),
+            ),
+            label="model",
         )
         versions = index.versions[(provider.id, info.id)]
         assert versions, f"{provider.id}/{info.id} was not imported"
@@ -167,6 +174,7 @@ def test_it_costs_every_model_as_genai_prices_does():
         context = data.draw(
             st.one_of(
                 st.just(named),
+                st.sampled_from(named_contexts),
                 st.sampled_from(named_contexts),
                 st.fixed_dictionaries(
                     {"processing": st.sampled_from(["standard", "batch"]), "service_tier": st.sampled_from(tiers)}
