@@ -88,9 +88,33 @@ class WorkloadSerializer(serializers.Serializer):
     cached_share = serializers.DecimalField(
         max_digits=7, decimal_places=6, min_value=Decimal(0), max_value=Decimal(1), default=Decimal(0)
     )
+    cache_write_share = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=6,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        default=Decimal(0),
+        help_text="Share of input tokens written to the prompt cache (cache-write price).",
+    )
+    batch_share = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=6,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        default=Decimal(0),
+        help_text="Share of requests sent through the provider's Batch API (its Batch prices).",
+    )
     models = serializers.ListField(child=CandidateSerializer(), min_length=1, max_length=MAX_MODELS)
 
     def validate(self, attrs):
+        if attrs["cached_share"] + attrs["cache_write_share"] > 1:
+            raise ValidationError(
+                {
+                    "cache_write_share": [
+                        _("cached_share + cache_write_share cannot exceed 1 (both are parts of the input).")
+                    ]
+                }
+            )
         has_daily = attrs.get("daily_requests") is not None
         has_qps = attrs.get("average_qps") is not None
         if has_daily == has_qps:
@@ -139,6 +163,8 @@ class EstimateRequestSerializer(serializers.Serializer):
                     input_tokens=w["input_tokens"],
                     output_tokens=w["output_tokens"],
                     cached_share=w["cached_share"],
+                    cache_write_share=w["cache_write_share"],
+                    batch_share=w["batch_share"],
                     models=[(m["provider"].strip(), m["model"].strip()) for m in w["models"]],
                 )
                 for w in data["workloads"]

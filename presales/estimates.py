@@ -126,6 +126,8 @@ def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
             input_tokens=item.input_tokens,
             output_tokens=item.output_tokens,
             cached_share=item.cached_share,
+            cache_write_share=item.cache_write_share,
+            batch_share=item.batch_share,
             candidate_models=[{"provider": p, "model": m} for p, m in item.models],
         )
         requests = monthly_requests(
@@ -140,11 +142,25 @@ def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
                 input_per_request=item.input_tokens,
                 output_per_request=item.output_tokens,
                 cached_share=item.cached_share,
+                cache_write_share=item.cache_write_share,
+                batch_share=item.batch_share,
+                at=request.as_of,
                 rate=rate,
                 discount_percent=request.discount_percent,
                 vat_rate=request.vat_rate,
                 growth_percent=request.monthly_growth_percent,
             )
+            if priced is None:
+                raise ValidationError(
+                    {
+                        "workloads": [
+                            _(
+                                "%(provider)s/%(model)s has no price for these tokens (e.g. output of an input-only model)."
+                            )
+                            % {"provider": version.provider, "model": version.model}
+                        ]
+                    }
+                )
             options.append(
                 EstimateOption(
                     estimate=estimate,

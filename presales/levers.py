@@ -5,7 +5,10 @@ They are computed for the cheapest option of each workload (the one a proposal w
 usually offer), and for the estimate's cheapest total for the commitment tiers:
 
 * caching: the same volumes with 2–3 higher shares of input read from the prompt cache
-  (``CACHE_SHARES`` above the workload's own), at the model's cached-input price;
+  (``CACHE_SHARES`` above the workload's own), at the model's cached-input price (cache
+  writes, ``cache_write_share``, stay at the cache-write price);
+* Batch: more of the requests (``BATCH_SHARES``) through the Batch API at the model's own
+  Batch prices (the price version's ``processing: batch`` variant), when it has them;
 * a cheaper model of the same provider and kind: every other model of that provider in the
   price book at ``as_of`` that does the same job (``model_kind``: chat, safety, embedding,
   audio, image), re-priced for the same tokens, cheaper ones first (price only);
@@ -25,6 +28,7 @@ from presales.rules import RateBook, cheapest_options, price_tokens
 
 CACHE_SHARES = (Decimal("0.25"), Decimal("0.50"), Decimal("0.75"), Decimal("0.90"))
 CACHE_SCENARIOS = 3
+BATCH_SHARES = (Decimal("0.50"), Decimal("1"))
 CHEAPER_MODELS = 3
 # (minimum monthly commitment in CNY, discount % off list in exchange): the house's tiers.
 COMMITMENT_TIERS = (
@@ -37,6 +41,11 @@ CACHING_ASSUMPTION = gettext_noop(
     "The same requests and tokens, with the stated share of input tokens read from the provider's prompt "
     "cache at the model's cached-input price (a model without a cache price saves nothing); discount, rate "
     "and VAT unchanged."
+)
+BATCH_ASSUMPTION = gettext_noop(
+    "The same requests with the stated share sent through the provider's Batch API (asynchronous, results "
+    "within 24 hours), at the model's own Batch prices in the price book; a model without Batch prices has "
+    "no Batch lever. Discount, rate and VAT unchanged."
 )
 CHEAPER_ASSUMPTION = gettext_noop(
     "Other models of the same provider and the same kind (a chat model is compared with chat models only, "
@@ -76,7 +85,17 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _reprice(option, workload, version: PriceVersion, rates: RateBook, estimate, *, cached_share=None, discount=None):
+def _reprice(
+    option,
+    workload,
+    version: PriceVersion,
+    rates: RateBook,
+    estimate,
+    *,
+    cached_share=None,
+    batch_share=None,
+    discount=None,
+):
     rate = rates.rate(version.currency)
     if rate is None:
         return None
@@ -86,6 +105,9 @@ def _reprice(option, workload, version: PriceVersion, rates: RateBook, estimate,
         input_per_request=workload.input_tokens,
         output_per_request=workload.output_tokens,
         cached_share=workload.cached_share if cached_share is None else cached_share,
+        cache_write_share=workload.cache_write_share,
+        batch_share=workload.batch_share if batch_share is None else batch_share,
+        at=estimate.as_of,
         rate=rate,
         discount_percent=estimate.discount_percent if discount is None else discount,
         vat_rate=estimate.vat_rate,
@@ -98,6 +120,8 @@ def _caching(option, workload, rates, estimate) -> dict:
     scenarios = []
     for share in shares:
         priced = _reprice(option, workload, option.price_version, rates, estimate, cached_share=share)
+        if priced is None:
+            continue
         scenarios.append(
             {
                 "cached_share": f"{share:.2f}",
@@ -106,6 +130,24 @@ def _caching(option, workload, rates, estimate) -> dict:
             }
         )
     return {"cached_share": f"{workload.cached_share:.2f}", "scenarios": scenarios}
+
+
+def _batch(option, workload, rates, estimate) -> dict:
+    """The same requests with more of them through the Batch API, at the model's own Batch
+    prices (its variant); a model without one has no Batch lever."""
+    scenarios = []
+    for share in [s for s in BATCH_SHARES if s > workload.batch_share]:
+        priced = _reprice(option, workload, option.price_version, rates, estimate, batch_share=share)
+        if priced is None:
+            return {"batch_share": f"{workload.batch_share:.2f}", "available": False, "scenarios": []}
+        scenarios.append(
+            {
+                "batch_share": f"{share:.2f}",
+                "monthly_amount": _money(priced.monthly_amount),
+                "saving": _money(option.monthly_amount - priced.monthly_amount),
+            }
+        )
+    return {"batch_share": f"{workload.batch_share:.2f}", "available": True, "scenarios": scenarios}
 
 
 def _catalogue(providers: set[str], as_of) -> dict[str, list[PriceVersion]]:
@@ -189,12 +231,14 @@ def savings_levers(*, estimate, options: list, rates: RateBook) -> dict:
                 "model": option.model,
                 "monthly_amount": _money(option.monthly_amount),
                 "caching": _caching(option, workload, rates, estimate),
+                "batch": _batch(option, workload, rates, estimate),
                 "cheaper_models": _cheaper(option, workload, catalogue.get(option.provider, []), rates, estimate),
             }
         )
     return {
         "assumptions": {
             "caching": CACHING_ASSUMPTION,
+            "batch": BATCH_ASSUMPTION,
             "cheaper_models": CHEAPER_ASSUMPTION,
             "commitment": COMMITMENT_ASSUMPTION,
         },

@@ -87,6 +87,8 @@ class Workload(models.Model):
     input_tokens = models.BigIntegerField(_("input tokens per request"))
     output_tokens = models.BigIntegerField(_("output tokens per request"))
     cached_share = models.DecimalField(_("cached share of input"), max_digits=7, decimal_places=6, default=0)
+    cache_write_share = models.DecimalField(_("cache-write share of input"), max_digits=7, decimal_places=6, default=0)
+    batch_share = models.DecimalField(_("Batch share of requests"), max_digits=7, decimal_places=6, default=0)
     candidate_models = models.JSONField(_("candidate models"), default=list)
 
     class Meta:

@@ -10,12 +10,12 @@ and summaries do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from billing.models import PriceVersion
 from billing.periods import period_of
-from billing.pricing.cost import exact_context, line_amount, record_cost, vat_amount
+from billing.pricing.cost import exact_context, line_amount, price_plan, vat_amount
 from billing.pricing.money import quantize_money
 from billing.pricing.selectors import exchange_rate_for
 from customers.models import Contract
@@ -36,6 +36,8 @@ class WorkloadInput:
     daily_requests: int | None = None
     average_qps: Decimal | None = None
     cached_share: Decimal = Decimal(0)
+    cache_write_share: Decimal = Decimal(0)
+    batch_share: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,34 @@ def price_tokens(
     discount_percent: Decimal,
     vat_rate: Decimal,
     growth_percent: Decimal,
-) -> Priced:
-    """Rules 2–4 for one workload × price version."""
+    at: datetime | None = None,
+    cache_write_share: Decimal = Decimal(0),
+    batch_share: Decimal = Decimal(0),
+) -> Priced | None:
+    """Rules 2–4 for one workload × price version; None when the version has no price for
+    these tokens (an input-only model asked for output, Batch where the model has none).
+
+    Money rule 2′ prices one average request (``cached_share`` of its input read from the
+    cache, ``cache_write_share`` written to it, at the cache-read and cache-write prices and
+    the long-context tier of its input) at ``at``, standard and — for ``batch_share`` of the
+    requests — through the version's Batch variant; × the monthly requests."""
+    plan = price_plan(version)
+    at = at or datetime.now(tz=UTC)  # only a version with time-of-day windows reads it
     with exact_context():
         input_tokens = requests * input_per_request
         cached = input_tokens * cached_share
         output_tokens = requests * output_per_request
-    cost = record_cost(version, input_tokens, cached, output_tokens)
+        one_request = {
+            "input_tokens": Decimal(input_per_request),
+            "cache_read_tokens": input_per_request * cached_share,
+            "cache_write_tokens": input_per_request * cache_write_share,
+            "output_tokens": Decimal(output_per_request),
+        }
+        standard = plan.cost(one_request, at) if batch_share < ONE else Decimal(0)
+        batch = plan.cost(one_request, at, processing="batch") if batch_share else Decimal(0)
+        if standard is None or batch is None:
+            return None
+        cost = requests * ((ONE - batch_share) * standard + batch_share * batch)
     amount = line_amount({version.currency: cost}, discount_percent=discount_percent, rates={version.currency: rate})
     vat = vat_amount(amount, vat_rate)
     months = twelve_months(amount, growth_percent)

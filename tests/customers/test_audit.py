@@ -46,11 +46,12 @@ def test_a_price_version_set_and_changed_is_recorded_with_who_and_what(finance_c
         first.facts["changes"]["input_per_mtok"] == [None, "2.500000"]
         or first.facts["changes"]["input_per_mtok"][0] is None
     )
-    assert second.facts == {
-        "created": False,
-        "source": "api",
-        "changes": {"output_per_mtok": ["10", "12"]},
-    }
+    # The shorthand and the price map it stands for (prices.output_mtok) both show the change.
+    assert second.facts["created"] is False and second.facts["source"] == "api"
+    assert set(second.facts["changes"]) == {"output_per_mtok", "prices"}
+    assert second.facts["changes"]["output_per_mtok"] == ["10", "12"]
+    before, after = second.facts["changes"]["prices"]
+    assert '"output_mtok": "10"' in before and '"output_mtok": "12"' in after
     assert second.at >= first.at
 
 

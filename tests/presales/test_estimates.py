@@ -176,7 +176,7 @@ def test_the_savings_levers_are_computed_with_their_assumptions(presales_client,
     answer = post(presales_client, goods_request(monthly_growth_percent="0")).json()
 
     levers = answer["levers"]
-    assert set(levers["assumptions"]) == {"caching", "cheaper_models", "commitment"}
+    assert set(levers["assumptions"]) == {"caching", "batch", "cheaper_models", "commitment"}
     (workload,) = levers["workloads"]
     assert workload["model"] == "gpt-4o-mini"
     caching = workload["caching"]
