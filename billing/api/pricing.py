@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import Decimal
 
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -22,14 +23,36 @@ from customers.access import IsFinanceOrPresalesReading
 # --- Price book -----------------------------------------------------------------------
 
 
+_SHORTHAND = {"max_digits": 30, "decimal_places": 20, "min_value": 0, "required": False, "allow_null": True}
+PRICE_MAP_HELP = (
+    'genai-prices price key → decimal string, or {"base": "…", "tiers": [{"start": 200000, "price": "…"}]} '
+    "(CONTRACT.md, Price dimensions)."
+)
+
+
+def _shorthand_text(value: Decimal) -> str:
+    """The shorthand as it always read (8 decimals), with more only when the price has them."""
+    exact = value.normalize()
+    return f"{exact.quantize(EIGHT_PLACES):f}" if exact.as_tuple().exponent >= -8 else f"{exact:f}"
+
+
+EIGHT_PLACES = Decimal("0.00000001")
+
+
 class PriceSerializer(serializers.ModelSerializer):
     effective_from = serializers.CharField(help_text="RFC 3339 time, or a date meaning 00:00 in BILLING_TIME_ZONE.")
     currency = serializers.ChoiceField(choices=Currency.choices)
-    input_per_mtok = serializers.DecimalField(max_digits=18, decimal_places=8, min_value=0)
-    cached_input_per_mtok = serializers.DecimalField(
-        max_digits=18, decimal_places=8, min_value=0, required=False, allow_null=True
+    input_per_mtok = serializers.DecimalField(**_SHORTHAND, help_text="Shorthand of prices.input_mtok.")
+    cached_input_per_mtok = serializers.DecimalField(**_SHORTHAND, help_text="Shorthand of prices.cache_read_mtok.")
+    output_per_mtok = serializers.DecimalField(**_SHORTHAND, help_text="Shorthand of prices.output_mtok.")
+    prices = serializers.JSONField(required=False, help_text=PRICE_MAP_HELP)
+    variants = serializers.JSONField(
+        required=False, help_text='[{"when": {"processing": "batch"} | {"service_tier": "flex"}, "prices": {…}}]'
     )
-    output_per_mtok = serializers.DecimalField(max_digits=18, decimal_places=8, min_value=0)
+    windows = serializers.JSONField(
+        required=False,
+        help_text='[{"start": "HH:MM", "end": "HH:MM", "weekdays": [1…7], "prices": {…}}] in BILLING_TIME_ZONE',
+    )
     editable = serializers.BooleanField(source="is_editable", read_only=True)
 
     class Meta:
@@ -43,6 +66,9 @@ class PriceSerializer(serializers.ModelSerializer):
             "input_per_mtok",
             "cached_input_per_mtok",
             "output_per_mtok",
+            "prices",
+            "variants",
+            "windows",
             "source",
             "note",
             "editable",
@@ -65,9 +91,20 @@ class PriceSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_("Give the time with an offset, or a date alone."))
         return moment
 
+    def validate(self, attrs):
+        if attrs.get("prices") is None and attrs.get("input_per_mtok") is None and attrs.get("output_per_mtok") is None:
+            raise serializers.ValidationError({"prices": [_("Give prices, or input_per_mtok and output_per_mtok.")]})
+        return attrs
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["effective_from"] = instance.effective_from.astimezone(billing_tz()).isoformat()
+        for field in ("input_per_mtok", "cached_input_per_mtok", "output_per_mtok"):
+            value = getattr(instance, field)
+            data[field] = None if value is None else _shorthand_text(value)
+        data["prices"] = instance.price_map()
+        data["variants"] = instance.variants or []
+        data["windows"] = instance.windows or []
         return data
 
 
@@ -98,12 +135,52 @@ class PriceListCreate(APIView):
                     "output_per_mtok": "10.00",
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Claude Sonnet 4.5: cache writes, long context, Batch",
+                value={
+                    "provider": "anthropic",
+                    "model": "claude-sonnet-4-5",
+                    "effective_from": "2026-11-01",
+                    "currency": "USD",
+                    "prices": {
+                        "input_mtok": {"base": "3", "tiers": [{"start": 200000, "price": "6"}]},
+                        "cache_read_mtok": {"base": "0.3", "tiers": [{"start": 200000, "price": "0.6"}]},
+                        "cache_write_mtok": {"base": "3.75", "tiers": [{"start": 200000, "price": "7.5"}]},
+                        "cache_write_1h_mtok": {"base": "6", "tiers": [{"start": 200000, "price": "12"}]},
+                        "output_mtok": {"base": "15", "tiers": [{"start": 200000, "price": "22.5"}]},
+                        "web_searches_kcount": "10",
+                    },
+                    "variants": [
+                        {"when": {"processing": "batch"}, "prices": {"input_mtok": "1.5", "output_mtok": "7.5"}}
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "DeepSeek: off-peak by default, standard hours as a window",
+                value={
+                    "provider": "deepseek",
+                    "model": "deepseek-chat",
+                    "effective_from": "2026-11-01",
+                    "currency": "USD",
+                    "prices": {"input_mtok": "0.135", "cache_read_mtok": "0.035", "output_mtok": "0.55"},
+                    "windows": [
+                        {
+                            "start": "08:30",
+                            "end": "00:30",
+                            "prices": {"input_mtok": "0.27", "cache_read_mtok": "0.07", "output_mtok": "1.1"},
+                        }
+                    ],
+                },
+                request_only=True,
+            ),
         ],
     )
     def post(self, request: Request) -> Response:
         serializer = PriceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Shorthand fields left out are not passed; given beside prices, they must agree with it.
         version, created = services.price_version_set(
             **serializer.validated_data, source=PriceVersion.Source.API, by=request.user
         )

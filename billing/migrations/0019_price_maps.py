@@ -59,5 +59,10 @@ class Migration(migrations.Migration):
             name='output_per_mtok',
             field=models.DecimalField(blank=True, decimal_places=20, max_digits=30, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='output per 1M tokens'),
         ),
+        migrations.AlterField(
+            model_name='priceversion',
+            name='source',
+            field=models.CharField(choices=[('genai-prices', 'Imported from genai-prices'), ('admin', 'Entered in the admin'), ('api', 'Posted to the API'), ('file', 'Imported from a price-book file')], default='admin', max_length=16, verbose_name='source'),
+        ),
         migrations.RunPython(fill_prices, migrations.RunPython.noop),
     ]

@@ -30,6 +30,7 @@ class PriceVersion(models.Model):
         IMPORT = "genai-prices", _("Imported from genai-prices")
         ADMIN = "admin", _("Entered in the admin")
         API = "api", _("Posted to the API")
+        FILE = "file", _("Imported from a price-book file")
 
     provider = models.CharField(_("provider"), max_length=40)
     model = models.CharField(_("model"), max_length=100)

@@ -295,7 +295,8 @@ def _variants(value: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
             errors.setdefault(f"{path}.{sorted(unknown)[0]}", []).append(_("Unknown field."))
             continue
         when = _when(variant.get("when"), f"{path}.when", errors)
-        prices = _price_map(variant.get("prices"), f"{path}.prices", errors, allow_empty=False)
+        # An empty map is meaningful: it names a context priced at the standard prices.
+        prices = _price_map(variant.get("prices", {}), f"{path}.prices", errors, allow_empty=True)
         clean.append({"when": when, "prices": prices})
     return clean
 
@@ -337,10 +338,8 @@ def contexts(variants: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     for variant in variants:
         for key, value in variant["when"].items():
             values[key].add(value)
-    return [
-        dict(zip(CONTEXT_KEYS, combination, strict=True))
-        for combination in product(*(sorted(values[key]) for key in CONTEXT_KEYS))
-    ]
+    ordered = [[CONTEXT_DEFAULTS[key], *sorted(values[key] - {CONTEXT_DEFAULTS[key]})] for key in CONTEXT_KEYS]
+    return [dict(zip(CONTEXT_KEYS, combination, strict=True)) for combination in product(*ordered)]
 
 
 def _coverage_error(keys: Iterable[str]) -> str | None:

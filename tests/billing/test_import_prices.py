@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from billing.models import ModelAlias, PriceVersion
-from billing.pricing.pricebook import EPOCH
-from tests.billing.helpers import ingest, price, shanghai, usage
+from billing.pricing.pricebook import DEFAULT_PROVIDERS, EPOCH
+from tests.billing.helpers import ingest, price, usage
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,10 @@ def import_prices(*args: str) -> dict[str, int]:
     return dict(zip(["created", "unchanged", "kept", "aliases"], map(int, match.groups()), strict=True))
 
 
+def utc(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
 def versions(provider: str, model: str) -> list[tuple[datetime, Decimal]]:
     return list(
         PriceVersion.objects.filter(provider=provider, model=model)
@@ -38,7 +42,7 @@ def versions(provider: str, model: str) -> list[tuple[datetime, Decimal]]:
 def test_it_imports_list_prices(db):
     report = import_prices("--at", "2026-11-28")
 
-    gpt4o = PriceVersion.objects.get(provider="openai", model="gpt-4o")
+    gpt4o = PriceVersion.objects.get(provider="openai", model="gpt-4o", effective_from=EPOCH)
     assert (gpt4o.currency, gpt4o.input_per_mtok, gpt4o.cached_input_per_mtok, gpt4o.output_per_mtok) == (
         "USD",
         Decimal("2.5"),
@@ -48,9 +52,15 @@ def test_it_imports_list_prices(db):
     assert (gpt4o.effective_from, gpt4o.source) == (EPOCH, PriceVersion.Source.IMPORT)
     assert ModelAlias.objects.get(provider="openai", alias="gpt-4o-2024-08-06").model == "gpt-4o"
     assert report["created"] == PriceVersion.objects.count() > 100
-    assert set(PriceVersion.objects.values_list("provider", flat=True).distinct()) == {"openai", "anthropic", "google"}
-    # o3's price cut of 2025-06-10 is its own version
-    assert versions("openai", "o3") == [(EPOCH, Decimal("10")), (shanghai(2025, 6, 10), Decimal("2"))]
+    assert set(PriceVersion.objects.values_list("provider", flat=True).distinct()) == set(DEFAULT_PROVIDERS)
+    # o3's price cut of 2025-06-10 is its own version, from 00:00 UTC as genai-prices applies
+    # it; its flex/priority (2026-10-12) and Batch (2026-10-14) variants start versions too.
+    assert versions("openai", "o3") == [
+        (EPOCH, Decimal("10")),
+        (utc(2025, 6, 10), Decimal("2")),
+        (utc(2026, 10, 12), Decimal("2")),
+        (utc(2026, 10, 14), Decimal("2")),
+    ]
 
 
 def test_it_imports_nothing_twice(db):
@@ -71,28 +81,32 @@ def test_it_imports_only_versions_in_force_at_the_given_date(db):
     later = import_prices("--at", "2026-12-01")
 
     assert later["created"] >= 2
-    assert versions("openai", "o3") == [(EPOCH, Decimal("10")), (shanghai(2025, 6, 10), Decimal("2"))]
-    assert versions("google", "gemini-4-argon") == [(EPOCH, Decimal("2")), (shanghai(2026, 12, 1), Decimal("4"))]
+    assert versions("openai", "o3")[:2] == [(EPOCH, Decimal("10")), (utc(2025, 6, 10), Decimal("2"))]
+    assert versions("google", "gemini-4-argon") == [
+        (EPOCH, Decimal("2")),
+        (utc(2026, 10, 14), Decimal("2")),  # its Batch variant
+        (utc(2026, 12, 1), Decimal("4")),
+    ]
 
 
 def test_it_includes_versions_starting_on_the_at_date(db):
     import_prices("--at", "2026-11-30")
-    assert versions("google", "gemini-4-argon") == [(EPOCH, Decimal("2"))]
+    assert len(versions("google", "gemini-4-argon")) == 2
 
     import_prices("--at", "2026-12-01")
-    assert len(versions("google", "gemini-4-argon")) == 2
+    assert len(versions("google", "gemini-4-argon")) == 3
 
 
 def test_it_imports_up_to_now_by_default(db):
     import time_machine
 
-    with time_machine.travel(datetime(2026, 11, 30, 15, 59, tzinfo=UTC), tick=False):
-        import_prices()
-    assert len(versions("google", "gemini-4-argon")) == 1
-
-    with time_machine.travel(datetime(2026, 11, 30, 16, 0, tzinfo=UTC), tick=False):  # 12-01 00:00 in Shanghai
+    with time_machine.travel(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), tick=False):
         import_prices()
     assert len(versions("google", "gemini-4-argon")) == 2
+
+    with time_machine.travel(datetime(2026, 12, 1, 0, 0, tzinfo=UTC), tick=False):  # genai-prices' switch
+        import_prices()
+    assert len(versions("google", "gemini-4-argon")) == 3
 
 
 def test_it_never_overwrites_a_price_finance_entered(db):
@@ -108,7 +122,7 @@ def test_it_never_overwrites_a_price_finance_entered(db):
     )
     assert manual.source == PriceVersion.Source.API
     assert report["kept"] == 1
-    assert PriceVersion.objects.filter(provider="openai", model="gpt-4o").count() == 1
+    assert PriceVersion.objects.filter(provider="openai", model="gpt-4o", effective_from=EPOCH).get() == manual
 
 
 def test_it_never_touches_a_locked_version(db):
@@ -124,7 +138,7 @@ def test_it_never_touches_a_locked_version(db):
         Decimal("44"),
         locked_at,
     )
-    assert versions("openai", "o3") == [(EPOCH, Decimal("11")), (shanghai(2025, 6, 10), Decimal("2"))]
+    assert versions("openai", "o3")[:2] == [(EPOCH, Decimal("11")), (utc(2025, 6, 10), Decimal("2"))]
 
 
 def test_it_imports_only_the_named_providers(db):

@@ -10,8 +10,9 @@ from billing.pricing.pricebook import DEFAULT_PROVIDERS, prices_import
 
 class Command(BaseCommand):
     help = (
-        "Load provider list prices (USD per 1M tokens) from the bundled genai-prices data as new price "
-        "versions. Never edits a version already in the book (manual overrides and versions used by bills stay)."
+        "Load provider list prices from the bundled genai-prices data as price versions: every price key, "
+        "long-context tier, Batch/service-tier variant and time-of-day window; dated prices start at 00:00 UTC "
+        "as genai-prices applies them. Never edits a version a bill used or finance entered."
     )
 
     def add_arguments(self, parser):
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         report = prices_import(at=moment, providers=tuple(provider or DEFAULT_PROVIDERS))
         self.stdout.write(
             f"price versions: {report.created} created, {report.unchanged} unchanged, "
-            f"{report.kept_manual} kept (differ from list price); aliases: {report.aliases} created; "
-            f"{report.skipped_models} models without token prices skipped"
+            f"{report.kept_manual} kept (differ from list price), {report.updated} completed; "
+            f"aliases: {report.aliases} created; {report.skipped_models} versions not importable; "
+            f"{report.skipped_variants} variants on a context records do not carry (speed, route) left out"
         )
+        for problem in report.problems:
+            self.stdout.write(f"  note: {problem}")
