@@ -24,6 +24,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "api_key",
         "provider",
         "model",
+        "variant",
         "requests",
         "input_tokens",
         "cached_input_tokens",
@@ -34,7 +35,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "bill_period",
     ]
     actions = [export_as_csv, export_as_xlsx]
-    list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
+    list_filter = [PeriodFilter, "provider", "variant", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
     list_select_related = ["customer", "project", "api_key"]
