@@ -351,12 +351,16 @@ def _record_digest(
     request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, units, processing, service_tier
 ) -> bytes:
     """The idempotency digest: today's eight fields as before the price dimensions (so the
-    retry of a record sent before them stays a duplicate), extended by every added count and
-    the context when the record has any."""
-    parts = [request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc.isoformat()]
+    retry of a record sent before them stays a duplicate), then, when the record has any added
+    count or context, the context and each non-zero added count by name, in UNIT_FIELDS order."""
+    text = (
+        f"{request_id}\x1f{key_id}\x1f{provider}\x1f{model}\x1f{input_tokens}\x1f{cached}\x1f{output_tokens}"
+        f"\x1f{utc.isoformat()}"
+    )
     if units or processing or service_tier:
-        parts += ["v2", processing or "", service_tier or "", *[(units or {}).get(name, 0) for name in UNIT_FIELDS]]
-    return _digest(*parts)
+        counted = ",".join([f"{name}={units[name]}" for name in UNIT_FIELDS if name in units]) if units else ""
+        text += f"\x1fv2\x1f{processing or ''}\x1f{service_tier or ''}\x1f{counted}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
