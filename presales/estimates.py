@@ -125,6 +125,17 @@ def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
                 vat_rate=request.vat_rate,
                 growth_percent=request.monthly_growth_percent,
             )
+            if priced is None:
+                raise ValidationError(
+                    {
+                        "workloads": [
+                            _(
+                                "%(provider)s/%(model)s has no price for these tokens (e.g. output of an input-only model)."
+                            )
+                            % {"provider": version.provider, "model": version.model}
+                        ]
+                    }
+                )
             options.append(
                 EstimateOption(
                     estimate=estimate,

@@ -75,6 +75,8 @@ def _caching(option, workload, rates, estimate) -> dict:
     scenarios = []
     for share in shares:
         priced = _reprice(option, workload, option.price_version, rates, estimate, cached_share=share)
+        if priced is None:
+            continue
         scenarios.append(
             {
                 "cached_share": f"{share:.2f}",

@@ -92,13 +92,16 @@ def price_tokens(
     discount_percent: Decimal,
     vat_rate: Decimal,
     growth_percent: Decimal,
-) -> Priced:
-    """Rules 2–4 for one workload × price version."""
+) -> Priced | None:
+    """Rules 2–4 for one workload × price version; None when the version has no price for
+    these tokens (an input-only model asked for output)."""
     with exact_context():
         input_tokens = requests * input_per_request
         cached = input_tokens * cached_share
         output_tokens = requests * output_per_request
     cost = record_cost(version, input_tokens, cached, output_tokens)
+    if cost is None:
+        return None
     amount = line_amount({version.currency: cost}, discount_percent=discount_percent, rates={version.currency: rate})
     vat = vat_amount(amount, vat_rate)
     months = twelve_months(amount, growth_percent)

@@ -175,7 +175,10 @@ def _alternatives(usage: _ModelMonth, actual: Decimal, catalogue: list[PriceVers
     for version in catalogue:
         if version.model == usage.model:
             continue
-        cost = pricing.cny({version.currency: record_cost(version, input_tokens, cached, output)}, period)
+        unrounded = record_cost(version, input_tokens, cached, output)
+        if unrounded is None:
+            continue  # the model has no price for some of these tokens (input-only, per request)
+        cost = pricing.cny({version.currency: unrounded}, period)
         if cost is None or cost >= actual:
             continue
         found.append(
@@ -205,7 +208,10 @@ def _cached_cost(usage: _ModelMonth, hit_rate: int, pricing: _Pricing, period: d
     costs: dict[str, Decimal] = defaultdict(Decimal)
     for s in usage.slices:
         cached = max(Decimal(s.cached_input_tokens), Decimal(s.input_tokens) * share)
-        costs[s.version.currency] += record_cost(s.version, Decimal(s.input_tokens), cached, Decimal(s.output_tokens))
+        cost = record_cost(s.version, Decimal(s.input_tokens), cached, Decimal(s.output_tokens))
+        if cost is None:
+            return None
+        costs[s.version.currency] += cost
     return pricing.cny(costs, period)
 
 

@@ -51,20 +51,29 @@ def exact_context():
 
 def record_cost_in_context(
     price: Price, input_tokens: int | Decimal, cached: int | Decimal, output: int | Decimal
-) -> Decimal:
+) -> Decimal | None:
     """``record_cost`` for a caller already inside ``exact_context()`` (a batch sets it once)."""
-    cached_price = price.input_per_mtok if price.cached_input_per_mtok is None else price.cached_input_per_mtok
+    input_price, output_price = price.input_per_mtok, price.output_per_mtok
+    cached_price = input_price if price.cached_input_per_mtok is None else price.cached_input_per_mtok
+    if input_price is None or output_price is None or cached_price is None:
+        # An input-only or per-request version: a count it has no price for → unpriced.
+        terms = ((input_tokens - cached, input_price), (cached, cached_price), (output, output_price))
+        if any(count and unit_price is None for count, unit_price in terms):
+            return None
+        return sum((Decimal(count) * unit_price for count, unit_price in terms if count), ZERO) / MILLION
     return (
-        Decimal(input_tokens - cached) * price.input_per_mtok
-        + Decimal(cached) * cached_price
-        + Decimal(output) * price.output_per_mtok
+        Decimal(input_tokens - cached) * input_price + Decimal(cached) * cached_price + Decimal(output) * output_price
     ) / MILLION
 
 
-def record_cost(price: Price, input_tokens: int | Decimal, cached: int | Decimal, output: int | Decimal) -> Decimal:
+def record_cost(
+    price: Price, input_tokens: int | Decimal, cached: int | Decimal, output: int | Decimal
+) -> Decimal | None:
     """Money rule 2, in the price currency, unrounded: ``((input − cached) × input price +
     cached × cached price + output × output price) / 10^6``; the cached price defaults to the
-    input price. Token counts may be fractional (estimates, what-ifs)."""
+    input price. Token counts may be fractional (estimates, what-ifs). It is rule 2′ for a
+    record of these three counts at flat prices (``PricePlan.cost`` gives the same figure);
+    None when the version has no price for a non-zero count (an input-only model's output)."""
     with exact_context():
         return record_cost_in_context(price, input_tokens, cached, output)
 
@@ -279,15 +288,14 @@ class PricePlan:
             rates = self._resolve(key)
         if rates is _UNPRICED:
             return None
-        if rates.guard_fields and any(counts.get(field) for field in rates.guard_fields):
-            for guard in rates.guards:
-                if sum(counts.get(field, 0) * c for field, c in guard.items()):
-                    return None
-        band = (
-            rates.bands[bisect.bisect_left(rates.starts, counts.get("input_tokens", 0))]
-            if rates.starts
-            else rates.bands[0]
-        )
+        for field in rates.guard_fields:
+            if counts.get(field):
+                for guard in rates.guards:
+                    if sum(counts.get(f, 0) * c for f, c in guard.items()):
+                        return None
+                break
+        bands = rates.bands
+        band = bands[bisect.bisect_left(rates.starts, counts.get("input_tokens", 0))] if len(bands) > 1 else bands[0]
         weights = band.weights
         total = band.fee
         for field, count in counts.items():

@@ -45,7 +45,9 @@ def _moments(draw, versions) -> datetime:
     if changes:
         choices.append(
             st.sampled_from(changes).flatmap(
-                lambda change: st.sampled_from([change - timedelta(microseconds=1), change, change + timedelta(hours=1)])
+                lambda change: st.sampled_from(
+                    [change - timedelta(microseconds=1), change, change + timedelta(hours=1)]
+                )
             )
         )
     edges = [
