@@ -14,6 +14,10 @@ What it does, in one run on one PostgreSQL server (the one ``DATABASE_URL`` name
    (http.client, bodies serialised before the clock starts). Measures records/s and
    batch latency, then checks the database: every record stored exactly once, rollups
    summing to the same count, unpriced records counted.
+   Then the same with records carrying every price dimension (cache reads and writes by
+   TTL, audio, image, reasoning, web searches, Batch and flex), each run paired with a raw
+   COPY of the same rows with all their columns (targets: ≥ 25 % of raw COPY for today's
+   three-count records, ≥ 15 % with every dimension).
 4. Prefills the usage table (records, idempotency ledger and rollups, generated in SQL
    over the previous three months and this one), VACUUM ANALYZE, and repeats step 3.
 5. Prints a table and writes ``bench/results/ingest.json`` (``ingest-quick.json`` for
@@ -60,6 +64,7 @@ BENCH_DB = os.environ.get("BENCH_DATABASE", "bench_procurement")
 ENDPOINT = "/api/v1/usage-records/"
 UNKNOWN_MODEL = "acme-llm-7b"
 TARGET_RATIO = 0.25
+TARGET_RATIO_DIMENSIONS = 0.15  # records carrying every dimension (issue 20)
 TARGET_DROP = 0.20
 
 # (provider, model, currency, input, cached input, output) per million tokens.
@@ -94,6 +99,24 @@ USAGE_COLUMNS = (
     "currency",
     "cost",
     "received_at",
+)
+# The added counts and context (CONTRACT.md "Price dimensions"), for the rows of records carrying them.
+UNIT_COLUMNS = (
+    "cache_write_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "input_audio_tokens",
+    "cache_audio_read_tokens",
+    "output_audio_tokens",
+    "input_image_tokens",
+    "output_image_tokens",
+    "output_reasoning_tokens",
+    "web_searches",
+)
+DIMENSION_COLUMNS = (*UNIT_COLUMNS, "processing", "service_tier", "variant")
+DIMENSION_COLUMN_DDL = (
+    ",\n".join(f"    {name} bigint NULL" for name in UNIT_COLUMNS)
+    + ",\n    processing varchar(10) NULL,\n    service_tier varchar(20) NULL,\n    variant varchar(50) NULL"
 )
 USAGE_COLUMN_DDL = """
     request_id varchar(128) NOT NULL,
@@ -221,17 +244,47 @@ def create_fixtures(customers: int, projects: int, keys_per_project: int, now: d
                 cached_input_per_mtok=Decimal(cached) * Decimal("0.9"),
                 output_per_mtok=Decimal(out) * Decimal("0.9"),
             )
+    _add_dimension_prices()
     from django.db import connections
 
     connections.close_all()
     return Fixtures(token=token, keys=keys, models=[(m[0], m[1]) for m in MODELS])
 
 
+# Prices of the dimensions beyond the three shorthand keys, as multiples of the input price,
+# and the Batch and flex variants at half price (the shape of the 2026 list prices).
+DIMENSION_PRICES = {"cache_write_mtok": Decimal("1.25"), "cache_write_1h_mtok": Decimal(2)}
+SEARCH_PRICE = "10"
+
+
+def _add_dimension_prices() -> None:
+    """Every version gets cache-write, web-search and Batch/flex prices (money rule 2′)."""
+    from billing.models import PriceVersion
+    from billing.pricing.pricemaps import price_maps_clean
+
+    for version in PriceVersion.objects.all():
+        base = version.price_map()
+        prices = dict(base)
+        for key, factor in DIMENSION_PRICES.items():
+            prices[key] = str(Decimal(base["input_mtok"]) * factor)
+        prices["web_searches_kcount"] = SEARCH_PRICE
+        half = {key: str(Decimal(value) / 2) for key, value in prices.items() if key.endswith("_mtok")}
+        variants = [
+            {"when": {"processing": "batch"}, "prices": half},
+            {"when": {"service_tier": "flex"}, "prices": half},
+        ]
+        version.prices, version.variants, version.windows = price_maps_clean(prices, variants, [])
+        version.save()
+
+
 # --- Records ----------------------------------------------------------------------------
 
 
-def make_records(n: int, fixtures: Fixtures, rng: random.Random, start: datetime, end: datetime, tz) -> list[dict]:
-    """Realistic gateway records: unique ids, random keys, ~1 % unknown model, +08:00 times."""
+def make_records(
+    n: int, fixtures: Fixtures, rng: random.Random, start: datetime, end: datetime, tz, dimensions: bool = False
+) -> list[dict]:
+    """Realistic gateway records: unique ids, random keys, ~1 % unknown model, +08:00 times;
+    with ``dimensions``, every count and context of the price dimensions too."""
     span = (end - start).total_seconds()
     key_ids = [k[0] for k in fixtures.keys]
     records = []
@@ -254,8 +307,34 @@ def make_records(n: int, fixtures: Fixtures, rng: random.Random, start: datetime
         }
         if provider and rng.random() < 0.5:
             record["provider"] = provider
+        if dimensions:
+            _add_dimensions(record, rng)
         records.append(record)
     return records
+
+
+def _add_dimensions(record: dict, rng: random.Random) -> None:
+    """Every count and context of the price dimensions, in realistic proportions."""
+    input_tokens, output_tokens = record["input_tokens"], record["output_tokens"]
+    read = record.pop("cached_input_tokens")
+    write = rng.randint(0, (input_tokens - read) // 2)
+    one_hour = rng.randint(0, write // 2)
+    audio = rng.randint(0, (input_tokens - read - write) // 4)
+    record.update(
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_5m_tokens=write - one_hour,
+        cache_write_1h_tokens=one_hour,
+        input_audio_tokens=audio,
+        cache_audio_read_tokens=0,
+        output_audio_tokens=0,
+        input_image_tokens=rng.randint(0, (input_tokens - read - write - audio) // 4),
+        output_image_tokens=0,
+        output_reasoning_tokens=rng.randint(0, output_tokens),
+        web_searches=rng.choice((0, 0, 0, 1, 2)),
+        processing=rng.choice(("standard", "standard", "standard", "batch")),
+        service_tier=rng.choice(("default", "default", "default", "flex")),
+    )
 
 
 def as_usage_rows(records: list[dict], fixtures: Fixtures, tz, received_at: datetime) -> list[tuple]:
@@ -269,7 +348,8 @@ def as_usage_rows(records: list[dict], fixtures: Fixtures, tz, received_at: date
         moment = datetime.fromisoformat(r["occurred_at"]).astimezone(UTC)
         day = moment.astimezone(tz).date()
         price = prices.get(r["model"])
-        inp, cached, out = r["input_tokens"], r["cached_input_tokens"], r["output_tokens"]
+        inp, out = r["input_tokens"], r["output_tokens"]
+        cached = r["cached_input_tokens"] if "cached_input_tokens" in r else r["cache_read_tokens"]
         cost = None
         if price:
             cost = (Decimal(inp - cached) * price[1] + Decimal(cached) * price[2] + Decimal(out) * price[3]) / million
@@ -294,7 +374,22 @@ def as_usage_rows(records: list[dict], fixtures: Fixtures, tz, received_at: date
                 received_at,
             )
         )
+        if "processing" in r:  # a record with every dimension: its row carries them (NULL for 0 / default)
+            context = [v for v in (r["processing"], r["service_tier"]) if v not in ("standard", "default")]
+            rows[-1] += (
+                *[r[name] or None for name in UNIT_COLUMNS],
+                None if r["processing"] == "standard" else r["processing"],
+                None if r["service_tier"] == "default" else r["service_tier"],
+                "+".join(context) or None,
+            )
     return rows
+
+
+def usage_columns(rows: list[tuple]) -> tuple[tuple[str, ...], str]:
+    """The columns (and their DDL) of ``rows``: today's, or with the price dimensions."""
+    if rows and len(rows[0]) > len(USAGE_COLUMNS):
+        return (*USAGE_COLUMNS, *DIMENSION_COLUMNS), USAGE_COLUMN_DDL + ",\n" + DIMENSION_COLUMN_DDL
+    return USAGE_COLUMNS, USAGE_COLUMN_DDL
 
 
 def chunks(items: list, size: int) -> list[list]:
@@ -306,11 +401,12 @@ def chunks(items: list, size: int) -> list[list]:
 
 def baseline_raw_copy(url: str, rows: list[tuple]) -> float:
     """One COPY of every row into a plain (logged, unindexed) table; records/s."""
+    columns, ddl = usage_columns(rows)
     with connect(url) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS bench_raw_copy; CREATE TABLE bench_raw_copy ({USAGE_COLUMN_DDL})")
+        conn.execute(f"DROP TABLE IF EXISTS bench_raw_copy; CREATE TABLE bench_raw_copy ({ddl})")
         conn.commit()
         started = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(f"COPY bench_raw_copy ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as copy:
+        with conn.cursor() as cur, cur.copy(f"COPY bench_raw_copy ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         conn.commit()
@@ -574,9 +670,10 @@ def checkpoint(url: str) -> None:
 class Workload:
     """Generates batches of fresh records; the same shape for every run."""
 
-    def __init__(self, fixtures: Fixtures, seed: int, now: datetime):
+    def __init__(self, fixtures: Fixtures, seed: int, now: datetime, dimensions: bool = False):
         from billing.periods import billing_tz, period_start
 
+        self.dimensions = dimensions
         self.fixtures = fixtures
         self.rng = random.Random(seed)
         self.tz = billing_tz()
@@ -584,7 +681,7 @@ class Workload:
         self.end = now - timedelta(minutes=2)
 
     def records(self, n: int) -> list[dict]:
-        return make_records(n, self.fixtures, self.rng, self.start, self.end, self.tz)
+        return make_records(n, self.fixtures, self.rng, self.start, self.end, self.tz, self.dimensions)
 
     def bodies(self, n: int, batch: int) -> tuple[list[bytes], int]:
         records = self.records(n)
@@ -887,7 +984,7 @@ def print_table(result: dict) -> None:
         ("COPY → temp staging → INSERT … ON CONFLICT", base["staging_on_conflict_records_per_s"], None, None, None),
     ]
     rows[1] = (*rows[1][:2], rows[1][1] / raw, None, None)
-    for key in ("http_empty", "http_grown"):
+    for key in ("http_empty", "http_dimensions", "http_grown"):
         run = result.get(key)
         if run:
             rows.append((run["label"], run["records_per_s"], run["ratio_to_raw_copy"], run["p50_ms"], run["p99_ms"]))
@@ -907,7 +1004,9 @@ def print_table(result: dict) -> None:
     summary = result["summary"]
     print(
         f"HTTP / raw COPY: {summary['ratio_to_raw_copy']:.1%} (target ≥ {TARGET_RATIO:.0%}: "
-        f"{'met' if summary['ratio_target_met'] else 'MISSED'})"
+        f"{'met' if summary['ratio_target_met'] else 'MISSED'}); with every dimension "
+        f"{summary['dimensions_ratio_to_raw_copy']:.1%} of a raw COPY of the same rows (target ≥ "
+        f"{TARGET_RATIO_DIMENSIONS:.0%}: {'met' if summary['dimensions_ratio_target_met'] else 'MISSED'})"
     )
     if summary.get("drop_at_prefill") is not None:
         print(
@@ -916,7 +1015,7 @@ def print_table(result: dict) -> None:
             f"in CPU per record: {summary['cpu_bound_drop_at_prefill']:.1%}"
         )
     print(f"verified (exactly once, rollups match): {'yes' if summary['verified'] else 'NO'}")
-    for key in ("http_empty", "http_grown"):
+    for key in ("http_empty", "http_dimensions", "http_grown"):
         run = result.get(key)
         if run:
             cpu, db = run["cpu_us_per_record"], run["db_per_record"]
@@ -1032,6 +1131,14 @@ def main(argv: list[str]) -> int:
         log(f"HTTP at an empty table: {args.records:,} records, batches of {args.batch:,}, {args.clients} clients")
         empty = http_series(url, workload, workers, args, f"HTTP, empty table ({workers} workers)", rows)
 
+        log(f"HTTP with every price dimension: {args.records:,} records (raw COPY of the same rows, all columns)")
+        rich = Workload(fixtures, args.seed + 1, now, dimensions=True)
+        rich_rows = as_usage_rows(rich.records(args.records), fixtures, billing_tz(), now)
+        dimensions = http_series(
+            url, rich, workers, args, f"HTTP, every dimension, {args.records:,}+ rows ({workers} workers)", rich_rows
+        )
+        del rich_rows
+
         grown = None
         prefill_info = None
         if args.prefill:
@@ -1073,6 +1180,7 @@ def main(argv: list[str]) -> int:
             },
             "calibration_records_per_s_by_workers": calibration,
             "http_empty": empty,
+            "http_dimensions": dimensions,
             "prefill": prefill_info,
             "http_grown": grown,
             "summary": {
@@ -1081,10 +1189,13 @@ def main(argv: list[str]) -> int:
                 "drop = 1 − (that ratio at the prefilled table ÷ that ratio at the empty table)",
                 "ratio_target": TARGET_RATIO,
                 "ratio_target_met": ratio >= TARGET_RATIO,
+                "dimensions_ratio_to_raw_copy": dimensions["ratio_to_raw_copy"],
+                "dimensions_ratio_target": TARGET_RATIO_DIMENSIONS,
+                "dimensions_ratio_target_met": dimensions["ratio_to_raw_copy"] >= TARGET_RATIO_DIMENSIONS,
                 "drop_at_prefill": round(drop, 4) if drop is not None else None,
                 "drop_target": TARGET_DROP,
                 "drop_target_met": drop is not None and drop <= TARGET_DROP,
-                "verified": empty["verified"] and (grown is None or grown["verified"]),
+                "verified": empty["verified"] and dimensions["verified"] and (grown is None or grown["verified"]),
                 "unpaired_drop_at_prefill": round(1 - grown["records_per_s"] / empty["records_per_s"], 4)
                 if grown
                 else None,

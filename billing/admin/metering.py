@@ -27,6 +27,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "api_key_column",
         "provider_column",
         "model_column",
+        "variant",
         "requests_column",
         "input_column",
         "cached_column",
@@ -37,7 +38,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "bill_period_column",
     ]
     actions = [export_as_csv, export_as_xlsx, "reprice_unpriced"]
-    list_filter = [PeriodFilter, "provider", ("price_version", admin.EmptyFieldListFilter), "customer"]
+    list_filter = [PeriodFilter, "provider", "variant", ("price_version", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
     list_select_related = ["customer", "project", "api_key"]

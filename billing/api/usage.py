@@ -35,6 +35,29 @@ _record_example = {
     "output_tokens": 350,
     "occurred_at": "2026-11-28T09:30:00+08:00",
 }
+# The price dimensions (CONTRACT.md "Price dimensions"): added counts and context, or the
+# provider's response read with genai-prices' extractor.
+_dimensions_example = {
+    **_record_example,
+    "request_id": "req_01JD8Z5T3KA",
+    "cache_write_tokens": 300,
+    "cache_write_1h_tokens": 100,
+    "output_reasoning_tokens": 120,
+    "web_searches": 2,
+    "processing": "batch",
+}
+_response_example = {
+    "request_id": "req_01JD8Z5T3KB",
+    "key_id": "ak_3f9c2a7d1e0b4c5a6f70",
+    "provider": "openai",
+    "api_flavor": "chat",
+    "occurred_at": "2026-11-28T09:30:00+08:00",
+    "response": {
+        "model": "gpt-5",
+        "service_tier": "flex",
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 500, "prompt_tokens_details": {"cached_tokens": 400}},
+    },
+}
 
 
 def _parse_batch(body: bytes) -> Any:
@@ -90,7 +113,14 @@ class UsageRecordsIngest(APIView):
                 },
             )
         },
-        examples=[OpenApiExample("One record", value={"records": [_record_example]}, request_only=True)],
+        examples=[
+            OpenApiExample("One record", value={"records": [_record_example]}, request_only=True),
+            OpenApiExample(
+                "Price dimensions and a provider response",
+                value={"records": [_dimensions_example, _response_example]},
+                request_only=True,
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         django_request = request._request

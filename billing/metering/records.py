@@ -58,6 +58,8 @@ LEGACY_FIELDS = FIELDS | ANTHROPIC_FIELDS
 OWN_COUNTS = ("cached_input_tokens", "cache_read_tokens", *UNIT_FIELDS)
 COUNT_NAMES = frozenset({"input_tokens", "output_tokens", *OWN_COUNTS} | ANTHROPIC_FIELDS)
 CONTEXT_FIELDS = ("processing", "service_tier")
+# The fields the fast path takes: ours, with the added counts and context.
+DIMENSION_FIELDS = FIELDS | set(OWN_COUNTS) | set(CONTEXT_FIELDS)
 KNOWN_FIELDS = LEGACY_FIELDS | set(OWN_COUNTS) | {*CONTEXT_FIELDS, "response", "api_flavor"}
 MAX_UNKNOWN_NAMED = 20
 # A provider response is read, never stored when accepted: bounded by its size (and, as the
@@ -206,8 +208,12 @@ def _digest(*parts: Any) -> bytes:
 def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | None:
     """The common case, a well-formed record in our own token convention, checked without
     building error dicts. None sends the record to the full check, which names every error.
-    Accepts exactly what the full check accepts and normalises identically (same digest)."""
-    if not record.keys() <= FIELDS:
+    Accepts only what the full check accepts and normalises identically (same digest); a
+    record with added counts or context it takes too, unless its parts need the full
+    decomposition to be judged (see _with_dimensions)."""
+    keys = record.keys()
+    legacy = keys <= FIELDS
+    if not legacy and not keys <= DIMENSION_FIELDS:
         return None
     get = record.get
     request_id = get("request_id")
@@ -219,6 +225,12 @@ def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | 
     input_tokens = get("input_tokens")
     output_tokens = get("output_tokens")
     cached = get("cached_input_tokens")
+    if not legacy:
+        cache_read = get("cache_read_tokens")
+        if cached is None:
+            cached = cache_read
+        elif cache_read is not None and (type(cache_read) is not int or cache_read != cached):
+            return None
     if cached is None:
         cached = 0
     occurred = get("occurred_at")
@@ -254,12 +266,101 @@ def _validate_fast(record: dict, index: int, latest: datetime) -> ValidRecord | 
     utc = moment.astimezone(UTC)  # compared in UTC: cheaper than across time zones
     if utc > latest or utc < EARLIEST:
         return None
+    if not legacy:
+        return _with_dimensions(
+            record, index, request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc
+        )
     digest = hashlib.blake2b(
         f"{request_id}\x1f{key_id}\x1f{provider}\x1f{model}\x1f{input_tokens}\x1f{cached}\x1f{output_tokens}"
         f"\x1f{utc.isoformat()}".encode(),
         digest_size=16,
     ).digest()
     return ValidRecord(index, request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, digest)
+
+
+def _with_dimensions(
+    record: dict,
+    index: int,
+    request_id: str,
+    key_id: str,
+    provider: str,
+    model: str,
+    input_tokens: int,
+    cached: int,
+    output_tokens: int,
+    utc: datetime,
+) -> ValidRecord | None:
+    """The fast path's added counts and context. Parts are checked by sums that imply every
+    leaf of billing.pricing.cost.count_errors is non-negative (the parts of a whole never
+    overlap here but for cache_audio_read_tokens, held to both its wholes); a record these
+    sums refuse goes to the full check, which names the part."""
+    get = record.get
+    units = {}
+    for name in UNIT_FIELDS:
+        value = get(name)
+        if value is not None:
+            if type(value) is not int or not 0 <= value < MAX_TOKENS:
+                return None
+            if value:
+                units[name] = value
+    processing = get("processing")
+    if processing is None or processing == "standard":
+        processing = None
+    elif processing != "batch":
+        return None
+    service_tier = get("service_tier")
+    if service_tier is None or service_tier == "default":
+        service_tier = None
+    elif type(service_tier) is not str or not SERVICE_TIER_RE.match(service_tier):
+        return None
+    if units:
+        count = units.get
+        write = count("cache_write_tokens", 0)
+        audio = count("input_audio_tokens", 0)
+        if (
+            cached + write + audio + count("input_image_tokens", 0) > input_tokens
+            or count("cache_write_5m_tokens", 0) + count("cache_write_1h_tokens", 0) > write
+            or count("cache_audio_read_tokens", 0) > min(cached, audio)
+            or count("output_reasoning_tokens", 0) + count("output_audio_tokens", 0) + count("output_image_tokens", 0)
+            > output_tokens
+        ):
+            return None
+    else:
+        units = None
+    digest = _record_digest(
+        request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, units, processing, service_tier
+    )
+    return ValidRecord(
+        index,
+        request_id,
+        key_id,
+        provider,
+        model,
+        input_tokens,
+        cached,
+        output_tokens,
+        utc,
+        digest,
+        units,
+        processing,
+        service_tier,
+    )
+
+
+def _record_digest(
+    request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, units, processing, service_tier
+) -> bytes:
+    """The idempotency digest: today's eight fields as before the price dimensions (so the
+    retry of a record sent before them stays a duplicate), then, when the record has any added
+    count or context, the context and each non-zero added count by name, in UNIT_FIELDS order."""
+    text = (
+        f"{request_id}\x1f{key_id}\x1f{provider}\x1f{model}\x1f{input_tokens}\x1f{cached}\x1f{output_tokens}"
+        f"\x1f{utc.isoformat()}"
+    )
+    if units or processing or service_tier:
+        counted = ",".join([f"{name}={units[name]}" for name in UNIT_FIELDS if name in units]) if units else ""
+        text += f"\x1fv2\x1f{processing or ''}\x1f{service_tier or ''}\x1f{counted}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def validate_record(record: Any, index: int, now: datetime) -> tuple[ValidRecord | None, dict]:
@@ -315,10 +416,14 @@ def _validate_full(record: Any, index: int, now: datetime) -> tuple[ValidRecord 
     output_tokens = counts.pop("output_tokens")
     cached = counts.pop("cache_read_tokens")
     units = {name: value for name, value in counts.items() if value} or None
-    legacy = units is None and processing is None and service_tier is None
-    digest = _digest(request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc.isoformat())
-    if not (legacy or record.keys() <= LEGACY_FIELDS):
-        digest = _digest(
+    if record.keys() <= LEGACY_FIELDS:
+        # Sent as before the price dimensions (Anthropic's cache writes included): the digest
+        # it had then, so that its retry stays a duplicate.
+        digest = _record_digest(
+            request_id, key_id, provider, model, input_tokens, cached, output_tokens, utc, None, None, None
+        )
+    else:
+        digest = _record_digest(
             request_id,
             key_id,
             provider,
@@ -326,11 +431,10 @@ def _validate_full(record: Any, index: int, now: datetime) -> tuple[ValidRecord 
             input_tokens,
             cached,
             output_tokens,
-            utc.isoformat(),
-            "v2",
-            processing or "",
-            service_tier or "",
-            *[(units or {}).get(name, 0) for name in UNIT_FIELDS],
+            utc,
+            units,
+            processing,
+            service_tier,
         )
     return (
         ValidRecord(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Max, QuerySet, Sum
 
+from billing.metering.rollups import UNIT_FIELDS
 from billing.models import UsageRollup
 from billing.periods import format_period
 from billing.pricing.cost import line_amount
@@ -35,6 +36,8 @@ class SummaryRow:
     cached_input_tokens: int = 0
     output_tokens: int = 0
     unpriced_requests: int = 0
+    # The sums of the added counts (CONTRACT.md "Price dimensions") that are not zero.
+    units: dict[str, int] = field(default_factory=dict)
     provider: str | None = None
     cost_by_currency: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     cost: Decimal | None = None
@@ -88,6 +91,7 @@ def usage_summary(*, customer: Customer, period: date, group_by: str, project: P
             c=Sum("cached_input_tokens"),
             o=Sum("output_tokens"),
             cost=Sum("cost"),
+            **{f"unit_{name}": Sum(name) for name in UNIT_FIELDS},
         )
         .order_by(*columns)
     )
@@ -102,6 +106,9 @@ def usage_summary(*, customer: Customer, period: date, group_by: str, project: P
         row.input_tokens += item["i"]
         row.cached_input_tokens += item["c"]
         row.output_tokens += item["o"]
+        for name in UNIT_FIELDS:
+            if item[f"unit_{name}"]:
+                row.units[name] = row.units.get(name, 0) + item[f"unit_{name}"]
         if item["price_version_id"] is None:
             row.unpriced_requests += item["r"]
         else:
@@ -136,6 +143,7 @@ def usage_summary_rows(summary: UsageSummary) -> list[dict]:
             "input_tokens": row.input_tokens,
             "cached_input_tokens": row.cached_input_tokens,
             "output_tokens": row.output_tokens,
+            "units": {name: row.units[name] for name in UNIT_FIELDS if name in row.units},
             "cost": None if row.cost is None else f"{row.cost:.2f}",
             "unpriced_requests": row.unpriced_requests,
         }
@@ -144,8 +152,11 @@ def usage_summary_rows(summary: UsageSummary) -> list[dict]:
 
 
 def usage_summary_csv(summary: UsageSummary) -> str:
-    """The summary as the CSV file the API's ``format=csv`` and the portal's export serve."""
+    """The summary as the CSV file the API's ``format=csv`` and the portal's export serve:
+    one column per unit that appears in any row (0 where a row has none of it)."""
     cents = Decimal("0.01")
+    units = [name for name in UNIT_FIELDS if any(name in row.units for row in summary.rows)]
+    header = [*SUMMARY_COLUMNS[:-1], *units, *SUMMARY_CSV_COLUMNS[len(SUMMARY_COLUMNS) - 1 :]]
     rows = [
         [
             row.key,
@@ -153,12 +164,13 @@ def usage_summary_csv(summary: UsageSummary) -> str:
             row.input_tokens,
             row.cached_input_tokens,
             row.output_tokens,
+            *(row.units.get(name, 0) for name in units),
             None if row.cost is None else row.cost.quantize(cents),
             row.unpriced_requests,
         ]
         for row in summary.rows
     ]
-    return csv_content(SUMMARY_CSV_COLUMNS, rows, bom=False)
+    return csv_content(header, rows, bom=False)
 
 
 def keys_last_used(customer: Customer) -> dict[int, date]:

@@ -680,3 +680,32 @@ def test_it_rounds_each_line_once_from_the_exact_product(costs, discount, rate_v
         assert bill.total.amount == bill.subtotal.amount + bill.vat.amount
         transaction.set_rollback(True)
     forget_known()
+
+
+def test_the_sweep_of_late_usage_keeps_each_variant_and_its_unit_sums(acme):  # issue 20
+    """A leftover rollup row moved onto a later bill period keeps its variant and every sum."""
+    price()
+    rate(NOV, "7.1456")
+    rate(DEC, "7.2")
+    key = key_for(acme)
+    with travel(2026, 12, 1):
+        assert close(acme) == []
+    plain = record(key, input=1000, at=shanghai(2026, 11, 20))
+    # (web searches would leave it unpriced: this version has no search price)
+    searched = dict(
+        record(key, input=1000, output=50, at=shanghai(2026, 11, 20)),
+        output_reasoning_tokens=30,
+        cache_write_tokens=100,
+    )
+    priority = dict(record(key, input=1000, at=shanghai(2026, 11, 20)), service_tier="priority")
+    assert ingest(plain, searched, priority, now=shanghai(2026, 12, 2)).unpriced == 1
+
+    with travel(2027, 1, 1):
+        close(acme, DEC)
+
+    rows = {r.variant: r for r in UsageRollup.objects.filter(customer=acme)}
+    assert sorted(rows) == ["priority", "standard"]
+    assert {r.bill_period for r in rows.values()} == {DEC}
+    standard = rows["standard"]
+    assert (standard.requests, standard.output_reasoning_tokens, standard.cache_write_tokens) == (2, 30, 100)
+    assert (rows["priority"].requests, rows["priority"].price_version_id) == (1, None)

@@ -228,8 +228,41 @@ def test_it_gives_the_same_rows_as_csv(finance_client, october):
     text = response.content.decode()
     assert text.splitlines()[0] == "key,requests,input_tokens,cached_input_tokens,output_tokens,cost,unpriced_requests"
     parsed = list(csv.DictReader(io.StringIO(text)))
-    assert parsed == [{name: str(value) for name, value in row.items()} for row in json_rows]
+    assert parsed == [{name: str(value) for name, value in row.items() if name != "units"} for row in json_rows]
     assert [row["cost"] for row in parsed] == ["0.19", "0.00", "0.03"]
+    assert [row["units"] for row in json_rows] == [{}, {}, {}]  # no added counts: no unit columns
+
+
+def test_rows_carry_the_units_that_appear_in_json_and_as_csv_columns(finance_client, acme_key, october):
+    ingest(
+        [
+            usage(
+                acme_key.key_id, "u1", cache_write_tokens=300, web_searches=2, occurred_at="2026-10-07T10:00:00+08:00"
+            ),
+            usage(acme_key.key_id, "u2", web_searches=1, occurred_at="2026-10-07T11:00:00+08:00"),
+            usage(
+                acme_key.key_id,
+                "u3",
+                processing="batch",
+                output_reasoning_tokens=40,
+                occurred_at="2026-10-08T10:00:00+08:00",
+            ),
+        ]
+    )
+
+    json_rows = {row["key"]: row for row in summary(finance_client, group_by="day").json()["rows"]}
+    text = summary(finance_client, group_by="day", format="csv").content.decode()
+
+    assert json_rows["2026-10-07"]["units"] == {"cache_write_tokens": 300, "web_searches": 3}
+    assert json_rows["2026-10-08"]["units"] == {"output_reasoning_tokens": 40}  # a batch call, unpriced here
+    assert json_rows["2026-10-05"]["units"] == {}
+    assert text.splitlines()[0] == (
+        "key,requests,input_tokens,cached_input_tokens,output_tokens,cache_write_tokens,output_reasoning_tokens,"
+        "web_searches,cost,unpriced_requests"
+    )
+    parsed = {row["key"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert (parsed["2026-10-07"]["web_searches"], parsed["2026-10-07"]["output_reasoning_tokens"]) == ("3", "0")
+    assert parsed["2026-10-08"]["output_reasoning_tokens"] == "40"
 
 
 def test_it_writes_a_missing_cost_as_an_empty_csv_cell(finance_client, october):
