@@ -32,6 +32,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from banking.models import BankTransaction
 from billing.bills.dunning import notices_sent_since, open_bills_by_stage
 from billing.bills.receivables import receivables_aging_table, revenue
 from billing.metering.selectors import usage_summary
@@ -40,6 +41,7 @@ from billing.periods import business_day, current_period, format_period, next_pe
 from billing.pricing.money import quantize_money
 from billing.pricing.selectors import exchange_rate_for
 from customers.models import Customer
+from invoices.models import InvoiceRequest
 from workspace.models import ProviderCost
 
 DISAGREEMENT_PERCENT = Decimal(1)
@@ -386,6 +388,13 @@ class Dashboard:
     close: CloseStatus
     notices: list[DunningNotice] = field(default_factory=list)  # dunning notices sent in the last 7 days
     dunning_stages: list[tuple[str, str, int]] = field(default_factory=list)
+    unmatched: list[BankTransaction] = field(default_factory=list)  # the newest DASHBOARD_ROWS
+    unmatched_count: int = 0
+    invoice_requests: list[InvoiceRequest] = field(default_factory=list)  # open ones, oldest first
+    invoice_requests_count: int = 0
+
+
+DASHBOARD_ROWS = 10  # rows a dashboard list shows; its link leads to all of them
 
 
 def dashboard(*, today: date | None = None) -> Dashboard:
@@ -395,6 +404,8 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     overdue = [b for b in open_bills.filter(due_on__lt=today).order_by("due_on", "number") if b.balance.amount > 0]
     since = timezone.now() - timedelta(days=7)
     usage = month_to_date_usage(period=period)
+    unmatched = BankTransaction.objects.filter(status=BankTransaction.Status.UNMATCHED)
+    requests = InvoiceRequest.objects.filter(status=InvoiceRequest.Status.OPEN)
     return Dashboard(
         today=today,
         revenue_by_month=revenue_by_month(today=today),
@@ -414,4 +425,8 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         close=close_status(period=next_period(period, -1)),
         notices=notices_sent_since(since),
         dunning_stages=open_bills_by_stage(),
+        unmatched=list(unmatched.order_by("-date", "-pk")[:DASHBOARD_ROWS]),
+        unmatched_count=unmatched.count(),
+        invoice_requests=list(requests.select_related("customer", "bill").order_by("pk")[:DASHBOARD_ROWS]),
+        invoice_requests_count=requests.count(),
     )

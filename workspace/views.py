@@ -64,6 +64,8 @@ def dashboard(request):
             "overdue": _admin("billing_bill_changelist", status__exact="overdue"),
             "disputed": _admin("billing_bill_changelist", confirmation__exact="disputed"),
             "notices": _admin("billing_dunningnotice_changelist"),
+            "unmatched": reverse("admin:banking_banktransaction_unmatched"),
+            "invoice_requests": _admin("invoices_invoicerequest_changelist", status__exact="open"),
             "held": _admin("billing_bill_changelist", status__exact="draft"),
             "usage": _admin("billing_usagerollup_changelist", period=data.usage_period.isoformat()),
             "alerts": _admin("billing_alert_changelist"),

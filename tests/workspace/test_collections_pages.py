@@ -101,3 +101,34 @@ def test_the_dashboard_lists_the_weeks_notices_and_the_bills_per_stage(staff, bi
     assert 'data-stage="demand_15" data-count="1"' in block
     assert 'data-stage="demand_30" data-count="0"' in block
     assert 'href="/staff/bills/BILL-ACME-202611/dispute/"' in block
+
+
+def test_the_dashboard_lists_unmatched_transfers_and_open_invoice_requests(staff, bill):
+    from banking.models import BankStatement, BankTransaction
+    from invoices.models import InvoiceRequest
+
+    statement = BankStatement.objects.create(file_name="cmb.mt940", format="mt940")
+    for line, (status, payer) in enumerate(
+        [("unmatched", "杭州某某网络有限公司"), ("matched", "ACME"), ("unmatched", "UNKNOWN TRADING")], start=1
+    ):
+        BankTransaction.objects.create(
+            statement=statement,
+            line=line,
+            date=date(2026, 12, 10),
+            amount=Decimal("5300.00"),
+            direction="credit",
+            payer_name=payer,
+            status=status,
+            dedupe_key=f"dashboard-{line}",
+        )
+    InvoiceRequest.objects.create(customer=bill.customer, bill=bill, invoice_type="special")
+    InvoiceRequest.objects.create(customer=bill.customer, bill=bill, invoice_type="ordinary", status="issued")
+
+    html = staff.get("/staff/").content.decode()
+
+    unmatched = html[html.index('id="unmatched"') : html.index('id="invoice-requests"')]
+    assert "(2)" in unmatched and unmatched.count("data-transaction=") == 2
+    assert "杭州某某网络有限公司" in unmatched and "UNKNOWN TRADING" in unmatched and ">ACME<" not in unmatched
+    assert "/admin/banking/banktransaction/unmatched/" in unmatched
+    requests = html[html.index('id="invoice-requests"') : html.index('id="held"')]
+    assert "(1)" in requests and requests.count("data-invoice-request=") == 1 and "BILL-ACME-202611" in requests
