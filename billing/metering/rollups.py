@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
+from billing.pricing.cost import COUNT_FIELDS
+
 USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. month close"
 
 # The counts a record carries beyond input, cached (cache read) and output tokens
 # (CONTRACT.md "Price dimensions"): columns of billing_usagerecord (NULL = 0) and sums of
-# billing_usagerollup (migration 0020). billing.pricing.cost.COUNT_FIELDS names the same counts.
-UNIT_FIELDS = (
-    "cache_write_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "input_audio_tokens",
-    "cache_audio_read_tokens",
-    "output_audio_tokens",
-    "input_image_tokens",
-    "output_image_tokens",
-    "output_reasoning_tokens",
-    "web_searches",
-)
+# billing_usagerollup (migration 0020) — money rule 2′'s counts (billing.pricing.cost) less
+# the three every record has its own columns for.
+UNIT_FIELDS = tuple(name for name in COUNT_FIELDS if name not in ("input_tokens", "output_tokens", "cache_read_tokens"))
 
 # The rollup's key (its unique constraint usage_rollup_key, in that order) and its sums.
 ROLLUP_KEY = (
