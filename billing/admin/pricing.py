@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +32,7 @@ from billing.pricing.pricebook_file import (
 from billing.pricing.pricerows import map_rows, rows_map, rows_variants, rows_windows, variant_rows, window_rows
 from common.admin_export import export_as_csv, export_as_xlsx
 from common.api import Conflict
+from common.exports import csv_response
 
 
 class PriceVersionForm(forms.ModelForm):
@@ -198,7 +196,8 @@ class PriceVersionAdmin(LockedReadOnlyMixin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         if request.GET.get("template"):
-            return csv_response(price_book_template_rows(), "price-book-example.csv")
+            header, *rows = price_book_template_rows()
+            return csv_response(header=header, rows=rows, filename="price-book-example.csv")
         form = PriceBookFileForm(request.POST or None, request.FILES or None)
         file_errors: list[str] = []
         if request.method == "POST" and form.is_valid():
@@ -297,14 +296,6 @@ class PriceBookFileForm(forms.Form):
         if not upload.name.lower().endswith((".csv", ".xlsx")):
             raise ValidationError(_("A .csv or .xlsx file."))
         return upload
-
-
-def csv_response(rows: list[list[str]], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def variant_name_of(variant: dict) -> str:
