@@ -24,6 +24,14 @@ def test_the_beat_task_dunns_on_a_real_worker(real_worker):  # noqa: F811
     wait_for(lambda: len(mail.outbox) == 1)  # the bill's own e-mail, from the worker
     mail.outbox.clear()
 
+    finished: list[str] = []
+
+    def done(sender=None, retval=None, **_kwargs):
+        if sender is not None and sender.name == "billing.tasks.dunning_run":
+            finished.append(retval)
+
+    # Listen before the first run: its end may come after its letter is marked sent.
+    task_postrun.connect(done, weak=False)
     tasks.dunning_run.apply_async(args=["2027-01-15"])
     letter = wait_for(lambda: DunningNotice.objects.filter(bill=bill, status="sent").first())
 
@@ -31,14 +39,9 @@ def test_the_beat_task_dunns_on_a_real_worker(real_worker):  # noqa: F811
     assert (letter.stage, letter.number) == ("demand_15", "CS-2027-0001")
     assert wait_for(lambda: len(mail.outbox) == 1)
     assert mail.outbox[0].attachments[0][0] == "CS-2027-0001.pdf"
+    assert wait_for(lambda: len(finished) == 1), finished
+    finished.clear()
 
-    finished: list[str] = []
-
-    def done(sender=None, retval=None, **_kwargs):
-        if sender is not None and sender.name == "billing.tasks.dunning_run":
-            finished.append(retval)
-
-    task_postrun.connect(done, weak=False)
     try:
         tasks.dunning_run.apply_async(args=["2027-01-15"])
         tasks.dunning_run.apply_async(args=["2027-01-16"])
