@@ -46,8 +46,7 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _share(value: Decimal) -> str:
-    return f"{value:.2f}"
+_share = whatif.share_text
 
 
 def _usage(option, estimate) -> whatif.Usage:

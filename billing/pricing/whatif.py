@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext, gettext_noop
 
@@ -390,4 +390,5 @@ def cheaper_models(
 
 
 def share_text(share: Decimal) -> str:
-    return f"{share:.2f}"
+    """A share for display: two decimals, half up (0.125 → "0.13")."""
+    return f"{share.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):.2f}"
