@@ -153,7 +153,7 @@ def test_it_prices_caching_with_the_cache_writes_it_needs(october):
     caching = cost_insights(customer=october, period=OCTOBER)["caching"]
     assert caching["target_shares"] == ["0.25", "0.50", "0.75", "0.90"]
     assert caching["reads_per_write"] == 4
-    assert "5-minute cache write for every 4 tokens newly read" in caching["assumption"]
+    assert "每新增读取 4 个 token 需一次 5 分钟缓存写入" in caching["assumption"]  # zh-hans by default
     assert caching["cost"] == "17.95"
     models = by_model(caching["models"])
     # None of these versions has a cache-write price: writes cost the input price (rule 2′).
@@ -197,14 +197,14 @@ def test_it_prices_caching_with_the_cache_writes_it_needs(october):
 def test_a_model_without_batch_prices_has_no_batch_lever(october):
     batch = cost_insights(customer=october, period=OCTOBER)["batch"]
     assert batch["target_shares"] == ["0.50", "1.00"]
-    assert "no Batch lever" in batch["assumption"]
+    assert "没有批量价格的模型没有批量措施" in batch["assumption"]
     # No price version of the fixture has a Batch variant: no fixed "50 % off" is assumed.
     assert [(m["model"], m["available"], m["scenarios"]) for m in batch["models"]] == [
         ("claude-x", False, []),
         ("deepseek-chat", False, []),
         ("gpt-4o", False, []),
     ]
-    assert batch["models"][0]["note"] == "No Batch prices for this model in the price book: no Batch lever."
+    assert batch["models"][0]["note"] == "价目表中该模型没有批量价格：无批量措施。"
     assert [(s["target_share"], s["cost"], s["saving"]) for s in batch["scenarios"]] == [
         ("0.50", "17.95", "0.00"),
         ("1.00", "17.95", "0.00"),
@@ -235,6 +235,10 @@ def test_it_serves_insights_to_finance_and_the_customer_only(
     assert alice_client.get(URL, {"period": "2026-10"}).status_code == 200
     assert bob_client.get(URL, {"period": "2026-10"}).status_code == 200
     assert charlie_client.get(URL, {"period": "2026-10"}).status_code == 404
+    english = finance_client.get(URL, {"period": "2026-10"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "one 5-minute cache write for every 4 tokens newly read" in english["caching"]["assumption"]
+    assert english["batch"]["models"][0]["note"] == "No Batch prices for this model in the price book: no Batch lever."
+    assert english["caching"]["scenarios"] == response.json()["caching"]["scenarios"]
     bad = finance_client.get(URL, {"period": "October"})
     assert bad.status_code == 400
     assert "period" in bad.json()["errors"]
