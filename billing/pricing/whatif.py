@@ -252,9 +252,7 @@ def batched(parts: Sequence[Part], share: Decimal) -> tuple[Part, ...]:
 
 def batch_available(usage: Usage) -> bool:
     """Whether the version prices the usage's standard requests through Batch (its variant)."""
-    standard = [p for p in usage.parts if p.standard]
-    if not standard:
-        return any(p.processing == "batch" for p in usage.parts)
+    standard = [p for p in usage.parts if p.standard] or [Part(ONE, {"input_tokens": ONE, "output_tokens": ONE})]
     moved = [replace(p, processing="batch", service_tier="default") for p in standard]
     return modelled_cost(usage.version, moved, usage.at) is not None
 
