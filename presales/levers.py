@@ -10,7 +10,7 @@ would usually offer), and for the estimate's cheapest total for the commitment t
   ``CACHE_SCENARIOS``) read from the cache, with the cache writes they need;
 * Batch: the shares of ``whatif.BATCH_SHARES`` above the workload's own through the model's
   Batch prices (its price version's variant); a model without them has no Batch lever;
-* a cheaper model of the same provider and kind (``whatif.model_kind``) at ``as_of``;
+* a cheaper model of the same provider and kind (``billing.pricing.kinds.model_kind``) at ``as_of``;
 * commitment: the monthly amount at the discount of each tier of ``COMMITMENT_TIERS`` (a
   minimum monthly commitment for a discount off list), against the offered discount.
 """

@@ -38,6 +38,7 @@ from django.utils.translation import gettext, gettext_noop
 from billing.models import PriceVersion
 from billing.pricing import pricemaps
 from billing.pricing.cost import ZERO, exact_context, price_plan
+from billing.pricing.kinds import model_kind
 from billing.pricing.terms import PeriodTerms
 
 ONE = Decimal(1)
@@ -84,26 +85,6 @@ def text(msgid: str) -> str:
 
 def texts() -> dict[str, str]:
     return {key: text(msgid) for key, msgid in TEXTS.items()}
-
-
-# What a model does, told from its name (the price book has no such column): a lever never
-# offers a safety classifier or an embedding model in place of a chat model.
-MODEL_KINDS = (
-    ("safety", ("safeguard", "moderation", "guard", "shield")),
-    ("embedding", ("embed",)),
-    ("audio", ("tts", "whisper", "audio", "transcribe", "realtime", "speech")),
-    ("image", ("image", "dall-e", "imagen", "vision-gen")),
-    ("rerank", ("rerank",)),
-)
-
-
-def model_kind(model: str) -> str:
-    """``chat`` unless the name says otherwise (``gpt-oss-safeguard-20b`` → ``safety``)."""
-    name = model.lower()
-    for kind, marks in MODEL_KINDS:
-        if any(mark in name for mark in marks):
-            return kind
-    return "chat"
 
 
 # --- Usage ------------------------------------------------------------------------------------
@@ -218,25 +199,32 @@ def cached(parts: Sequence[Part], share: Decimal) -> tuple[Part, ...]:
     return tuple(result)
 
 
+def _batch_requests(parts: Sequence[Part]) -> tuple[Decimal, Decimal]:
+    """(standard requests a Batch lever may move, requests already through Batch at the default tier)."""
+    eligible = sum((p.requests for p in parts if p.standard), ZERO)
+    batch = sum(
+        (
+            p.requests
+            for p in parts
+            if p.processing == "batch" and p.service_tier in pricemaps.DEFAULT_VALUES["service_tier"]
+        ),
+        ZERO,
+    )
+    return eligible, batch
+
+
 def batch_share_of(parts: Sequence[Part]) -> Decimal:
     """Batch requests ÷ the requests a Batch lever concerns (standard and batch, default tier)."""
-    eligible = sum((p.requests for p in parts if p.standard), ZERO)
-    batch = sum((p.requests for p in parts if p.processing == "batch" and _default_tier(p)), ZERO)
+    eligible, batch = _batch_requests(parts)
     with exact_context():
         return batch / (eligible + batch) if eligible + batch else ZERO
 
 
-def _default_tier(part: Part) -> bool:
-    return part.service_tier in pricemaps.DEFAULT_VALUES["service_tier"]
-
-
 def batched(parts: Sequence[Part], share: Decimal) -> tuple[Part, ...]:
     """At least ``share`` of the standard and batch requests through Batch (standard ones moved)."""
-    current = batch_share_of(parts)
-    if current >= share:
+    eligible, batch = _batch_requests(parts)
+    if not eligible or batch_share_of(parts) >= share:
         return tuple(parts)
-    eligible = sum((p.requests for p in parts if p.standard), ZERO)
-    batch = sum((p.requests for p in parts if p.processing == "batch" and _default_tier(p)), ZERO)
     with exact_context():
         moved = (share * (eligible + batch) - batch) / eligible  # the fraction of each standard part
     result: list[Part] = []

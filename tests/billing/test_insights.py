@@ -129,6 +129,9 @@ def test_it_gives_six_months_of_trend_ending_at_the_period(october):
 
 
 def test_it_finds_cheaper_models_of_the_same_provider_at_the_price_in_force_at_month_end(october):
+    # Cheaper still, but not chat models: never offered in place of gpt-4o (the presales rule).
+    price(model="omni-moderation-latest", input="0.01", cached=None, output="0.01")
+    price(model="text-embedding-3-small", input="0.02", cached=None, output="0.02")
     alternatives = by_model(cost_insights(customer=october, period=OCTOBER)["cheaper_alternatives"]["models"])
     gpt4o = alternatives["gpt-4o"]
     assert gpt4o["cost"] == "10.00"

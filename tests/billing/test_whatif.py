@@ -179,3 +179,13 @@ def test_the_texts_state_the_assumptions_in_chinese_too(settings):
     assert texts["no_batch"] != whatif.TEXTS["no_batch"]
     with translation.override("en"):
         assert whatif.texts()["caching"].count("every 4 tokens newly read") == 1
+
+
+def test_usage_with_nothing_to_move_keeps_its_cost_through_batch(gpt5):
+    # Only flex requests: nothing at the standard context to move; the lever changes nothing.
+    flex = whatif.Part(D(10), {"input_tokens": D(10_000), "output_tokens": D(0)}, service_tier="flex")
+    usage = whatif.Usage(gpt5, (flex,), AT, D("0.00625"))
+    lever = whatif.batch_lever([usage], at_seven(), NOVEMBER)
+
+    assert (lever.available, lever.share) == (True, D(0))
+    assert [(s.amount, s.saving) for s in lever.scenarios] == [(D("0.04"), D("0.00"))] * 2  # 0.04375 → 0.04
