@@ -22,13 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.errors import Conflict, DomainError, NotAllowed
+
 logger = logging.getLogger(__name__)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -76,8 +72,30 @@ def django_validation_error_to_drf(error: DjangoValidationError) -> exceptions.V
     return exceptions.ValidationError({"non_field_errors": error.messages})
 
 
+class _Refused(exceptions.APIException):
+    """A domain refusal on its way through DRF's handler (which sets the rollback and the
+    headers); the body is the refusal's own message and field errors."""
+
+    def __init__(self, error: DomainError, status_code: int):
+        super().__init__(error.message)
+        self.status_code = status_code
+        self.error = error
+
+
+def domain_error_to_drf(error: DomainError) -> exceptions.APIException:
+    """A domain refusal as the API's answer: a conflict 409, a role's refusal 403 (without a
+    reason, DRF's own sentence)."""
+    if isinstance(error, NotAllowed):
+        if not error.message and not error.errors:
+            return exceptions.PermissionDenied()
+        return _Refused(error, status.HTTP_403_FORBIDDEN)
+    return _Refused(error, status.HTTP_409_CONFLICT if isinstance(error, Conflict) else status.HTTP_400_BAD_REQUEST)
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, DomainError):
+        exc = domain_error_to_drf(exc)
+    elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable during %s: %s", context.get("request"), exc)
         exc = DatabaseUnavailable(
             _("The database is briefly unavailable; nothing was saved. Send the same request again.")
@@ -91,7 +109,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, _Refused):
+        body = {"detail": exc.error.message, "errors": exc.error.errors}
+    elif isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail) or {"non_field_errors": [str(_("Invalid input."))]}
         fields = ", ".join(errors)
         body = {"detail": _("Invalid input in: %(fields)s.") % {"fields": fields}, "errors": errors}

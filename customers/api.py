@@ -20,12 +20,12 @@ from customers.access import (
     MANAGE_ROLES,
     MONEY_ROLES,
     READ_USAGE_ROLES,
-    IsFinanceOrPortal,
     customer_for,
     is_finance,
     visible_customers,
 )
 from customers.models import ApiKey, Contract, Customer, InvoiceTitle, InvoiceType, PortalUser, Project
+from customers.permissions import IsFinanceOrPortal
 
 # --- Serializers ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from common.api import Conflict, django_validation_error_to_drf
+from common.errors import Conflict
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
 from presales.api import EstimateRequestSerializer, flat_errors
@@ -49,7 +49,7 @@ def _render(request, template: str, title: str, **context) -> TemplateResponse:
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
     """A service's refusal keyed by field, as the API answers it."""
-    return django_validation_error_to_drf(exc).detail
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
 
 
 @presales_staff
@@ -107,7 +107,7 @@ def estimate_detail(request: HttpRequest, estimate_id: int) -> HttpResponse:
                 name = path.split("[")[0]
                 form.add_error(name if name in form.fields else None, errors)
         except Conflict as exc:
-            form.add_error(None, str(exc.detail))
+            form.add_error(None, exc.message)
         else:
             messages.success(
                 request,
@@ -172,7 +172,7 @@ def proposal_accept(request: HttpRequest, number: str) -> HttpResponse:
             for path, errors in _field_errors(exc).items():
                 form.add_error(path if path in form.fields else None, errors)
         except Conflict as exc:
-            form.add_error(None, str(exc.detail))
+            form.add_error(None, exc.message)
         else:
             messages.success(
                 request,

@@ -24,12 +24,12 @@ from common.api import filtered
 from customers.access import (
     MANAGE_ROLES,
     READ_USAGE_ROLES,
-    IsFinanceOrPortal,
     customer_for,
     is_finance,
     is_gateway,
     portal_membership,
 )
+from customers.permissions import IsFinanceOrPortal
 
 
 class BudgetSerializer(serializers.Serializer):

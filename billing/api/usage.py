@@ -21,7 +21,8 @@ from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_c
 from billing.periods import current_period
 from common.api import PayloadTooLarge, query
 from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
-from customers.access import READ_USAGE_ROLES, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
+from customers.access import READ_USAGE_ROLES, customer_for, portal_membership
+from customers.permissions import IsFinanceOrPortal, IsGateway
 
 # --- Ingestion ------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from customers.access import MONEY_ROLES, customer_scoped
 
 def visible_bills(user) -> QuerySet[Bill]:
     """The bills ``user`` may read: all for finance; own customer's for portal admin/finance
-    (a portal developer: 403, as DRF's PermissionDenied; anyone else: none)."""
+    (a portal developer: 403, as ``NotAllowed``; anyone else: none)."""
     qs = Bill.objects.select_related("customer", "project", "replaces").prefetch_related("lines__project")
     return customer_scoped(user, qs, roles=MONEY_ROLES, refusal=_("Bills need the admin or finance role."))
 
