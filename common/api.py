@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import Conflict, DomainError, NotAllowed
+from common.integers import BadParameter
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ def domain_error_to_drf(error: DomainError) -> exceptions.APIException:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         exc = domain_error_to_drf(exc)
+    elif isinstance(exc, BadParameter):
+        exc = exceptions.ValidationError({exc.name: [exc.message]})
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable during %s: %s", context.get("request"), exc)
         exc = DatabaseUnavailable(

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.integers import int_param
 from customers.access import is_finance, is_presales
 from customers.api import ContractSerializer, CustomerSerializer
 from customers.fields import PrintableValidator, printable
@@ -309,13 +310,7 @@ VERSION_PARAMETER = OpenApiParameter(
 
 
 def _version_param(request: Request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError({"version": [_("A version is a whole number.")]}) from None
+    return int_param(request.query_params.get("version"), name="version")
 
 
 class ProposalDetail(APIView):

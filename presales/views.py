@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.errors import Conflict
+from common.integers import int_param
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
 from presales.api import EstimateRequestSerializer, flat_errors
@@ -55,8 +56,8 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
 @presales_staff
 def intake(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST or None)
-    rows = request.GET.get("rows", "1")
-    formset = workload_formset(int(rows) if rows.isdigit() else 1)(request.POST or None, prefix="workloads")
+    rows = int_param(request.GET.get("rows"), name="rows", default=1)
+    formset = workload_formset(rows)(request.POST or None, prefix="workloads")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         body = {k: v for k, v in form.cleaned_data.items() if v is not None and v != ""}
         given = [f for f in formset.forms if f.cleaned_data]  # blank extra forms are left out
@@ -152,8 +153,7 @@ def proposal_detail(request: HttpRequest, number: str) -> HttpResponse:
 @presales_staff
 def proposal_pdf(request: HttpRequest, number: str) -> HttpResponse:
     proposal = proposal_get(number=number)
-    raw = request.GET.get("version")
-    version = proposal_version_get(proposal=proposal, version=int(raw) if raw and raw.isdigit() else None)
+    version = proposal_version_get(proposal=proposal, version=int_param(request.GET.get("version"), name="version"))
     response = HttpResponse(proposal_pdf_bytes(version), content_type="application/pdf")
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{proposal.number}-v{version.version}.pdf"'
