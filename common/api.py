@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from django_filters import FilterSet
 from django_filters.utils import translate_validation
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import Conflict, DomainError, NotAllowed
@@ -143,6 +145,44 @@ def query(serializer_class: type[serializers.Serializer], request: Request) -> d
     serializer = serializer_class(data=request.query_params.dict())  # "?x=" means x is "", not absent
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+# --- CSV by content negotiation (``Accept: text/csv``) or by ``?format=csv`` ----------------
+
+
+class CSVRenderer(BaseRenderer):
+    """A CSV body the view wrote (a ``str``), as ``text/csv``."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return data.encode(self.charset) if isinstance(data, str) else bytes(data)
+
+
+class CSVOrJSON:
+    """An APIView answering JSON or CSV: CSV when ``?format=csv`` asks for it, or when no
+    ``format`` is given and the ``Accept`` header prefers ``text/csv``. The view returns
+    ``Response(<CSV text>)`` for CSV; an error is always JSON in the contract's shape."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+
+    @staticmethod
+    def wants_csv(request: Request) -> bool:
+        asked = request.query_params.get("format")
+        if asked:
+            return asked == "csv"
+        return isinstance(getattr(request, "accepted_renderer", None), CSVRenderer)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):
+            csv_body = response.status_code < 400 and isinstance(response.data, str)
+            if csv_body:
+                request.accepted_renderer, request.accepted_media_type = CSVRenderer(), CSVRenderer.media_type
+            elif isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
+                request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 # --- The error answers in the OpenAPI schema -----------------------------------------------
