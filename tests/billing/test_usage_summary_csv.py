@@ -37,7 +37,7 @@ def test_it_answers_csv_when_asked_either_way(finance_client, october, params, a
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'attachment; filename="usage-ACME-2026-10-day.csv"' == response["Content-Disposition"]
+    assert response["Content-Disposition"] == 'attachment; filename="usage-ACME-2026-10-day.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert response.content.decode().splitlines()[0] == HEADER
     assert [row["cost"] for row in rows] == ["0.19", "0.00", "0.03"]
