@@ -25,6 +25,7 @@ from banking.services import statement_import, transaction_ignore, transaction_m
 from billing.models import Bill
 from common.admin_display import money_text
 from common.errors import DomainError, refusal_text
+from common.integers import WholeNumberFormField
 from customers.models import Customer
 
 PENDING = "bank-statements/pending/{token}.bin"
@@ -200,13 +201,13 @@ def _upload_page(request, context: dict, form: UploadForm) -> TemplateResponse:
 
 
 class MatchForm(forms.Form):
-    transaction = forms.IntegerField()
+    transaction = WholeNumberFormField()
     bills = forms.CharField(required=False, max_length=800)
     customer = forms.CharField(required=False, max_length=32)
 
 
 class IgnoreForm(forms.Form):
-    transaction = forms.IntegerField()
+    transaction = WholeNumberFormField()
     reason = forms.CharField(max_length=500)
 
 

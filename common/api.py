@@ -25,7 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import Conflict, DomainError, NotAllowed
-from common.integers import BadParameter
+from common.integers import UNBOUNDED, BadParameter, NotWholeNumber, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,20 @@ def exception_handler(exc, context):
     if isinstance(exc, DatabaseUnavailable):
         headers["Retry-After"] = "1"
     return Response(body, status=response.status_code, headers=headers)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """DRF's IntegerField, but a number sent as text is read by the one parser
+    (``common.integers``): ``"٣"``, ``"³"`` or ``"1_0"`` are not numbers here (``int()`` takes
+    two of them). A JSON number is taken as DRF takes it; ``min_value``/``max_value`` apply to both."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:  # a sign is read; a negative then meets min_value's own message
+                data = whole_number(data, minimum=-UNBOUNDED, maximum=UNBOUNDED)
+            except NotWholeNumber:
+                self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def filtered(filterset_class: type[FilterSet], request: Request, queryset: QuerySet) -> QuerySet:

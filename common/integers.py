@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import BadRequest
+from django import forms
+from django.core.exceptions import BadRequest, ValidationError
 from django.utils.translation import gettext as _
 
 PG_INTEGER_MAX = 2**31 - 1
 MAX_CHARS = 40
+UNBOUNDED = 10**MAX_CHARS  # any number of MAX_CHARS digits: the range is the caller's
 
 _UNSIGNED = re.compile(r"[0-9]+", re.ASCII)
 _SIGNED = re.compile(r"[+-]?[0-9]+", re.ASCII)
@@ -85,3 +87,16 @@ def id_or_none(text: str) -> int | None:
         return whole_number(text, minimum=1)
     except NotWholeNumber:
         return None
+
+
+class WholeNumberFormField(forms.IntegerField):
+    """Django's IntegerField read by ``whole_number``: ``٣``, ``1_0`` and ``+3`` are not
+    numbers here (``int()`` takes them)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:  # a sign is read; a negative then meets min_value's own message
+            return whole_number(str(value), minimum=-UNBOUNDED, maximum=UNBOUNDED)
+        except NotWholeNumber:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None

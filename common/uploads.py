@@ -28,7 +28,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from common.integers import NotWholeNumber, whole_number
+from common.integers import UNBOUNDED, NotWholeNumber, whole_number
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_NUMBER_CHARS = 40
@@ -38,7 +38,6 @@ MAX_JSON_DEPTH = 32
 READ_CHUNK = 1024 * 1024
 
 _DECIMAL_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
-UNBOUNDED = 10**MAX_NUMBER_CHARS
 
 
 class UploadError(ValueError):
