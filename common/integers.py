@@ -80,13 +80,18 @@ def int_param(
         raise BadParameter(name, str(exc)) from None
 
 
+def whole_number_or_none(text: str, *, minimum: int = 0, maximum: int = PG_INTEGER_MAX) -> int | None:
+    """``whole_number``, or None for text that is not one (a header checked, not reported)."""
+    try:
+        return whole_number(text, minimum=minimum, maximum=maximum)
+    except NotWholeNumber:
+        return None
+
+
 def id_or_none(text: str) -> int | None:
     """``text`` as a row id when it is one (a bill's URL takes its number or a draft's id),
     else None."""
-    try:
-        return whole_number(text, minimum=1)
-    except NotWholeNumber:
-        return None
+    return whole_number_or_none(text, minimum=1)
 
 
 class WholeNumberFormField(forms.IntegerField):

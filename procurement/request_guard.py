@@ -21,7 +21,7 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseNotFound, JsonResponse
 from django.utils.translation import gettext as _
 
-from common.integers import NotWholeNumber, whole_number
+from common.integers import whole_number_or_none
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -74,10 +74,7 @@ class PageMethodsMiddleware:
 def _content_length(request) -> int | None:
     """The Content-Length header (none: 0); None when it is not a whole number (``٣`` and
     ``-1`` included), which the views behind can then read with ``int()``."""
-    try:
-        return whole_number(request.META.get("CONTENT_LENGTH") or "0", maximum=2**63 - 1)
-    except NotWholeNumber:
-        return None
+    return whole_number_or_none(request.META.get("CONTENT_LENGTH") or "0", maximum=2**63 - 1)
 
 
 def _is_staff(request) -> bool:
