@@ -17,7 +17,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
 from banking.matching import PayerIndex, suggestions_for
 from banking.models import BankStatement, BankTransaction, CsvProfile, PayerAccount, StatementFormat, account_key
@@ -25,6 +24,8 @@ from banking.parsers import MAX_FILE_BYTES, OPTIONAL_ROLES, ROLES, StatementErro
 from banking.services import statement_import, transaction_ignore, transaction_match
 from billing.models import Bill
 from common.admin_display import money_text
+from common.errors import DomainError, refusal_text
+from common.integers import WholeNumberFormField
 from customers.models import Customer
 
 PENDING = "bank-statements/pending/{token}.bin"
@@ -200,21 +201,14 @@ def _upload_page(request, context: dict, form: UploadForm) -> TemplateResponse:
 
 
 class MatchForm(forms.Form):
-    transaction = forms.IntegerField()
+    transaction = WholeNumberFormField()
     bills = forms.CharField(required=False, max_length=800)
     customer = forms.CharField(required=False, max_length=32)
 
 
 class IgnoreForm(forms.Form):
-    transaction = forms.IntegerField()
+    transaction = WholeNumberFormField()
     reason = forms.CharField(max_length=500)
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    detail = getattr(exc, "detail", str(exc))
-    return str(detail)
 
 
 def unmatched_view(model_admin, request):
@@ -273,8 +267,8 @@ def _unmatched_post(model_admin, request) -> None:
         else:
             transaction_ignore(txn=txn, reason=form.cleaned_data["reason"], actor=request.user)
             model_admin.message_user(request, _("Ignored: %(txn)s") % {"txn": txn}, messages.SUCCESS)
-    except (ValidationError, APIException) as exc:
-        model_admin.message_user(request, _error_text(exc), messages.ERROR)
+    except (ValidationError, DomainError) as exc:
+        model_admin.message_user(request, refusal_text(exc), messages.ERROR)
 
 
 def _match_targets(data: dict) -> dict:

@@ -18,8 +18,8 @@ from banking.selectors import transaction_for, transactions_listed
 from banking.services import statement_import, transaction_ignore, transaction_match
 from billing.models import Bill
 from common.api import PayloadTooLarge, query
-from customers.access import IsFinance
 from customers.models import Customer
+from customers.permissions import IsFinance
 
 # The multipart envelope around a 20 MB file: the form fields and part headers.
 ENVELOPE_BYTES = 256 * 1024

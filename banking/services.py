@@ -15,14 +15,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
-from rest_framework.exceptions import APIException
 
 from banking.matching import Decision, PayerIndex, decide, dedupe_key
 from banking.models import BankStatement, BankTransaction, PayerAccount, account_key
 from banking.parsers import StatementLine, parse_statement
 from billing.bills.lifecycle import credit_receive, payment_record
 from billing.models import Bill, Payment
-from common.api import Conflict
+from common.errors import Conflict, DomainError, refusal_text
 from customers.models import Customer
 
 # One import at a time: two overlapping statements uploaded together still store each
@@ -151,21 +150,12 @@ def _book_decision(txn: BankTransaction, decision: Decision, actor) -> list[Paym
     try:
         with transaction.atomic():  # a refused part undoes the parts booked before it
             payments = _book(txn, decision.bills, actor)
-    except (ValidationError, APIException) as exc:
-        txn.reason = _("Not booked: %(error)s") % {"error": _error_text(exc)}
+    except (ValidationError, DomainError) as exc:
+        txn.reason = _("Not booked: %(error)s") % {"error": refusal_text(exc)}
         txn.reason = txn.reason[:500]
         txn.save(update_fields=["reason"])
         return []
     return payments
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return " ".join(str(m) for v in detail.values() for m in (v if isinstance(v, list) else [v]))
-    return " ".join(map(str, detail)) if isinstance(detail, list) else str(detail)
 
 
 def _book(txn: BankTransaction, bills: list[Bill], actor, *, customer: Customer | None = None) -> list[Payment]:

@@ -1,7 +1,7 @@
 """Admin forms whose "save" is a service call.
 
 The admin's add view runs inside one transaction, so a form may call the writing service
-as the last step of its validation: a refusal (a ``ValidationError`` by field, or a ``Conflict``) is shown
+as the last step of its validation: a refusal (a ``ValidationError`` by field, or a domain ``Conflict``) is shown
 beside the field it names and nothing is kept; success hands the admin the object the
 service wrote, so its log entry, message and redirect refer to the real row.
 """
@@ -17,7 +17,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from common.api import Conflict
+from common.errors import Conflict, refusal_text
 
 
 def errors_onto_form(form: forms.BaseForm, exc: Exception, *, fields: dict[str, str] | None = None) -> None:
@@ -25,15 +25,18 @@ def errors_onto_form(form: forms.BaseForm, exc: Exception, *, fields: dict[str, 
     a service's argument name to the form's field name), anything else above the form."""
     fields = fields or {}
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = fields.get(name, name)
-            form.add_error(target if target in form.fields else None, errors)
+        by_field = exc.error_dict
     elif isinstance(exc, Conflict):
-        form.add_error(None, str(exc.detail))
+        form.add_error(None, exc.message)
+        by_field = exc.errors
     elif isinstance(exc, ValidationError):
         form.add_error(None, exc.messages)
+        return
     else:
         raise exc
+    for name, errors in by_field.items():
+        target = fields.get(name, name)
+        form.add_error(target if target in form.fields else None, errors)
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -122,12 +125,3 @@ def action_with_form(
         "media": modeladmin.media + form.media,
     }
     return TemplateResponse(request, "admin/action_confirmation.html", context)
-
-
-def refusal_text(exc: Exception) -> str:
-    """A service's refusal as one sentence for a message."""
-    if isinstance(exc, Conflict):
-        return str(exc.detail)
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)

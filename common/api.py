@@ -18,17 +18,16 @@ from django.utils.translation import gettext as _
 from django_filters import FilterSet
 from django_filters.utils import translate_validation
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.errors import Conflict, DomainError, NotAllowed
+from common.integers import UNBOUNDED, BadParameter, NotWholeNumber, whole_number
+
 logger = logging.getLogger(__name__)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -76,8 +75,32 @@ def django_validation_error_to_drf(error: DjangoValidationError) -> exceptions.V
     return exceptions.ValidationError({"non_field_errors": error.messages})
 
 
+class _Refused(exceptions.APIException):
+    """A domain refusal on its way through DRF's handler (which sets the rollback and the
+    headers); the body is the refusal's own message and field errors."""
+
+    def __init__(self, error: DomainError, status_code: int):
+        super().__init__(error.message)
+        self.status_code = status_code
+        self.error = error
+
+
+def domain_error_to_drf(error: DomainError) -> exceptions.APIException:
+    """A domain refusal as the API's answer: a conflict 409, a role's refusal 403 (without a
+    reason, DRF's own sentence)."""
+    if isinstance(error, NotAllowed):
+        if not error.message and not error.errors:
+            return exceptions.PermissionDenied()
+        return _Refused(error, status.HTTP_403_FORBIDDEN)
+    return _Refused(error, status.HTTP_409_CONFLICT if isinstance(error, Conflict) else status.HTTP_400_BAD_REQUEST)
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, DomainError):
+        exc = domain_error_to_drf(exc)
+    elif isinstance(exc, BadParameter):
+        exc = exceptions.ValidationError({exc.name: [exc.message]})
+    elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable during %s: %s", context.get("request"), exc)
         exc = DatabaseUnavailable(
             _("The database is briefly unavailable; nothing was saved. Send the same request again.")
@@ -91,7 +114,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, _Refused):
+        body = {"detail": exc.error.message, "errors": exc.error.errors}
+    elif isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail) or {"non_field_errors": [str(_("Invalid input."))]}
         fields = ", ".join(errors)
         body = {"detail": _("Invalid input in: %(fields)s.") % {"fields": fields}, "errors": errors}
@@ -107,6 +132,20 @@ def exception_handler(exc, context):
     return Response(body, status=response.status_code, headers=headers)
 
 
+class WholeNumberField(serializers.IntegerField):
+    """DRF's IntegerField, but a number sent as text is read by the one parser
+    (``common.integers``): ``"٣"``, ``"³"`` or ``"1_0"`` are not numbers here (``int()`` takes
+    two of them). A JSON number is taken as DRF takes it; ``min_value``/``max_value`` apply to both."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:  # a sign is read; a negative then meets min_value's own message
+                data = whole_number(data, minimum=-UNBOUNDED, maximum=UNBOUNDED)
+            except NotWholeNumber:
+                self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def filtered(filterset_class: type[FilterSet], request: Request, queryset: QuerySet) -> QuerySet:
     """The queryset narrowed by the request's query parameters; a bad one is a 400 naming it."""
     filterset = filterset_class(request.query_params, queryset=queryset, request=request)
@@ -120,6 +159,44 @@ def query(serializer_class: type[serializers.Serializer], request: Request) -> d
     serializer = serializer_class(data=request.query_params.dict())  # "?x=" means x is "", not absent
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+# --- CSV by content negotiation (``Accept: text/csv``) or by ``?format=csv`` ----------------
+
+
+class CSVRenderer(BaseRenderer):
+    """A CSV body the view wrote (a ``str``), as ``text/csv``."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return data.encode(self.charset) if isinstance(data, str) else bytes(data)
+
+
+class CSVOrJSON:
+    """An APIView answering JSON or CSV: CSV when ``?format=csv`` asks for it, or when no
+    ``format`` is given and the ``Accept`` header prefers ``text/csv``. The view returns
+    ``Response(<CSV text>)`` for CSV; an error is always JSON in the contract's shape."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+
+    @staticmethod
+    def wants_csv(request: Request) -> bool:
+        asked = request.query_params.get("format")
+        if asked:
+            return asked == "csv"
+        return isinstance(getattr(request, "accepted_renderer", None), CSVRenderer)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):
+            csv_body = response.status_code < 400 and isinstance(response.data, str)
+            if csv_body:
+                request.accepted_renderer, request.accepted_media_type = CSVRenderer(), CSVRenderer.media_type
+            elif isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
+                request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 # --- The error answers in the OpenAPI schema -----------------------------------------------

@@ -1,15 +1,12 @@
 """Answering with a stored document (a bill's or an invoice's file) to a signed-in user:
-the admin's "open / download" links and the customer portal share these."""
+the admin's "open / download" links and the customer portal share these. A role's refusal
+(``common.errors.NotAllowed``) is Django's ``PermissionDenied``: the page answers 403 by itself."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
-from rest_framework import exceptions
 
 
 def wants_download(request: HttpRequest) -> bool:
@@ -27,13 +24,3 @@ def file_response(content: bytes, *, filename: str, download: bool, content_type
 
 def pdf_response(content: bytes, *, filename: str, download: bool = False) -> HttpResponse:
     return file_response(content, filename=filename, download=download, content_type="application/pdf")
-
-
-@contextmanager
-def role_refusal_as_403():
-    """The selectors refuse a role the API's way (DRF's PermissionDenied); a plain Django
-    view answers that with Django's 403."""
-    try:
-        yield
-    except exceptions.PermissionDenied as exc:
-        raise PermissionDenied(str(exc.detail)) from exc

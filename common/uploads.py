@@ -28,6 +28,8 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.integers import UNBOUNDED, NotWholeNumber, whole_number
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_NUMBER_CHARS = 40
 MAX_DIGITS = 30
@@ -36,7 +38,6 @@ MAX_JSON_DEPTH = 32
 READ_CHUNK = 1024 * 1024
 
 _DECIMAL_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
-_INTEGER_RE = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 class UploadError(ValueError):
@@ -92,12 +93,10 @@ def parse_int(value: Any, *, minimum: int = 0, maximum: int = 10**15) -> int:
     if isinstance(value, int):
         number = value
     else:
-        text = str(value).strip()
-        if len(text) > MAX_NUMBER_CHARS:
-            raise UploadError(_("A number of more than %(n)d characters.") % {"n": MAX_NUMBER_CHARS})
-        if not _INTEGER_RE.fullmatch(text):
-            raise UploadError(_("Not a whole number: %(value)s.") % {"value": _shown(text)})
-        number = int(text)
+        try:  # the one reading of a whole number (common.integers), any size here: the range is checked below
+            number = whole_number(str(value), minimum=-UNBOUNDED, maximum=UNBOUNDED, signs=True)
+        except NotWholeNumber as exc:
+            raise UploadError(str(exc)) from None
     if not minimum <= number <= maximum:
         raise UploadError(
             _("Out of range: %(value)s (%(min)s…%(max)s).") % {"value": _shown(number), "min": minimum, "max": maximum}

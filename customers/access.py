@@ -2,16 +2,16 @@
 
 Staff in group ``finance`` (and superusers) see every customer. A portal user sees its
 own customer only: another customer's objects answer 404, never 403, so their existence
-is not revealed. Within its own customer, the role decides (403 when it does not allow).
+is not revealed. Within its own customer, the role decides (``NotAllowed``: the API's 403,
+a page's 403). The API's permission classes over these rules are in ``customers.permissions``.
 """
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
 
+from common.errors import NotAllowed
 from customers.models import Customer, PortalUser
 
 FINANCE = "finance"
@@ -71,7 +71,7 @@ def customer_scoped(user, queryset: QuerySet, *, roles: frozenset[str], refusal:
     if membership is None:
         return queryset.none()
     if membership.role not in roles:
-        raise PermissionDenied(refusal)
+        raise NotAllowed(refusal)
     return queryset.filter(customer_id=membership.customer_id)
 
 
@@ -90,32 +90,5 @@ def customer_for(user, code: str, *, roles: frozenset[str]) -> Customer:
     if membership is None or membership.customer.code != code.upper():
         raise Http404
     if membership.role not in roles:
-        raise PermissionDenied()
+        raise NotAllowed()
     return membership.customer
-
-
-class IsFinance(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return is_finance(request.user)
-
-
-class IsFinanceOrPresalesReading(BasePermission):
-    """The price book and the exchange rates: finance reads and writes; presales engineers
-    read them (their estimates are priced from them)."""
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return is_finance(request.user) or is_presales(request.user)
-        return is_finance(request.user)
-
-
-class IsGateway(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return is_gateway(request.user)
-
-
-class IsFinanceOrPortal(BasePermission):
-    """Finance, or any portal user (object scoping then happens in the view)."""
-
-    def has_permission(self, request, view) -> bool:
-        return is_finance(request.user) or portal_membership(request.user) is not None

@@ -15,17 +15,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import WholeNumberField
 from customers import services
 from customers.access import (
     MANAGE_ROLES,
     MONEY_ROLES,
     READ_USAGE_ROLES,
-    IsFinanceOrPortal,
     customer_for,
     is_finance,
     visible_customers,
 )
 from customers.models import ApiKey, Contract, Customer, InvoiceTitle, InvoiceType, PortalUser, Project
+from customers.permissions import IsFinanceOrPortal
 
 # --- Serializers ----------------------------------------------------------------------
 
@@ -90,10 +91,10 @@ class ContractSerializer(serializers.ModelSerializer):
     fixed_exchange_rate = serializers.DecimalField(
         max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False, allow_null=True
     )
-    payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    payment_terms_days = WholeNumberField(min_value=0, max_value=365, required=False)
     monthly_service_fee = MoneyString(required=False, allow_null=True, min_value=Decimal("0"))
     credit_limit = MoneyString(required=False, allow_null=True, min_value=Decimal("0"))
-    suspend_after_overdue_days = serializers.IntegerField(min_value=0, max_value=365, required=False, allow_null=True)
+    suspend_after_overdue_days = WholeNumberField(min_value=0, max_value=365, required=False, allow_null=True)
 
     class Meta:
         model = Contract

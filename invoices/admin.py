@@ -15,7 +15,7 @@ from billing.models import Bill
 from common.admin_display import details_html, money_column, money_text, number_text, party_html
 from common.admin_forms import action_with_form
 from common.admin_links import document_links
-from common.api import Conflict
+from common.errors import Conflict
 from common.exports import csv_response, xlsx_response
 from customers.models import InvoiceTitle, InvoiceType
 from invoices.models import (

@@ -17,8 +17,9 @@ from billing.api.bill_serializers import money
 from billing.bills.selectors import bill_for
 from common.api import filtered
 from common.uploads import MAX_UPLOAD_BYTES
-from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, is_finance, portal_membership
+from customers.access import MONEY_ROLES, is_finance, portal_membership
 from customers.models import InvoiceType
+from customers.permissions import IsFinance, IsFinanceOrPortal
 from invoices import services
 from invoices.documents import invoice_pdf_bytes
 from invoices.filters import InvoiceFilter

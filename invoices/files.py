@@ -9,21 +9,19 @@ from pathlib import PurePosixPath
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from common.files import file_response, pdf_response, role_refusal_as_403, wants_download
+from common.files import file_response, pdf_response, wants_download
 from invoices.documents import invoice_pdf_bytes
 from invoices.selectors import invoice_for, invoice_with_pdf_for
 
 
 def invoice_pdf_response(request: HttpRequest, number: str) -> HttpResponse:
-    with role_refusal_as_403():
-        invoice = invoice_with_pdf_for(request.user, number)
+    invoice = invoice_with_pdf_for(request.user, number)
     return pdf_response(invoice_pdf_bytes(invoice), filename=f"{invoice.number}.pdf", download=wants_download(request))
 
 
 def invoice_platform_file_response(request: HttpRequest, number: str) -> HttpResponse:
     """The file the tax platform issued (manual or provider backend: PDF, OFD or XML)."""
-    with role_refusal_as_403():
-        invoice = invoice_for(request.user, number)
+    invoice = invoice_for(request.user, number)
     if not invoice.platform_file:
         raise Http404
     suffix = PurePosixPath(invoice.platform_file.name).suffix.lower()

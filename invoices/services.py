@@ -29,7 +29,7 @@ from billing.models import Bill, SellerProfile
 from billing.periods import business_day, format_period
 from billing.pricing.cost import vat_amount
 from billing.pricing.money import quantize_money
-from common.api import Conflict
+from common.errors import Conflict
 from common.numbering import sequence_next
 from common.tasks import enqueue_on_commit
 from customers.models import Contract, InvoiceTitle, InvoiceType

@@ -22,6 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import WholeNumberField
+from common.integers import int_param
 from customers.access import is_finance, is_presales
 from customers.api import ContractSerializer, CustomerSerializer
 from customers.fields import PrintableValidator, printable
@@ -79,12 +81,12 @@ class CandidateSerializer(serializers.Serializer):
 
 class WorkloadSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, validators=[PrintableValidator()])
-    daily_requests = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
+    daily_requests = WholeNumberField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
     average_qps = serializers.DecimalField(
         max_digits=14, decimal_places=4, min_value=Decimal(0), required=False, allow_null=True
     )
-    input_tokens = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
-    output_tokens = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
+    input_tokens = WholeNumberField(min_value=0, max_value=MAX_COUNT)
+    output_tokens = WholeNumberField(min_value=0, max_value=MAX_COUNT)
     cached_share = serializers.DecimalField(
         max_digits=7, decimal_places=6, min_value=Decimal(0), max_value=Decimal(1), default=Decimal(0)
     )
@@ -126,7 +128,7 @@ class EstimateRequestSerializer(serializers.Serializer):
     prospect = serializers.CharField(min_length=1, max_length=200, validators=[PrintableValidator()])
     scenario = serializers.CharField(required=False, allow_blank=True, default="", max_length=SCENARIO_MAX)
     workloads = serializers.ListField(child=WorkloadSerializer(), min_length=1, max_length=MAX_WORKLOADS)
-    days_per_month = serializers.IntegerField(min_value=28, max_value=31, default=30)
+    days_per_month = WholeNumberField(min_value=28, max_value=31, default=30)
     monthly_growth_percent = serializers.DecimalField(
         max_digits=6, decimal_places=3, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(0)
     )
@@ -244,7 +246,7 @@ class ChoiceSerializer(serializers.Serializer):
 
 class ProposalRequestSerializer(serializers.Serializer):
     valid_until = serializers.DateField()
-    payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
+    payment_terms_days = WholeNumberField(min_value=0, max_value=365, default=30)
     invoice_type = serializers.ChoiceField(choices=InvoiceType.choices, default=InvoiceType.SPECIAL)
     chosen = serializers.ListField(child=ChoiceSerializer(), min_length=1, max_length=MAX_WORKLOADS)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTES_MAX)
@@ -309,13 +311,7 @@ VERSION_PARAMETER = OpenApiParameter(
 
 
 def _version_param(request: Request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError({"version": [_("A version is a whole number.")]}) from None
+    return int_param(request.query_params.get("version"), name="version")
 
 
 class ProposalDetail(APIView):

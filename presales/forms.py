@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from common.admin_display import money_text
+from common.integers import WholeNumberFormField
 from customers.models import InvoiceType
 from presales.api import MAX_WORKLOADS
 from presales.models import NOTES_MAX, SCENARIO_MAX
@@ -24,7 +25,7 @@ class IntakeForm(forms.Form):
     scenario = forms.CharField(
         label=_("Scenario"), required=False, max_length=SCENARIO_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
-    days_per_month = forms.IntegerField(label=_("Days per month"), initial=30)
+    days_per_month = WholeNumberFormField(label=_("Days per month"), initial=30)
     monthly_growth_percent = forms.DecimalField(label=_("Monthly growth %"), initial=Decimal(0))
     discount_percent = forms.DecimalField(label=_("Offered discount %"), initial=Decimal(0))
     fixed_exchange_rate = forms.DecimalField(
@@ -50,8 +51,8 @@ class WorkloadForm(forms.Form):
         label=_("Daily requests or average QPS"),
         help_text=_("Average QPS, never peak: daily requests = average QPS × 86,400."),
     )
-    input_tokens = forms.IntegerField(label=_("Input tokens per request"))
-    output_tokens = forms.IntegerField(label=_("Output tokens per request"))
+    input_tokens = WholeNumberFormField(label=_("Input tokens per request"))
+    output_tokens = WholeNumberFormField(label=_("Output tokens per request"))
     cached_share = forms.DecimalField(label=_("Cached share of input (0–1)"), initial=Decimal(0), required=False)
     models = forms.CharField(
         label=_("Candidate models"),
@@ -108,7 +109,7 @@ def errors_onto(errors: dict[str, list[str]], form: forms.Form, workloads: list[
 
 class ProposalForm(forms.Form):
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
-    payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), initial=30)
+    payment_terms_days = WholeNumberFormField(label=_("Payment terms (days)"), initial=30)
     invoice_type = forms.ChoiceField(label=_("Invoice type"), choices=InvoiceType.choices)
     chosen = forms.MultipleChoiceField(label=_("Chosen options"), widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from billing.periods import business_day
 from billing.pricing.cost import vat_amount
-from common.api import Conflict
+from common.errors import Conflict
 from common.numbering import sequence_next
 from customers import services as customer_services
 from customers.models import Contract, Customer

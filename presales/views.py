@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from common.api import Conflict, django_validation_error_to_drf
+from common.errors import Conflict
+from common.integers import int_param
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
 from presales.api import EstimateRequestSerializer, flat_errors
@@ -49,14 +50,14 @@ def _render(request, template: str, title: str, **context) -> TemplateResponse:
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
     """A service's refusal keyed by field, as the API answers it."""
-    return django_validation_error_to_drf(exc).detail
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
 
 
 @presales_staff
 def intake(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST or None)
-    rows = request.GET.get("rows", "1")
-    formset = workload_formset(int(rows) if rows.isdigit() else 1)(request.POST or None, prefix="workloads")
+    rows = int_param(request.GET.get("rows"), name="rows", default=1)
+    formset = workload_formset(rows)(request.POST or None, prefix="workloads")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         body = {k: v for k, v in form.cleaned_data.items() if v is not None and v != ""}
         given = [f for f in formset.forms if f.cleaned_data]  # blank extra forms are left out
@@ -107,7 +108,7 @@ def estimate_detail(request: HttpRequest, estimate_id: int) -> HttpResponse:
                 name = path.split("[")[0]
                 form.add_error(name if name in form.fields else None, errors)
         except Conflict as exc:
-            form.add_error(None, str(exc.detail))
+            form.add_error(None, exc.message)
         else:
             messages.success(
                 request,
@@ -152,8 +153,7 @@ def proposal_detail(request: HttpRequest, number: str) -> HttpResponse:
 @presales_staff
 def proposal_pdf(request: HttpRequest, number: str) -> HttpResponse:
     proposal = proposal_get(number=number)
-    raw = request.GET.get("version")
-    version = proposal_version_get(proposal=proposal, version=int(raw) if raw and raw.isdigit() else None)
+    version = proposal_version_get(proposal=proposal, version=int_param(request.GET.get("version"), name="version"))
     response = HttpResponse(proposal_pdf_bytes(version), content_type="application/pdf")
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{proposal.number}-v{version.version}.pdf"'
@@ -172,7 +172,7 @@ def proposal_accept(request: HttpRequest, number: str) -> HttpResponse:
             for path, errors in _field_errors(exc).items():
                 form.add_error(path if path in form.fields else None, errors)
         except Conflict as exc:
-            form.add_error(None, str(exc.detail))
+            form.add_error(None, exc.message)
         else:
             messages.success(
                 request,

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseNotFound, JsonResponse
 from django.utils.translation import gettext as _
 
+from common.integers import whole_number_or_none
+
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -70,12 +72,9 @@ class PageMethodsMiddleware:
 
 
 def _content_length(request) -> int | None:
-    raw = request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(raw)
-    except ValueError:
-        return None
-    return length if length >= 0 else None
+    """The Content-Length header (none: 0); None when it is not a whole number (``٣`` and
+    ``-1`` included), which the views behind can then read with ``int()``."""
+    return whole_number_or_none(request.META.get("CONTENT_LENGTH") or "0", maximum=2**63 - 1)
 
 
 def _is_staff(request) -> bool:

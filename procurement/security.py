@@ -51,17 +51,38 @@ class ProxySchemeMiddleware:
     header did not come through the proxy at all — a probe, a job or a check on the host or
     inside the network, talking to the app server directly — and there is no HTTPS for it to
     be sent to. So only a request the proxy marks ``http`` is redirected; one without the
-    header is taken as it came. (The proxy must set or overwrite the header on every
-    request, as the deployment section says.)
+    header is taken as it came: plain HTTP (no HSTS, CSRF's HTTP rules, ``http://`` links).
+    A request is HTTPS only when the proxy says so. (The proxy must set or overwrite the
+    header on every request, as the deployment section says.)
+
+    Django's SecurityMiddleware has no per-request exemption, so this runs in two places:
+    before it, a request without the header is marked HTTPS for its redirect check only
+    (``MARK``); right after it, ``DirectRequestMiddleware`` takes the mark off again.
     """
 
     HEADER = "HTTP_X_FORWARDED_PROTO"
+    MARK = "procurement.direct_request"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.META.setdefault(self.HEADER, "https")
+        if self.HEADER not in request.META:
+            request.META[self.HEADER] = "https"
+            request.META[self.MARK] = True
+        return self.get_response(request)
+
+
+class DirectRequestMiddleware:
+    """Right after SecurityMiddleware: a request that came to the app server directly (no
+    ``X-Forwarded-Proto``; see ``ProxySchemeMiddleware``) is plain HTTP again, as it came."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.META.pop(ProxySchemeMiddleware.MARK, False):
+            del request.META[ProxySchemeMiddleware.HEADER]
         return self.get_response(request)
 
 

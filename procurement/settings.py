@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "procurement.security.ProxySchemeMiddleware",
     "procurement.request_guard.PageMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "procurement.security.DirectRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -6,8 +6,11 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, server_error
+
+from common.integers import BadParameter
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -49,6 +52,22 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
     return page_not_found(request, exception)
+
+
+def bad_parameter(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refuses as bad (``handler400``): a parameter that is not what the page
+    takes (``common.integers.BadParameter``) is named with the reason, under /api/ in the
+    contract's error shape; anything else, Django's page."""
+    if not isinstance(exception, BadParameter):
+        return bad_request(request, exception)
+    if request.path.startswith("/api/"):
+        body = {
+            "detail": _("Invalid input in: %(fields)s.") % {"fields": exception.name},
+            "errors": {exception.name: [exception.message]},
+        }
+        return JsonResponse(body, status=400)
+    text = escape(f"{exception.name}: {exception.message}")
+    return HttpResponse(f'<!DOCTYPE html><title>400</title><p id="bad-parameter">{text}</p>', status=400)
 
 
 def server_failed(request: HttpRequest) -> HttpResponse:

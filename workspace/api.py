@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from billing.periods import period_from, previous_period
 from common.uploads import MAX_UPLOAD_BYTES
-from customers.access import IsFinance
+from customers.permissions import IsFinance
 from workspace.forms import UPLOAD_TOO_LARGE
 from workspace.models import Provider, ProviderCostImport
 from workspace.parsers import UnreadableFile

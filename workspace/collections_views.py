@@ -22,7 +22,7 @@ from billing.bills.statement import customer_statement, statement_display, state
 from billing.models import Bill
 from common.admin_display import money_text
 from common.admin_forms import errors_onto_form
-from common.api import Conflict
+from common.errors import Conflict
 from customers.models import Customer
 from workspace.access import finance_view
 

@@ -17,6 +17,7 @@ from billing.bills.receivables import AGING_BUCKETS
 from billing.budgets.feed import alert_summary
 from billing.periods import format_period, previous_period
 from common.charts import horizontal_bars, lines
+from common.integers import int_param
 from workspace import selectors, tables
 from workspace.access import finance_view
 from workspace.forms import PeriodForm, ProviderCostUploadForm
@@ -111,8 +112,8 @@ def reconciliation(request):
         if name in tables.TABLES:
             return tables.export(rec, name, request.GET["format"])
     shown_import = None
-    if request.GET.get("import", "").isdigit():
-        shown_import = ProviderCostImport.objects.filter(pk=int(request.GET["import"])).first()
+    if (import_id := int_param(request.GET.get("import"), name="import")) is not None:
+        shown_import = ProviderCostImport.objects.filter(pk=import_id).first()
     # One bar per model whose provider cost is known: the margin (a loss draws no bar; its
     # figure is printed beside the axis and in the table).
     chart_rows = [(f"{row.provider}/{row.model}", row.margin) for row in rec.rows if row.margin is not None]

@@ -24,7 +24,7 @@ from common.admin_display import count_text, details_html, money_column, money_t
 from common.admin_export import export_as_csv, export_as_xlsx
 from common.admin_forms import action_with_form
 from common.admin_links import document_links
-from common.api import Conflict
+from common.errors import Conflict
 
 # --- Bills and payments -----------------------------------------------------------------
 
@@ -446,7 +446,7 @@ class BillAdmin(admin.ModelAdmin):
             try:
                 outcomes = bill_reissue(bill=bill, actor=request.user)
             except Conflict as exc:
-                self.message_user(request, f"{bill}: {exc.detail}", messages.ERROR)
+                self.message_user(request, f"{bill}: {exc.message}", messages.ERROR)
                 continue
             for outcome in outcomes:
                 self.message_user(request, close_outcome_text(outcome), close_outcome_level(outcome))

@@ -31,7 +31,7 @@ from billing.pricing.pricebook_file import (
 )
 from billing.pricing.pricerows import map_rows, rows_map, rows_variants, rows_windows, variant_rows, window_rows
 from common.admin_export import export_as_csv, export_as_xlsx
-from common.api import Conflict
+from common.errors import Conflict
 from common.exports import csv_response
 
 

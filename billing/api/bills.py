@@ -24,7 +24,8 @@ from billing.models import Bill, Payment
 from billing.periods import format_period, next_period, period_start
 from common.api import filtered, query
 from common.tasks import enqueue
-from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, customer_for, is_finance
+from customers.access import MONEY_ROLES, customer_for, is_finance
+from customers.permissions import IsFinance, IsFinanceOrPortal
 
 
 class BillList(APIView):

@@ -20,16 +20,16 @@ from billing.budgets.budgets import MAX_CHANNELS, MAX_THRESHOLDS, budget_create
 from billing.budgets.feed import alerts_feed
 from billing.models import Alert, Budget, Currency
 from billing.periods import format_period
-from common.api import filtered
+from common.api import WholeNumberField, filtered
 from customers.access import (
     MANAGE_ROLES,
     READ_USAGE_ROLES,
-    IsFinanceOrPortal,
     customer_for,
     is_finance,
     is_gateway,
     portal_membership,
 )
+from customers.permissions import IsFinanceOrPortal
 
 
 class BudgetSerializer(serializers.Serializer):
@@ -38,7 +38,7 @@ class BudgetSerializer(serializers.Serializer):
     monthly_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
     thresholds = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=1000),
+        child=WholeNumberField(min_value=1, max_value=1000),
         required=False,
         default=list,
         max_length=MAX_THRESHOLDS,

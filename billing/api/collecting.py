@@ -18,7 +18,8 @@ from billing.bills.dunning import notice_render_pdf, notices_for
 from billing.bills.selectors import bill_for
 from billing.bills.statement import customer_statement, statement_filename, statement_pdf, statement_range
 from billing.models import BillCredit, DisputeMessage, DunningNotice
-from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, customer_for, is_finance
+from customers.access import MONEY_ROLES, customer_for, is_finance
+from customers.permissions import IsFinance, IsFinanceOrPortal
 
 STATEMENT_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: the first of this month)"),

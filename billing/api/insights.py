@@ -13,9 +13,9 @@ from billing.periods import current_period
 from common.api import query
 from customers.access import (
     READ_USAGE_ROLES,
-    IsFinanceOrPortal,
     customer_for,
 )
+from customers.permissions import IsFinanceOrPortal
 
 
 class CostInsights(APIView):

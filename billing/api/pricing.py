@@ -18,7 +18,7 @@ from billing.models import Currency, ExchangeRate, PriceVersion
 from billing.periods import billing_tz, format_period
 from billing.pricing import services
 from common.api import filtered
-from customers.access import IsFinanceOrPresalesReading
+from customers.permissions import IsFinanceOrPresalesReading
 
 # --- Price book -----------------------------------------------------------------------
 

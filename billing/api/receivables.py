@@ -12,7 +12,7 @@ from billing.api.filters import RevenueQuery
 from billing.bills import receivables
 from billing.periods import business_day
 from common.api import query
-from customers.access import IsFinance
+from customers.permissions import IsFinance
 
 
 class ReceivablesAging(APIView):

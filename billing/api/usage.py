@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
@@ -19,9 +18,10 @@ from billing.api.filters import UsageSummaryQuery
 from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, collector_paused, usage_ingest_batch
 from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from billing.periods import current_period
-from common.api import PayloadTooLarge, query
+from common.api import CSVOrJSON, PayloadTooLarge, query
 from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
-from customers.access import READ_USAGE_ROLES, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
+from customers.access import READ_USAGE_ROLES, customer_for, portal_membership
+from customers.permissions import IsFinanceOrPortal, IsGateway
 
 # --- Ingestion ------------------------------------------------------------------------
 
@@ -148,7 +148,7 @@ class UsageRecordsIngest(APIView):
 # --- Usage summary --------------------------------------------------------------------
 
 
-class UsageSummaryView(APIView):
+class UsageSummaryView(CSVOrJSON, APIView):
     permission_classes = [IsFinanceOrPortal]
 
     @extend_schema(
@@ -159,10 +159,10 @@ class UsageSummaryView(APIView):
             OpenApiParameter("project", str, description="A project code: that project's usage only."),
             OpenApiParameter("format", str, enum=["json", "csv"], default="json"),
         ],
-        # format=csv answers the same rows as text/csv.
+        # format=csv, or Accept: text/csv without a format, answers the same rows as text/csv.
         responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
-    def get(self, request: Request) -> Response | HttpResponse:
+    def get(self, request: Request) -> Response:
         params = query(UsageSummaryQuery, request)
         code = params["customer"]
         if not code:
@@ -179,10 +179,9 @@ class UsageSummaryView(APIView):
             if project is None:
                 raise ValidationError({"project": [_("No project with this code.")]})
         summary = usage_summary(customer=customer, period=period, group_by=group_by, project=project)
-        if request.query_params.get("format") == "csv":
-            response = HttpResponse(usage_summary_csv(summary), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{summary.export_filename}.csv"'
-            return response
+        if self.wants_csv(request):
+            disposition = f'attachment; filename="{summary.export_filename}.csv"'
+            return Response(usage_summary_csv(summary), headers={"Content-Disposition": disposition})
         return Response(
             {
                 "customer": customer.code,

@@ -23,7 +23,7 @@ from billing.bills.events import bill_event
 from billing.bills.lines import LineDraft
 from billing.models import Bill, BillCredit, BillEvent, BillLine, DisputeMessage
 from billing.pricing.cost import ZERO
-from common.api import Conflict
+from common.errors import Conflict
 from customers.access import is_finance
 
 MESSAGE_MAX = 2000

@@ -16,7 +16,10 @@ dunning; once finance resolves it the next run sends the stage of that day.
 Each notice is made in one transaction that locks the bill row and takes the letter's number
 from the year's counter row (common.numbering: gapless, safe under concurrent runs); it is
 sent afterwards, claimed by a compare-and-swap on its status so that two runs never send it
-twice and a failed send is retried by the next run.
+twice and a failed send is retried by the next run. A send fails when the mail backend
+raises or reports nothing sent; a claim whose run died mid-send (a killed worker: no
+``except`` ran) is taken back by the first run after ``CLAIM_LEASE``, longer than any run
+may last (the task's time limit), so that notice is retried too.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from datetime import date, timedelta
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from djmoney.money import Money
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 Stage = DunningNotice.Stage
 REMINDER_DAYS_BEFORE = 3
+# Longer than the dunning task's hard time limit (30 min): a claim this old has no run behind it.
+CLAIM_LEASE = timedelta(hours=1)
 # (stage, first day of its window in days after due_on), latest first.
 STAGES = ((Stage.DEMAND_30, 30), (Stage.DEMAND_15, 15), (Stage.OVERDUE, 1), (Stage.REMINDER, -REMINDER_DAYS_BEFORE))
 
@@ -154,7 +159,7 @@ def _message(notice: DunningNotice, recipients: list[str]) -> EmailMessage:
 def dunning_notice_send(*, notice_id: int) -> bool:
     """Send a pending notice; False when another run has it, it is done, or it is withdrawn."""
     claimed = DunningNotice.objects.filter(pk=notice_id, status=DunningNotice.Status.PENDING).update(
-        status=DunningNotice.Status.SENDING
+        status=DunningNotice.Status.SENDING, claimed_at=timezone.now()
     )
     if not claimed:
         return False
@@ -172,9 +177,10 @@ def dunning_notice_send(*, notice_id: int) -> bool:
             DunningNotice.objects.filter(pk=notice_id).update(status=DunningNotice.Status.NO_RECIPIENT)
             bill_event(notice.bill, BillEvent.Kind.EMAIL_SKIPPED, stage=notice.stage, reason="no billing e-mail")
             return True
-        _message(notice, recipients).send()
+        if not _message(notice, recipients).send():
+            raise RuntimeError(f"the mail backend sent nothing for dunning notice {notice_id}")
     except Exception:
-        DunningNotice.objects.filter(pk=notice_id).update(status=DunningNotice.Status.PENDING)
+        DunningNotice.objects.filter(pk=notice_id).update(status=DunningNotice.Status.PENDING, claimed_at=None)
         raise
     now = timezone.now()
     DunningNotice.objects.filter(pk=notice_id).update(status=DunningNotice.Status.SENT, sent_at=now, to=recipients)
@@ -207,6 +213,12 @@ def dunning_run(*, today: date) -> DunningRun:
         notice = dunning_notice_create(bill_id=bill_id, today=today)
         if notice is not None:
             run.created.append(notice)
+    abandoned = DunningNotice.objects.filter(status=DunningNotice.Status.SENDING).filter(
+        Q(claimed_at__lt=timezone.now() - CLAIM_LEASE) | Q(claimed_at__isnull=True)  # null: claimed before the lease
+    )
+    for notice_id in abandoned.values_list("pk", flat=True):
+        logger.warning("dunning notice %s: its send never finished; sending it again", notice_id)
+    abandoned.update(status=DunningNotice.Status.PENDING, claimed_at=None)
     pending = DunningNotice.objects.filter(status=DunningNotice.Status.PENDING).order_by("pk")
     for notice_id in pending.values_list("pk", flat=True):
         try:

@@ -7,12 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 
 from billing.bills.documents import bill_pdf_bytes
 from billing.bills.selectors import bill_with_pdf_for
-from common.files import pdf_response, role_refusal_as_403, wants_download
+from common.files import pdf_response, wants_download
 
 
 def bill_pdf_response(request: HttpRequest, number: str) -> HttpResponse:
-    with role_refusal_as_403():
-        bill = bill_with_pdf_for(request.user, number)
+    bill = bill_with_pdf_for(request.user, number)
     return pdf_response(bill_pdf_bytes(bill), filename=f"{bill.number}.pdf", download=wants_download(request))
 
 
@@ -21,8 +20,7 @@ def notice_pdf_response(request: HttpRequest, number: str, notice: str) -> HttpR
     from billing.bills.dunning import notice_render_pdf, notices_for
     from billing.bills.selectors import bill_for
 
-    with role_refusal_as_403():
-        found = notices_for(bill_for(request.user, number)).filter(number=notice).first()
+    found = notices_for(bill_for(request.user, number)).filter(number=notice).first()
     if found is None:
         raise Http404
     return pdf_response(notice_render_pdf(found), filename=f"{found.number}.pdf", download=wants_download(request))
@@ -37,8 +35,7 @@ def statement_pdf_response(request: HttpRequest, code: str) -> HttpResponse:
     from billing.bills.statement import customer_statement, statement_filename, statement_pdf, statement_range
     from customers.access import MONEY_ROLES, customer_for
 
-    with role_refusal_as_403():
-        customer = customer_for(request.user, code, roles=MONEY_ROLES)
+    customer = customer_for(request.user, code, roles=MONEY_ROLES)
     try:
         start, end = statement_range(start=request.GET.get("from"), end=request.GET.get("to"))
     except ValidationError as exc:

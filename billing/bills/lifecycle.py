@@ -21,7 +21,7 @@ from billing.bills.events import bill_event
 from billing.bills.transitions import bill_can_become, bill_move, bill_sources
 from billing.models import Bill, BillEvent, CreditEntry, Payment
 from billing.periods import business_day
-from common.api import Conflict
+from common.errors import Conflict
 from common.tasks import enqueue_on_commit
 from customers.audit import audit_record
 from customers.models import AuditEvent

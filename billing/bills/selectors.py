@@ -7,6 +7,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from billing.models import Bill
+from common.integers import id_or_none
 from customers.access import MONEY_ROLES, customer_scoped
 
 # --- Who may read which bill: the API, the admin's PDF links and the portal share these ---
@@ -14,7 +15,7 @@ from customers.access import MONEY_ROLES, customer_scoped
 
 def visible_bills(user) -> QuerySet[Bill]:
     """The bills ``user`` may read: all for finance; own customer's for portal admin/finance
-    (a portal developer: 403, as DRF's PermissionDenied; anyone else: none)."""
+    (a portal developer: 403, as ``NotAllowed``; anyone else: none)."""
     qs = Bill.objects.select_related("customer", "project", "replaces").prefetch_related("lines__project")
     return customer_scoped(user, qs, roles=MONEY_ROLES, refusal=_("Bills need the admin or finance role."))
 
@@ -23,8 +24,8 @@ def bill_for(user, number: str) -> Bill:
     """The bill ``number`` (or a draft's id) if ``user`` may read it; 404 otherwise."""
     qs = visible_bills(user)
     lookup = Q(number=number)
-    if number.isascii() and number.isdigit():  # "³" is a digit to isdigit(), not to int()
-        lookup |= Q(pk=int(number), number__isnull=True)
+    if (draft_id := id_or_none(number)) is not None:
+        lookup |= Q(pk=draft_id, number__isnull=True)
     bill = qs.filter(lookup).first()
     if bill is None:
         raise Http404

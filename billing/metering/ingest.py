@@ -1,6 +1,6 @@
 """Bulk usage ingestion: validate, resolve, price and store a batch exactly once.
 
-The path, per batch (see README, "Metering"):
+The path, per batch (see README, "How the money flows", step 1, and "Storage and growth"):
 
 1. Validate each record in Python; collect per-record field errors. The first valid
    record with a ``request_id`` counts; later ones in the batch are duplicates (same

@@ -49,6 +49,12 @@ class DunningNotice(models.Model):
     )
     to = ArrayField(models.CharField(max_length=254), verbose_name=_("to"), default=list, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        _("send started at"),
+        null=True,
+        blank=True,
+        help_text=_("When a run claimed it for sending; a claim older than the lease is taken back."),
+    )
     pdf = models.FileField(_("PDF"), upload_to="notices/%Y/", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -12,7 +12,9 @@ Conventions of ``rmb_upper`` (fapiao.md "Uppercase amount"):
   sections (``壹万零壹拾圆整``, ``壹亿零壹圆整``, ``贰亿零叁仟圆整``); none for trailing
   zeros, and none when the run is only the trailing zeros of a section followed by the
   next section's 仟 digit (``壹拾万伍仟圆整``; PBOC allows either). Unlike cn2an, a whole
-  section of zeros between digits gets its 零 (``贰亿零叁仟``, not ``贰亿叁仟``).
+  section of zeros between digits gets its 零 (``贰亿零叁仟``, not ``贰亿叁仟``) — with
+  元 for 圆 and no 整 after 角, the only differences from cn2an 0.5 over 50,000 amounts,
+  which is why the project does not depend on it.
 - 零 between 圆 and 分 when 角 is zero (``壹万陆仟肆佰零玖圆零贰分``); none between 圆
   and 角 even when the units digit is zero (``壹仟陆佰捌拾圆叁角贰分``).
 - No 零圆 before 角/分 of an amount under one yuan (``壹分``, ``伍角整``); zero itself is

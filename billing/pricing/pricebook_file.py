@@ -256,7 +256,7 @@ def price_book_file_import(*, file_name: str, content: bytes, by=None) -> FileIm
             )
         except LockedError as exc:
             raise PriceBookFileError(
-                [FileError(version.line, f"{version.provider}/{version.model}", str(exc.detail))]
+                [FileError(version.line, f"{version.provider}/{version.model}", exc.message)]
             ) from exc
         report.created += int(created)
         report.updated += int(not created)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from billing.models import ExchangeRate, PriceVersion
 from billing.models.pricing import SHORTHAND_KEYS
 from billing.pricing import pricemaps
-from common.api import Conflict
+from common.errors import Conflict
 from customers.audit import audit_record, changes
 from customers.models import AuditEvent
 

@@ -75,6 +75,7 @@ from django.utils import timezone
 
 from billing.models import SellerProfile
 from billing.periods import business_day
+from common.integers import whole_number_or_none
 from customers.models import InvoiceType
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ def signature_valid(*, app_key: str, secret: str, method: str, path: str, header
     if not secret or not hmac.compare_digest(headers.get("X-Nuonuo-AppKey", ""), app_key):
         return False
     timestamp = headers.get("X-Nuonuo-Timestamp", "")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_MAX_AGE:
+    seconds = whole_number_or_none(timestamp, maximum=2**63 - 1)  # "³".isdigit(), but not int("³")
+    if seconds is None or abs(time.time() - seconds) > SIGNATURE_MAX_AGE:
         return False
     expected = sign(
         secret=secret, method=method, path=path, timestamp=timestamp, nonce=headers.get("X-Nuonuo-Nonce", ""), body=body

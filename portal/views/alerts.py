@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.api.filters import AlertFilter
 from billing.budgets.feed import alert_summary, alerts_feed
+from common.integers import int_param
 from customers.access import READ_USAGE_ROLES
 from portal.access import portal_view
 
@@ -35,7 +36,8 @@ def alerts(request):
     )
     page = None
     if filterset.is_valid():
-        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        number = int_param(request.GET.get("page"), name="page", default=1, minimum=1)
+        page = Paginator(filterset.qs, PAGE_SIZE).get_page(number)
         for alert in page:
             alert.summary = alert_summary(alert)
     query = request.GET.copy()

@@ -24,7 +24,7 @@ from billing.bills.selectors import bill_for, visible_bills
 from billing.models import Bill
 from billing.periods import business_day, next_period
 from common.admin_forms import errors_onto_form
-from common.api import Conflict
+from common.errors import Conflict
 from customers.access import MONEY_ROLES
 from portal.access import portal_view
 

@@ -19,6 +19,7 @@ from billing.budgets.spend import budget_use
 from billing.models import Budget, Currency
 from common.admin_forms import errors_onto_form
 from common.charts import gauge
+from common.integers import NotWholeNumber, whole_number
 from customers.access import MANAGE_ROLES, READ_USAGE_ROLES
 from portal.access import forbidden, portal_view
 
@@ -66,9 +67,10 @@ class BudgetForm(forms.Form):
 
     def clean_thresholds(self) -> list[int]:
         parts = [p.strip() for p in self.cleaned_data["thresholds"].replace("，", ",").split(",") if p.strip()]
-        if not all(p.isdigit() for p in parts):
-            raise ValidationError(_("Write whole percentages separated by commas, e.g. 50, 80, 100."))
-        return [int(p) for p in parts]
+        try:
+            return [whole_number(p) for p in parts]
+        except NotWholeNumber:
+            raise ValidationError(_("Write whole percentages separated by commas, e.g. 50, 80, 100.")) from None
 
     def clean_channels(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["channels"].splitlines() if line.strip()]

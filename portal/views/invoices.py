@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from billing.bills.selectors import bill_for, visible_bills
 from billing.models import Bill
 from common.admin_forms import errors_onto_form
-from common.api import Conflict
+from common.errors import Conflict
 from customers import services as customer_services
 from customers.access import MONEY_ROLES
 from customers.models import InvoiceTitle, InvoiceType
@@ -113,7 +113,7 @@ def invoice_request(request):
                 actor=request.user,
             )
         except Conflict as exc:
-            form.add_error("bill", str(exc.detail))  # the API's 409, beside the bill it names
+            form.add_error("bill", exc.message)  # the API's 409, beside the bill it names
             return _invoices_page(request, form, status=409)
         except ValidationError as exc:
             errors_onto_form(form, exc)

@@ -24,7 +24,7 @@ from billing.bills.lifecycle import bill_reissue, bill_void, payment_record
 from billing.metering.partitions import ensure_partitions, forget_known
 from billing.metering.reprice import usage_reprice
 from billing.models import Bill, BillEvent, BillLine, ClosedPeriod, CreditEntry, ExchangeRate, Payment, UsageRollup
-from common.api import Conflict
+from common.errors import Conflict
 from tests.billing.close_helpers import (
     DEC,
     JAN,

@@ -56,6 +56,10 @@ UPPER_CASES = [
     ("1000.01", "壹仟圆零壹分"),
     ("16409.02", "壹万陆仟肆佰零玖圆零贰分"),
     ("100000001.01", "壹亿零壹圆零壹分"),
+    # A whole 万 section of zeros between 亿 and the units: its 零 (cn2an 0.5 writes
+    # 肆拾贰亿壹仟…, which reads as 肆拾贰亿壹仟万…; compared over 50,000 amounts, that was
+    # its only difference besides 元 for 圆 and no 整 after 角, so cn2an was dropped).
+    ("4200001637.41", "肆拾贰亿零壹仟陆佰叁拾柒圆肆角壹分"),
     ("1010101.01", "壹佰零壹万零壹佰零壹圆零壹分"),
     ("1680.32", "壹仟陆佰捌拾圆叁角贰分"),
     ("107000.53", "壹拾万柒仟圆伍角叁分"),

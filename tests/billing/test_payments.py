@@ -17,7 +17,7 @@ from billing import tasks
 from billing.bills.dunning import dunning_run
 from billing.bills.lifecycle import bills_mark_overdue, payment_record
 from billing.models import Bill, BillEvent, CreditEntry, Payment
-from common.api import Conflict
+from common.errors import Conflict
 from tests.billing.close_helpers import DEC, close, only, set_terms, travel
 
 

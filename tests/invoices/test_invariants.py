@@ -10,7 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.api import Conflict
+from common.errors import Conflict
 from invoices.models import Invoice
 from invoices.services import (
     allocate_largest_remainder,

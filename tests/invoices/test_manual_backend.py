@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from common.api import Conflict, exception_handler
+from common.api import exception_handler
+from common.errors import Conflict
 from invoices.backends import get_backend
 from invoices.backends.manual import ManualBackend
 from invoices.models import Invoice, RedLetterForm

@@ -31,6 +31,17 @@ for name, path, proto in [("page", "/portal/login/", "https"), ("api", "/api/v1/
     cookies = {k: {"secure": bool(v["secure"]), "httponly": bool(v["httponly"]), "samesite": v["samesite"]}
                for k, v in response.cookies.items()}
     answers[name] = {"status": response.status_code, "headers": dict(response.headers), "cookies": cookies}
+# A form POST with its CSRF token: straight to the app server (plain HTTP, an http Referer)
+# and through the proxy (https).
+import re
+strict = Client(HTTP_HOST="billing.example.com", enforce_csrf_checks=True)
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', strict.get("/portal/login/").content.decode())[1]
+for name, proto in [("direct_post", None), ("proxied_post", "https")]:
+    extra = {"HTTP_X_FORWARDED_PROTO": proto} if proto else {}
+    response = strict.post("/portal/login/", {"username": "nobody", "password": "wrong", "csrfmiddlewaretoken": token},
+                           HTTP_REFERER=f"{proto or 'http'}://billing.example.com/portal/login/", **extra)
+    answers[name] = {"status": response.status_code, "headers": dict(response.headers), "cookies": {},
+                     "body": response.content.decode()[:2000]}
 print(json.dumps(answers))
 """
 
@@ -48,7 +59,8 @@ def production_env(db_name: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def env():
+def env(django_db_setup):
+    """After the test database is made: the probe signs in against it (django-axes)."""
     return production_env(settings.DATABASES["default"]["NAME"])
 
 
@@ -91,6 +103,13 @@ def test_page_and_api_answer_carry_the_security_headers(env):
     assert plain["status"] == 301
     assert plain["headers"]["Location"] == "https://billing.example.com/portal/login/"
     assert answers["direct"]["status"] == 200
+    # ... and is plain HTTP, as it came: no HSTS, and a form POSTed straight to the app server
+    # passes CSRF with its http Referer (it was refused as an insecure Referer while the
+    # request was taken for HTTPS); through the proxy, the https one does.
+    assert "Strict-Transport-Security" not in answers["direct"]["headers"]
+    for name in ("direct_post", "proxied_post"):
+        assert answers[name]["status"] == 200, answers[name]["body"]
+        assert 'name="username"' in answers[name]["body"]  # the sign-in form again, with its error
     # Swagger UI is served with its start-up script as a URL (no inline script to allow).
     docs = answers["docs"]
     assert docs["status"] == 200
