@@ -165,6 +165,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The one money format in every template without a {% load %} (portal, staff, PDFs).
+            "builtins": ["common.templatetags.money"],
         },
     },
 ]

@@ -17,6 +17,7 @@ document_urls = (
     "documents",
 )
 
+handler403 = views.forbidden
 handler404 = views.not_found
 handler500 = views.server_failed
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import page_not_found, permission_denied, server_error
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -49,6 +49,16 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
     return page_not_found(request, exception)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A refusal raised inside a page (``handler403``): under /staff/ or /portal/ the 403 page
+    of that shell, in the reader's language, with the refusal's own words when it has
+    some; elsewhere Django's page (templates/403.html)."""
+    from common.shells import forbidden_for_path
+
+    message = str(exception) if exception is not None and str(exception) else None
+    return forbidden_for_path(request, message) or permission_denied(request, exception)
 
 
 def server_failed(request: HttpRequest) -> HttpResponse:
