@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from common.api import Conflict, django_validation_error_to_drf
+from common.files import pdf_response, wants_download
 from common.shells import STAFF, page_view
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
@@ -145,10 +146,11 @@ def proposal_pdf(request: HttpRequest, number: str) -> HttpResponse:
     proposal = proposal_get(number=number)
     raw = request.GET.get("version")
     version = proposal_version_get(proposal=proposal, version=int(raw) if raw and raw.isdigit() else None)
-    response = HttpResponse(proposal_pdf_bytes(version), content_type="application/pdf")
-    disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{proposal.number}-v{version.version}.pdf"'
-    return response
+    return pdf_response(
+        proposal_pdf_bytes(version),
+        filename=f"{proposal.number}-v{version.version}.pdf",
+        download=wants_download(request),
+    )
 
 
 @presales_staff

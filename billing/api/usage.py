@@ -20,6 +20,8 @@ from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, coll
 from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from billing.periods import current_period
 from common.api import PayloadTooLarge, query
+from common.exports import CSV_CONTENT_TYPE
+from common.files import file_response
 from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
 from customers.access import READ_USAGE_ROLES, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
 
@@ -180,9 +182,9 @@ class UsageSummaryView(APIView):
                 raise ValidationError({"project": [_("No project with this code.")]})
         summary = usage_summary(customer=customer, period=period, group_by=group_by, project=project)
         if request.query_params.get("format") == "csv":
-            response = HttpResponse(usage_summary_csv(summary), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{summary.export_filename}.csv"'
-            return response
+            return file_response(
+                usage_summary_csv(summary), filename=f"{summary.export_filename}.csv", content_type=CSV_CONTENT_TYPE
+            )
         return Response(
             {
                 "customer": customer.code,
