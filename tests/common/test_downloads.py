@@ -171,7 +171,7 @@ def clients(finance_user, presales_user, alice, django_user_model):
 
 def test_every_download_route_answers_private_no_store_with_a_safe_disposition(documents, clients):
     seen = []
-    for name, path, who, content_type, download, filename in SWEEP:
+    for _name, path, who, content_type, download, filename in SWEEP:
         url = path.format(**documents)
         response = clients[who].get(url)
         seen.append(url)
