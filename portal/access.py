@@ -31,10 +31,8 @@ def portal_view(roles: Iterable[str] = READ_USAGE_ROLES) -> Callable:
         membership = portal_membership(request.user)
         if membership is None:
             return redirect("admin:index") if request.user.is_staff else False
-        if membership.role not in allowed:
-            return False
-        request.portal = membership
-        return True
+        request.portal = membership  # the 403 page too shows their customer and sections
+        return membership.role in allowed
 
     def decorator(view: Callable) -> Callable:
         wrapped = page_view(CUSTOMERS, admit)(view)
