@@ -144,8 +144,11 @@ SWEEP = [
     ("admin:billing_bill_aging", "/admin/billing/bill/aging/?as_of=2026-11-05&format=csv", "root", CSV, True, None),
     ("admin:billing_bill_aging", "/admin/billing/bill/aging/?as_of=2026-11-05&format=xlsx", "root", XLSX, True, None),
 ]
-# Routes whose name or path says "file" that answer JSON or a page, not a file.
-NOT_FILES = {"receivables-aging"}
+# Routes whose name or path says "file" that answer JSON or a page, not a file: the aging
+# API (JSON) and the admin pages of the bank's CSV layouts (banking.CsvProfile).
+NOT_FILES = {"receivables-aging"} | {
+    f"admin:banking_csvprofile_{page}" for page in ("add", "change", "changelist", "delete", "history")
+}
 
 
 def no_store(response) -> bool:
@@ -191,7 +194,8 @@ def test_every_download_route_answers_private_no_store_with_a_safe_disposition(d
 
 
 def _file_routes() -> set[str]:
-    """The resolver's routes that name a file: …pdf…, export…, platform-file, aging."""
+    """The resolver's routes whose name or path says they answer a file (pdf, csv, xlsx,
+    export, download, platform-file, the aging page with its exports)."""
     found = set()
 
     def walk(resolver, namespace=""):
@@ -200,7 +204,8 @@ def _file_routes() -> set[str]:
                 inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else pattern.namespace
                 walk(pattern, inner or namespace)
             elif pattern.name and any(
-                key in f"{pattern.name} {pattern.pattern}" for key in ("pdf", "export", "platform-file", "aging")
+                key in f"{pattern.name} {pattern.pattern}".lower()
+                for key in ("pdf", "csv", "xlsx", "export", "download", "platform-file", "aging")
             ):
                 found.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
 
