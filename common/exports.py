@@ -22,9 +22,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from djmoney.money import Money
+
+from common.files import file_response
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "0.00"
@@ -73,9 +75,31 @@ def csv_content(header: Sequence, rows: Iterable[Sequence], *, bom: bool = True)
 
 
 def csv_response(*, header: Sequence, rows: Iterable[Sequence], filename: str, bom: bool = True) -> HttpResponse:
-    response = HttpResponse(csv_content(header, rows, bom=bom), content_type=CSV_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """A CSV attachment (common.files.file_response: private, no-store, a safe filename)."""
+    return file_response(csv_content(header, rows, bom=bom), filename=filename, content_type=CSV_CONTENT_TYPE)
+
+
+class _Line:
+    """A file-like that hands back what csv.writer writes, one row at a time."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(header: Sequence, rows: Iterable[Sequence], *, bom: bool = True) -> Iterable[str]:
+    """The same CSV as :func:`csv_content`, one line at a time, reading ``rows`` lazily."""
+    writer = csv.writer(_Line())
+    yield ("\ufeff" if bom else "") + writer.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        yield writer.writerow([csv_cell(v) for v in row])
+
+
+def csv_stream_response(
+    *, header: Sequence, rows: Iterable[Sequence], filename: str, bom: bool = True
+) -> StreamingHttpResponse:
+    """A CSV attachment streamed row by row (e.g. usage records: ``rows`` a queryset's
+    ``.iterator()``), with the same headers as every other download."""
+    return file_response(csv_lines(header, rows, bom=bom), filename=filename, content_type=CSV_CONTENT_TYPE)
 
 
 def xlsx_cell(value) -> tuple[object, str | None]:
@@ -132,6 +156,4 @@ def xlsx_response(
     number_formats: dict[int, str] | None = None,
 ) -> HttpResponse:
     content = xlsx_workbook_bytes(title=title, header=header, rows=rows, number_formats=number_formats)
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_response(content, filename=filename, content_type=XLSX_CONTENT_TYPE)

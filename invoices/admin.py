@@ -539,7 +539,7 @@ class InvoicingBillAdmin(BillAdmin):
                 bill.customer,
                 bill.get_status_display(),
                 money_text(bill.total),
-                f"¥{left.total:,.2f}",
+                money_text(left.total),
                 terms,
             ]
 

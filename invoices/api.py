@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from billing.api.bill_serializers import money
 from billing.bills.selectors import bill_for
 from common.api import filtered
+from common.files import pdf_response
 from common.uploads import MAX_UPLOAD_BYTES
 from customers.access import MONEY_ROLES, is_finance, portal_membership
 from customers.models import InvoiceType
@@ -142,9 +143,7 @@ class InvoicePdf(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, number: str) -> HttpResponse:
         invoice = invoice_with_pdf_for(request.user, number)
-        response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
-        return response
+        return pdf_response(invoice_pdf_bytes(invoice), filename=f"{invoice.number}.pdf")
 
 
 class RedLetterSerializer(serializers.Serializer):

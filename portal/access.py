@@ -10,40 +10,32 @@ customer-scoped selectors and answer 404, so their existence is not revealed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect
 
+from common.shells import CUSTOMERS, page_view
+from common.shells import forbidden as shell_forbidden
 from customers.access import READ_USAGE_ROLES, portal_membership
 
 
 def forbidden(request, message: str | None = None):
-    """The 403 page, in the reader's language, inside the portal's frame."""
-    return render(request, "portal/forbidden.html", {"message": message}, status=403)
+    """The 403 page, in the reader's language, inside the portal's shell."""
+    return shell_forbidden(request, CUSTOMERS, message)
 
 
 def portal_view(roles: Iterable[str] = READ_USAGE_ROLES) -> Callable:
     """Let ``view`` run for a signed-in portal user whose role is one of ``roles``."""
     allowed = frozenset(roles)
 
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            user = request.user
-            if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), reverse("portal:login"))
-            membership = portal_membership(user)
-            if membership is None:
-                if user.is_staff:
-                    return redirect("admin:index")
-                return forbidden(request)
-            if membership.role not in allowed:
-                return forbidden(request)
-            request.portal = membership
-            return view(request, *args, **kwargs)
+    def admit(request):
+        membership = portal_membership(request.user)
+        if membership is None:
+            return redirect("admin:index") if request.user.is_staff else False
+        request.portal = membership  # the 403 page too shows their customer and sections
+        return membership.role in allowed
 
+    def decorator(view: Callable) -> Callable:
+        wrapped = page_view(CUSTOMERS, admit)(view)
         wrapped.portal_roles = allowed  # read by the URL sweep test
         return wrapped
 

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import WholeNumberField
+from common.files import pdf_response
 from common.integers import int_param
 from customers.access import is_finance, is_presales
 from customers.api import ContractSerializer, CustomerSerializer
@@ -334,9 +335,7 @@ class ProposalPdf(APIView):
     def get(self, request: Request, number: str) -> HttpResponse:
         proposal = proposal_get(number=number)
         version = proposal_version_get(proposal=proposal, version=_version_param(request))
-        response = HttpResponse(proposal_pdf_bytes(version), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{proposal.number}-v{version.version}.pdf"'
-        return response
+        return pdf_response(proposal_pdf_bytes(version), filename=f"{proposal.number}-v{version.version}.pdf")
 
 
 class AcceptSerializer(serializers.Serializer):

@@ -6,20 +6,20 @@ pages show the selectors' answers, the same the API returns."""
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import wraps
 
-from django.contrib import admin, messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from common.errors import Conflict
+from common.files import pdf_response, wants_download
 from common.integers import int_param
+from common.shells import STAFF, page_view
 from customers.access import is_finance, is_presales
 from presales import estimates, proposals
 from presales.api import EstimateRequestSerializer, flat_errors
@@ -29,23 +29,15 @@ from presales.forms import AcceptForm, IntakeForm, ProposalForm, errors_onto, wo
 from presales.models import Estimate, Proposal
 from presales.selectors import estimate_answer, estimate_get, proposal_answer, proposal_get, proposal_version_get
 
+PRESALES_OR_FINANCE = _lazy("These pages are for presales and finance staff. Ask an administrator if you need them.")
 
-def presales_staff(view):
-    """Signed-out: to the admin login; signed in without group presales or finance: 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not (is_presales(request.user) or is_finance(request.user)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+presales_staff = page_view(
+    STAFF, lambda request: is_presales(request.user) or is_finance(request.user), message=PRESALES_OR_FINANCE
+)
 
 
 def _render(request, template: str, title: str, **context) -> TemplateResponse:
-    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context})
+    return TemplateResponse(request, template, {"title": title, **context})
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -154,10 +146,11 @@ def proposal_detail(request: HttpRequest, number: str) -> HttpResponse:
 def proposal_pdf(request: HttpRequest, number: str) -> HttpResponse:
     proposal = proposal_get(number=number)
     version = proposal_version_get(proposal=proposal, version=int_param(request.GET.get("version"), name="version"))
-    response = HttpResponse(proposal_pdf_bytes(version), content_type="application/pdf")
-    disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{proposal.number}-v{version.version}.pdf"'
-    return response
+    return pdf_response(
+        proposal_pdf_bytes(version),
+        filename=f"{proposal.number}-v{version.version}.pdf",
+        download=wants_download(request),
+    )
 
 
 @presales_staff

@@ -166,6 +166,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The one money format in every template without a {% load %} (portal, staff, PDFs).
+            "builtins": ["common.templatetags.money"],
         },
     },
 ]
@@ -228,8 +230,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.auth.locked_out"
 AXES_VERBOSE = False
-# Where a signed-out visitor of a session page (portal pages, the /documents/ PDF links) is
-# sent: the portal's login, which also signs staff in and returns them to what they asked for.
+# Where a signed-out visitor of a page without an audience (the /documents/ PDF links, read
+# by staff and customers alike) is sent: the portal's login, which signs staff in too and
+# returns them to what they asked for. Pages with an audience send to its own login
+# (common.shells: staff → the admin's, customers → the portal's).
 LOGIN_URL = "portal:login"
 # Sessions: a day for everybody (Django's default is two weeks); staff are signed out after
 # an hour without a request (procurement.security.StaffSessionMiddleware). Expired sessions

@@ -18,6 +18,7 @@ document_urls = (
 )
 
 handler400 = views.bad_parameter
+handler403 = views.forbidden
 handler404 = views.not_found
 handler500 = views.server_failed
 

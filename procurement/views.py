@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
-from django.views.defaults import bad_request, page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
 from common.integers import BadParameter
 
@@ -68,6 +68,16 @@ def bad_parameter(request: HttpRequest, exception: Exception | None = None) -> H
         return JsonResponse(body, status=400)
     text = escape(f"{exception.name}: {exception.message}")
     return HttpResponse(f'<!DOCTYPE html><title>400</title><p id="bad-parameter">{text}</p>', status=400)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A refusal raised inside a page (``handler403``): under /staff/ or /portal/ the 403 page
+    of that shell, in the reader's language, with the refusal's own words when it has
+    some; elsewhere Django's page (templates/403.html)."""
+    from common.shells import forbidden_for_path
+
+    message = str(exception) if exception is not None and str(exception) else None
+    return forbidden_for_path(request, message) or permission_denied(request, exception)
 
 
 def server_failed(request: HttpRequest) -> HttpResponse:

@@ -1,32 +1,18 @@
-"""Who may open a staff page: finance staff (group ``finance``) and superusers.
+"""Who may open a finance page (/staff/…): finance staff (group ``finance``) and superusers.
 
-Signed out → the sign-in page (``settings.LOGIN_URL``, which signs staff in too) with
-``next``; signed in without the finance group (presales staff, portal users) → 403.
+The staff shell's rule (common.shells): signed out → the admin's login with ``next``;
+signed in without the finance group (presales staff, portal users) → 403 in the staff shell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from django.utils.translation import gettext_lazy as _
 
-from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render, resolve_url
-
+from common.shells import STAFF, page_view
 from customers.access import is_finance
 
+FINANCE_ONLY = _(
+    "These pages are for finance staff. Ask an administrator to add you to the finance group if you need them."
+)
 
-def forbidden(request):
-    return render(request, "workspace/forbidden.html", {"hide_nav": True}, status=403)
-
-
-def finance_view(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
-        if not is_finance(request.user):
-            return forbidden(request)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+finance_view = page_view(STAFF, lambda request: is_finance(request.user), message=FINANCE_ONLY)

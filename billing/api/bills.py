@@ -23,6 +23,7 @@ from billing.bills.selectors import bill_for, bill_with_pdf_for, visible_bills
 from billing.models import Bill, Payment
 from billing.periods import format_period, next_period, period_start
 from common.api import filtered, query
+from common.files import pdf_response
 from common.tasks import enqueue
 from customers.access import MONEY_ROLES, customer_for, is_finance
 from customers.permissions import IsFinance, IsFinanceOrPortal
@@ -70,9 +71,7 @@ class BillPdf(APIView):
             from billing.bills.documents import bill_render_pdf
 
             bill = bill_render_pdf(bill_id=bill.pk)
-        response = HttpResponse(bill_pdf_bytes(bill), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{bill.number}.pdf"'
-        return response
+        return pdf_response(bill_pdf_bytes(bill), filename=f"{bill.number}.pdf")
 
 
 class PaymentSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from billing.bills.dunning import notice_render_pdf, notices_for
 from billing.bills.selectors import bill_for
 from billing.bills.statement import customer_statement, statement_filename, statement_pdf, statement_range
 from billing.models import BillCredit, DisputeMessage, DunningNotice
+from common.files import pdf_response
 from customers.access import MONEY_ROLES, customer_for, is_finance
 from customers.permissions import IsFinance, IsFinanceOrPortal
 
@@ -79,9 +80,7 @@ class CustomerStatementPdf(APIView):
     @extend_schema(parameters=STATEMENT_PARAMETERS, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, code: str) -> HttpResponse:
         statement = _statement(request, code)
-        response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{statement_filename(statement)}"'
-        return response
+        return pdf_response(statement_pdf(statement), filename=statement_filename(statement))
 
 
 class NoticeSerializer(serializers.Serializer):
@@ -112,9 +111,7 @@ class BillNoticePdf(APIView):
         found = notices_for(bill_for(request.user, number)).filter(number=notice).first()
         if found is None:
             raise Http404
-        response = HttpResponse(notice_render_pdf(found), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{found.number}.pdf"'
-        return response
+        return pdf_response(notice_render_pdf(found), filename=f"{found.number}.pdf")
 
 
 class MessageSerializer(serializers.Serializer):

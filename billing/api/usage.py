@@ -19,6 +19,8 @@ from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, coll
 from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
 from billing.periods import current_period
 from common.api import CSVOrJSON, PayloadTooLarge, query
+from common.exports import CSV_CONTENT_TYPE
+from common.files import file_response
 from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
 from customers.access import READ_USAGE_ROLES, customer_for, portal_membership
 from customers.permissions import IsFinanceOrPortal, IsGateway
@@ -180,8 +182,9 @@ class UsageSummaryView(CSVOrJSON, APIView):
                 raise ValidationError({"project": [_("No project with this code.")]})
         summary = usage_summary(customer=customer, period=period, group_by=group_by, project=project)
         if self.wants_csv(request):
-            disposition = f'attachment; filename="{summary.export_filename}.csv"'
-            return Response(usage_summary_csv(summary), headers={"Content-Disposition": disposition})
+            return file_response(
+                usage_summary_csv(summary), filename=f"{summary.export_filename}.csv", content_type=CSV_CONTENT_TYPE
+            )
         return Response(
             {
                 "customer": customer.code,

@@ -23,6 +23,7 @@ from billing.bills.events import bill_event
 from billing.bills.lines import LineDraft
 from billing.models import Bill, BillCredit, BillEvent, BillLine, DisputeMessage
 from billing.pricing.cost import ZERO
+from common.admin_display import money_text
 from common.errors import Conflict
 from customers.access import is_finance
 
@@ -111,8 +112,8 @@ def bill_credit_grant(*, bill: Bill, amount: Decimal, reason: str, actor) -> Bil
         raise ValidationError(
             {
                 "amount": [
-                    _("At most ¥%(room)s can still be credited on bill %(bill)s (its amount before VAT).")
-                    % {"room": f"{max(room, ZERO):.2f}", "bill": bill}
+                    _("At most %(room)s can still be credited on bill %(bill)s (its amount before VAT).")
+                    % {"room": money_text(max(room, ZERO)), "bill": bill}
                 ]
             }
         )
@@ -129,7 +130,9 @@ def bill_credit_grant(*, bill: Bill, amount: Decimal, reason: str, actor) -> Bil
     )
     bill_event(bill, BillEvent.Kind.CREDIT_GRANTED, actor, amount=f"{amount:.2f}", reason=reason)
     if bill.confirmation == Bill.Confirmation.DISPUTED:
-        _resolve(bill, _("Corrected by a credit of ¥%(amount)s on the next bill.") % {"amount": f"{amount:.2f}"}, actor)
+        _resolve(
+            bill, _("Corrected by a credit of %(amount)s on the next bill.") % {"amount": money_text(amount)}, actor
+        )
     return credit
 
 

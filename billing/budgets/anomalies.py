@@ -14,6 +14,7 @@ from billing.models import Alert, UsageRollup
 from billing.periods import format_period, next_period
 from billing.pricing.cost import ZERO
 from billing.pricing.money import quantize_money
+from common.admin_display import money_text
 from customers.models import ApiKey, Customer
 
 # --- Anomalies ------------------------------------------------------------------------
@@ -43,14 +44,14 @@ def anomalies_scan(*, day: date, k: Decimal | None = None, min_absolute: Decimal
                 amount=verdict.value,
                 dedupe_key=f"anomaly:{customer.pk}:customer:{day.isoformat()}",
                 message=_(
-                    "%(customer)s spent ¥%(value)s on %(day)s; its usual day is ¥%(median)s (alert above ¥%(threshold)s)."
+                    "%(customer)s spent %(value)s on %(day)s; its usual day is %(median)s (alert above %(threshold)s)."
                 )
                 % {
                     "customer": customer.name,
-                    "value": quantize_money(verdict.value),
+                    "value": money_text(quantize_money(verdict.value)),
                     "day": day.isoformat(),
-                    "median": quantize_money(verdict.median),
-                    "threshold": quantize_money(verdict.threshold),
+                    "median": money_text(quantize_money(verdict.median)),
+                    "threshold": money_text(quantize_money(verdict.threshold)),
                 },
                 channels=channels,
                 data={"scope": "customer", "day": day.isoformat()},
@@ -68,13 +69,13 @@ def anomalies_scan(*, day: date, k: Decimal | None = None, min_absolute: Decimal
                     period=day.replace(day=1),
                     amount=verdict.value,
                     dedupe_key=f"anomaly:{customer.pk}:{api_key_id}:{model}:{day.isoformat()}"[:200],
-                    message=_("Key %(key)s spent ¥%(value)s on %(model)s on %(day)s; usual ¥%(median)s.")
+                    message=_("Key %(key)s spent %(value)s on %(model)s on %(day)s; usual %(median)s.")
                     % {
                         "key": key_id,
-                        "value": quantize_money(verdict.value),
+                        "value": money_text(quantize_money(verdict.value)),
                         "model": model,
                         "day": day.isoformat(),
-                        "median": quantize_money(verdict.median),
+                        "median": money_text(quantize_money(verdict.median)),
                     },
                     channels=channels,
                     data={"scope": "api_key_model", "key_id": key_id, "model": model, "day": day.isoformat()},
@@ -96,13 +97,13 @@ def anomalies_scan(*, day: date, k: Decimal | None = None, min_absolute: Decimal
                 amount=this_month,
                 dedupe_key=f"anomaly:{customer.pk}:mom:{format_period(period)}",
                 message=_(
-                    "%(customer)s: spend so far this month ¥%(now)s is %(pct)s%% above the same days last month (¥%(before)s)."
+                    "%(customer)s: spend so far this month %(now)s is %(pct)s%% above the same days last month (%(before)s)."
                 )
                 % {
                     "customer": customer.name,
-                    "now": quantize_money(this_month),
+                    "now": money_text(quantize_money(this_month)),
                     "pct": (growth * 100).quantize(Decimal("1")),
-                    "before": quantize_money(last_month),
+                    "before": money_text(quantize_money(last_month)),
                 },
                 channels=channels,
                 data={"scope": "month_over_month", "growth": str(growth.quantize(Decimal("0.0001")))},

@@ -23,6 +23,7 @@ from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
 from billing.periods import business_day, current_period, format_period
 from billing.pricing.cost import ZERO
 from billing.pricing.money import quantize_money
+from common.admin_display import money_text
 from customers.models import ApiKey, Customer, Project
 
 DEFAULT_THRESHOLDS = [50, 80, 100]
@@ -203,13 +204,13 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
                 amount=spend,
                 dedupe_key=f"threshold:{budget.pk}:{label}:{threshold}",
                 message=_(
-                    "%(budget)s: spend this month is ¥%(spend)s, %(pct)s%% of the budget ¥%(limit)s (threshold %(t)d%%)."
+                    "%(budget)s: spend this month is %(spend)s, %(pct)s%% of the budget %(limit)s (threshold %(t)d%%)."
                 )
                 % {
                     "budget": budget,
-                    "spend": spend,
+                    "spend": money_text(spend),
                     "pct": (spend * 100 / limit).quantize(Decimal("0.1")),
-                    "limit": limit,
+                    "limit": money_text(limit),
                     "t": threshold,
                 },
                 channels=budget.channels,
@@ -225,12 +226,12 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
             amount=spend,
             dedupe_key=f"forecast:{budget.pk}:{label}",
             message=_(
-                "%(budget)s: at the current pace the month ends near ¥%(projected)s; the budget ¥%(limit)s would be reached around %(day)s."
+                "%(budget)s: at the current pace the month ends near %(projected)s; the budget %(limit)s would be reached around %(day)s."
             )
             % {
                 "budget": budget,
-                "projected": quantize_money(forecast.projected),
-                "limit": limit,
+                "projected": money_text(quantize_money(forecast.projected)),
+                "limit": money_text(limit),
                 "day": forecast.crossing_day.isoformat(),
             },
             channels=budget.channels,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -33,12 +35,9 @@ def alert_summary(alert: Alert) -> str:
     if alert.kind == Alert.Kind.THRESHOLD:
         return _("%(budget)s: %(spend)s spent in %(period)s, past the %(t)s%% threshold.") % facts
     if alert.kind == Alert.Kind.FORECAST and "projected" in facts:
-        return (
-            _(
-                "%(budget)s: at the current pace %(period)s ends near ¥%(projected)s, reaching the budget around %(expected_date)s."
-            )
-            % facts
-        )
+        return _(
+            "%(budget)s: at the current pace %(period)s ends near %(projected)s, reaching the budget around %(expected_date)s."
+        ) % {**facts, "projected": money_text(Decimal(facts["projected"]))}
     if alert.kind == Alert.Kind.CREDIT and "limit" in facts:
         text = (
             _(

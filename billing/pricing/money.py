@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from common.admin_display import money_text
+
 CENT = Decimal("0.01")
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -127,5 +129,6 @@ def rmb_upper(amount: Decimal | int) -> str:
 
 
 def rmb_figures(amount: Decimal | int) -> str:
-    """The amount in figures as printed next to the uppercase: ``¥12345.67``, ``¥-141.00``."""
-    return f"¥{_as_money(amount):f}"
+    """The amount in figures as printed next to the uppercase, rounded half up to the fen,
+    in the one money format (common.admin_display.money_text): ``¥12,345.67``, ``-¥141.00``."""
+    return money_text(_as_money(amount))

@@ -1,22 +1,9 @@
-"""Template filters of the portal: money as ¥1,234.50 in every language."""
+"""The portal shell's section navigation (money and quantities: the builtin ``money``
+library, common/templatetags/money.py)."""
 
 from django import template
 
-from common.admin_display import money_text, number_text
-
 register = template.Library()
-
-
-@register.filter
-def money(value) -> str:
-    """A Money or Decimal as ¥1,234.50 (-¥12.00 for a credit); "—" for none."""
-    return money_text(value)
-
-
-@register.filter
-def quantity(value) -> str:
-    """A token or request count with thousands separators, no trailing zeros."""
-    return number_text(value)
 
 
 @register.inclusion_tag("portal/_nav.html", takes_context=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +16,7 @@ from billing.metering.selectors import GROUPINGS, UsageSummary, usage_summary, u
 from billing.periods import current_period, format_period, period_from
 from common import charts
 from common.exports import CSV_CONTENT_TYPE, xlsx_response
+from common.files import file_response
 from portal.access import portal_view
 
 GROUP_LABELS = {
@@ -103,9 +103,9 @@ def export_csv(request):
     form, summary = _query(request)
     if summary is None:
         return render(request, "portal/usage.html", {"form": form, "groupings": GROUP_LABELS}, status=400)
-    response = HttpResponse(usage_summary_csv(summary), content_type=CSV_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{summary.export_filename}.csv"'
-    return response
+    return file_response(
+        usage_summary_csv(summary), filename=f"{summary.export_filename}.csv", content_type=CSV_CONTENT_TYPE
+    )
 
 
 @require_safe

@@ -131,7 +131,7 @@ def test_it_emails_the_pdf_to_the_billing_contacts_once(issued, acme_for_pdf, dj
     message = mail.outbox[0]
     assert message.to == ["ap@acme.example.cn", "cfo@acme.example.cn"]
     assert "BILL-ACME-202611" in message.subject
-    assert "¥5300.00" in message.body
+    assert "¥5,300.00" in message.body
     assert "伍仟叁佰圆整" in message.body
     (filename, content, mimetype), (statement_name, statement, statement_type) = message.attachments
     assert (filename, mimetype) == ("BILL-ACME-202611.pdf", "application/pdf")

@@ -173,7 +173,7 @@ def test_it_fires_each_threshold_once_across_evaluations_and_ingestion(
     assert AlertDelivery.objects.filter(status="sent").count() == 3
     assert [m.to for m in mail.outbox] == [["ops@acme.example.cn"]] * 3
     # The share is quantized to 0.1 % (Chinese, the default language).
-    assert "本月消费 ¥1000.00，已达预算 ¥1000.00 的 100.0%（阈值 100%）" in mail.outbox[2].body
+    assert "本月消费 ¥1,000.00，已达预算 ¥1,000.00 的 100.0%（阈值 100%）" in mail.outbox[2].body
 
 
 @time_machine.travel(shanghai(2026, 11, 20, 12), tick=False)

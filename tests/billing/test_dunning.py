@@ -98,7 +98,7 @@ def test_each_stage_comes_once_on_its_day(bill):
     assert (
         reminder.subject == "账单 BILL-ACME-202611 将于 2026-12-31 到期 / Bill BILL-ACME-202611 falls due on 2026-12-31"
     )
-    assert "¥1060.00" in reminder.body and "falls due on 2026-12-31" in reminder.body
+    assert "¥1,060.00" in reminder.body and "falls due on 2026-12-31" in reminder.body
     assert reminder.attachments == []
     assert "BILL-ACME-202611" in overdue.subject and "is overdue" in overdue.subject
     assert "CS-2027-0001" in first.subject

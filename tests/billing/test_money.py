@@ -119,13 +119,13 @@ def test_money_helpers_refuse_non_finite_decimals(amount):
 @pytest.mark.parametrize(
     ("amount", "expected"),
     [
-        ("12345.67", "¥12345.67"),
-        ("-141", "¥-141.00"),
+        ("12345.67", "¥12,345.67"),
+        ("-141", "-¥141.00"),
         ("0", "¥0.00"),
         ("-0.001", "¥0.00"),
         ("0.005", "¥0.01"),
-        ("1E+3", "¥1000.00"),
-        ("10000000000000", "¥10000000000000.00"),
+        ("1E+3", "¥1,000.00"),
+        ("10000000000000", "¥10,000,000,000,000.00"),
     ],
 )
 def test_rmb_figures(amount, expected):
@@ -307,7 +307,7 @@ def test_negative_iff_red_prefix(amount):
     text = rmb_upper(amount)
     assert text.startswith("(负数)") == (quantize_money(amount) < 0)
     assert text.count("(负数)") <= 1
-    assert rmb_figures(amount).startswith("¥-") == (quantize_money(amount) < 0)
+    assert rmb_figures(amount).startswith("-¥") == (quantize_money(amount) < 0)
 
 
 @given(amounts)

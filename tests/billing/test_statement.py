@@ -174,7 +174,7 @@ def test_the_pdf_has_both_parties_the_balances_the_entries_and_a_confirmation_sl
 
 def test_a_credit_balance_is_written_as_such_in_the_pdf(history, finance_client):
     text = pdf_text(finance_client.get(URL + "pdf/", {"from": "2026-12-01", "to": "2026-12-31"}).content)
-    assert "-52.00" in text
+    assert "-¥52.00" in text  # the one money format, a credit led by its sign
     assert "预付" in text and "伍拾贰圆整" in text
 
 

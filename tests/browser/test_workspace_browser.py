@@ -32,9 +32,9 @@ def test_a_clerk_reads_the_dashboard_and_reconciles_an_upload(page, live_server,
     violations: list[str] = []
     page.on("console", lambda message: violations.append(message.text) if "Content Security" in message.text else None)
 
-    # Signed out, /staff/ asks to sign in and comes back after it.
+    # Signed out, /staff/ asks to sign in at the admin's login (the staff audience's).
     page.goto(f"{base}/staff/")
-    expect(page).to_have_url(f"{base}/portal/login/?next=/staff/")
+    expect(page).to_have_url(f"{base}/admin/login/?next=/staff/")
     sign_in(page, base, "fiona")
     page.goto(f"{base}/staff/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
@@ -71,4 +71,14 @@ def test_a_clerk_reads_the_dashboard_and_reconciles_an_upload(page, live_server,
 
     switch_language(page, "zh-hans")
     expect(page.locator("#customers")).to_contain_text("各客户、各模型的毛利")
+
+    # One staff shell: presales is a section of it, and signing out ends the staff session.
+    page.click("#nav-presales")
+    expect(page).to_have_url(f"{base}/staff/presales/")
+    expect(page.locator("#nav-presales")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#nav-admin")).to_have_attribute("href", "/admin/")
+    with page.expect_navigation():
+        page.click("#sign-out")
+    page.goto(f"{base}/staff/")
+    expect(page).to_have_url(f"{base}/admin/login/?next=/staff/")
     assert violations == []

@@ -79,7 +79,7 @@ def test_the_chinese_text_extracts_back():
     assert "公司名称" in text
     assert BUYER in text
     assert "壹万贰仟叁佰肆拾伍圆陆角柒分" in text
-    assert "¥12345.67" in text
+    assert "¥12,345.67" in text
     assert "智能客服03" in text
     assert reader.metadata.title == "对账单 B-2025-10-0001"
 

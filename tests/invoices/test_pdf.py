@@ -51,7 +51,7 @@ def test_it_prints_the_number_the_buyer_tax_id_and_the_uppercase_total(blue, acm
     assert "价税合计" in text
     assert rmb_upper(Decimal("12345.67")) == "壹万贰仟叁佰肆拾伍圆陆角柒分"
     assert "壹万贰仟叁佰肆拾伍圆陆角柒分" in text
-    assert "¥12345.67" in text
+    assert "¥12,345.67" in text
     assert "电子发票（增值税专用发票）" in text
     assert "*其他软件服务*大模型API调用服务" in text
     assert "开票人" in text and "王会计" in text
@@ -64,7 +64,7 @@ def test_it_prints_a_red_invoice_with_a_negative_uppercase_total(blue):
 
     assert red.number in text
     assert "(负数)壹佰肆拾壹圆整" in text
-    assert "¥-141.00" in text
+    assert "-¥141.00" in text
     assert blue.number in text  # the blue invoice it reverses
 
 

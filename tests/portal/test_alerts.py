@@ -72,7 +72,7 @@ def test_filters_by_kind_and_month_as_the_api_does(alice, alice_client, acme):
 def test_a_bad_filter_is_shown_beside_its_field(alice, acme, language, query, field, message):
     alert(acme, 1)
     html = signed_in(alice, language).get(f"/portal/alerts/?{query}").content.decode()
-    errors = re.search(rf'<p class="field has-error" id="field-{field}">.*?</p>', html, re.S).group(0)
+    errors = re.search(rf'<div class="field has-error" id="field-{field}">.*?</div>', html, re.S).group(0)
     assert message in errors
     assert ids_on(html) == []
 

@@ -56,7 +56,7 @@ def section(html: str, budget_pk: int) -> str:
 
 
 def errors_of(html: str, field: str) -> str:
-    return re.search(rf'<p class="field has-error" id="field-{field}">.*?</p>', html, re.S).group(0)
+    return re.search(rf'<div class="field has-error" id="field-{field}">.*?</div>', html, re.S).group(0)
 
 
 def test_each_budget_shows_its_use_as_the_evaluation_counts_it(alice_portal, budget, acme_key):

@@ -68,7 +68,7 @@ def test_a_bad_key_form_is_shown_again_with_the_error_beside_the_field(
     page = signed_in(alice, language).post("/portal/keys/", fields)
     assert page.status_code == 200
     html = page.content.decode()
-    errors = re.search(rf'<p class="field has-error" id="field-{field}">.*?</p>', html, re.S).group(0)
+    errors = re.search(rf'<div class="field has-error" id="field-{field}">.*?</div>', html, re.S).group(0)
     assert message in errors
     assert not ApiKey.objects.exists()
 

@@ -83,7 +83,9 @@ def test_a_bad_invitation_is_shown_again_beside_the_field(alice, bob, language, 
     errors = re.search(
         r'<form method="post" action="/portal/users/" id="invite-form".*?</form>', page.content.decode(), re.S
     )
-    field_html = re.search(rf'<p class="field has-error" id="field-{field}">.*?</p>', errors.group(0), re.S).group(0)
+    field_html = re.search(rf'<div class="field has-error" id="field-{field}">.*?</div>', errors.group(0), re.S).group(
+        0
+    )
     assert message in field_html
     assert PortalUser.objects.count() == 2 and mail.outbox == []
 

@@ -93,7 +93,7 @@ def test_a_staff_session_ends_after_an_idle_hour_and_each_request_starts_it_agai
     with time_machine.travel(start + timedelta(minutes=161), tick=False):
         response = client.get("/staff/")
         assert response.status_code == 302
-        assert "/portal/login/" in response["Location"]
+        assert response["Location"].startswith("/admin/login/?next=/staff/")
 
 
 def test_a_portal_session_lasts_a_day_not_two_weeks(alice):

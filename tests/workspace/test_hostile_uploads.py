@@ -91,7 +91,7 @@ def test_each_kind_of_bad_upload_is_a_400_naming_line_and_field(finance_client, 
     (message,) = api.json()["errors"]["file"]
     assert page.status_code == 400
     shown = page.content.decode()
-    assert 'id="error-file"' in shown
+    assert 'id="errors-file"' in shown
     if line is not None:
         assert f"line {line}" in message or f"第 {line} 行" in message or line in message, message
         assert f"{field}:" in message, message

@@ -35,7 +35,7 @@ def finance_browser(client, finance_user):
 def test_it_sends_a_signed_out_visitor_to_sign_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"/portal/login/?next={url}"
+    assert response["Location"] == f"/admin/login/?next={url}"
 
 
 @pytest.mark.parametrize("url", ["/staff/", "/staff/reconciliation/"])
@@ -246,7 +246,7 @@ def test_the_upload_form_says_beside_the_field_what_is_wrong(finance_browser):
         {"provider": "openai", "file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n", content_type="text/csv")},
     )
     assert response.status_code == 400
-    assert "start_time" in text(by_id(parse(response), "error-file"))
+    assert "start_time" in text(by_id(parse(response), "errors-file"))
     assert ProviderCost.objects.count() == 0
 
 
