@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from common.admin_display import money_text
+from common.vat import DEFAULT_VAT_RATE
 from customers.models import InvoiceType
 from presales.api import MAX_WORKLOADS
 from presales.models import NOTES_MAX, SCENARIO_MAX
@@ -32,7 +33,7 @@ class IntakeForm(forms.Form):
         required=False,
         help_text=_("Empty: the latest rate finance entered for the price currency."),
     )
-    vat_rate = forms.DecimalField(label=_("VAT rate"), initial=Decimal("0.06"))
+    vat_rate = forms.DecimalField(label=_("VAT rate"), initial=DEFAULT_VAT_RATE)
     as_of = forms.DateTimeField(
         label=_("Prices as of"),
         required=False,

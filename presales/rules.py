@@ -18,6 +18,7 @@ from billing.periods import period_of
 from billing.pricing.cost import exact_context, line_amount, price_plan, vat_amount
 from billing.pricing.money import quantize_money
 from billing.pricing.selectors import exchange_rate_for
+from common.vat import DEFAULT_VAT_RATE
 from customers.models import Contract
 from presales.models import EstimateOption
 
@@ -50,7 +51,7 @@ class EstimateInput:
     monthly_growth_percent: Decimal = Decimal(0)
     discount_percent: Decimal = Decimal(0)
     fixed_exchange_rate: Decimal | None = None
-    vat_rate: Decimal = Decimal("0.06")
+    vat_rate: Decimal = DEFAULT_VAT_RATE
 
 
 @dataclass
