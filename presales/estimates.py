@@ -5,7 +5,7 @@ The estimate rules, in the order of the contract:
 1. ``monthly_requests = daily_requests × days_per_month``; from an average QPS,
    ``daily_requests = average_qps × 86,400``, unrounded.
 2. Per workload × candidate model: monthly tokens = tokens per request × monthly requests,
-   ``cached = input × cached_share``, costed by money rule 2 (``record_cost``) at the price
+   ``cached = input × cached_share``, costed by money rule 2 (docs/money-rules.md) (``record_cost``) at the price
    version in force at ``as_of`` (money rule 1, ``PriceIndex``).
 3. ``monthly_amount`` by money rule 5 (``line_amount``: discount and rate, one rounding),
    ``monthly_vat`` by ``vat_amount``, ``monthly_total = amount + vat``.

@@ -1,4 +1,4 @@
-"""Month close: build each customer's bill for a period from the rollups (money rules 4–10).
+"""Month close: build each customer's bill for a period from the rollups (money rules 4–10, docs/money-rules.md).
 
 ``month_close_customer`` is the unit of work (one Celery task per customer, or one call of
 ``close_month``). It is idempotent and safe to run twice or concurrently:

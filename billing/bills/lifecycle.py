@@ -307,7 +307,7 @@ def bill_confirm(*, bill: Bill, confirmed: bool, note: str = "", actor=None) -> 
 
 @transaction.atomic
 def bill_void(*, bill: Bill, reason: str, actor=None) -> Bill:
-    """Void an issued bill (money rule 10). Its invoices are reversed first (red-letter);
+    """Void an issued bill (money rule 10, docs/money-rules.md). Its invoices are reversed first (red-letter);
     money already received moves to customer credit for the reissued bill."""
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the reason for voiding.")]})

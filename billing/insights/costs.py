@@ -1,7 +1,7 @@
 """Cost insights for one customer and month, from its real rollups and the price book only.
 
 Every figure is a re-pricing of tokens the customer actually used; nothing is estimated
-from outside data. Amounts are CNY, computed as a bill line would be (money rule 5): the
+from outside data. Amounts are CNY, computed as a bill line would be (money rule 5, docs/money-rules.md): the
 cost in the price currency × (1 − contract discount) × the rate, rounded half up to 0.01
 once per model. The rate is the latest entered up to the month (money rule 4, open
 periods); a missing rate leaves the affected amounts ``null`` and is listed.

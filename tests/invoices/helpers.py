@@ -71,7 +71,7 @@ def commitment_bill(
     **contract_fields,
 ) -> Bill:
     """An issued bill of exactly ``amount`` before VAT: a month with no usage and a minimum
-    commitment of ``amount`` (money rule 7), closed through the month close."""
+    commitment of ``amount`` (money rule 7, docs/money-rules.md), closed through the month close."""
     contract = Contract.objects.filter(customer=customer).order_by("pk").first()
     Contract.objects.filter(pk=contract.pk).update(minimum_monthly_commitment=Money(amount, "CNY"), **contract_fields)
     outcomes = month_close_customer(customer=customer, period=period, today=today)
