@@ -112,14 +112,18 @@ def _fresh_partition_cache():
     forget_known()
 
 
-@pytest.fixture
-def transactional_db(transactional_db):
-    """pytest-django's, plus what a fresh install has: the flush after each transactional
-    test empties every table, the migration's placeholder seller profile included, and a close
-    without a seller profile in force holds its bills (billing.bills.parties). Put it back."""
+@pytest.fixture(autouse=True)
+def _seller_after_flush(request):
+    """What a fresh install has, for transactional tests: the flush after each of them empties
+    every table, the migration's placeholder seller profile included, and a close without a
+    seller profile in force holds its bills (billing.bills.parties). Put it back."""
+    marker = request.node.get_closest_marker("django_db")
+    uses = set(request.fixturenames)
+    if not ((marker and marker.kwargs.get("transaction")) or uses & {"transactional_db", "live_server"}):
+        return
     import importlib
 
     from django.apps import apps
 
+    request.getfixturevalue("transactional_db")
     importlib.import_module("billing.migrations.0004_seller_placeholder_and_schedule").forwards(apps, None)
-    return transactional_db
