@@ -207,7 +207,7 @@ def _locked(txn: BankTransaction) -> BankTransaction:
 
 
 def _remember_payer(txn: BankTransaction, customer: Customer, actor) -> None:
-    """The next transfer from this account is the customer's (matching rule 2)."""
+    """The next transfer from this account is the customer's (matching rule 2, docs/money-rules.md)."""
     if not account_key(txn.payer_account):
         return
     remembered = PayerAccount.objects.filter(account_key=account_key(txn.payer_account)).first()

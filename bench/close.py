@@ -426,7 +426,7 @@ def run_close(period: date, today: date, processes: int, profile: Path | None = 
 
 def expected_bills(period: date) -> dict[int, dict]:
     """Each customer's subtotal, VAT, total and line count, computed from the rollups
-    independently of billing.bills.close (money rules 5–8)."""
+    independently of billing.bills.close (money rules 5–8, docs/money-rules.md)."""
     from customers.models import Contract
 
     ((rate,),) = sql(

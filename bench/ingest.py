@@ -258,7 +258,7 @@ SEARCH_PRICE = "10"
 
 
 def _add_dimension_prices() -> None:
-    """Every version gets cache-write, web-search and Batch/flex prices (money rule 2′)."""
+    """Every version gets cache-write, web-search and Batch/flex prices (money rule 2′, docs/money-rules.md)."""
     from billing.models import PriceVersion
     from billing.pricing.pricemaps import price_maps_clean
 

@@ -12,7 +12,6 @@ from common.admin_export import export_as_csv, export_as_xlsx
 from customers import services
 from customers.audit import audit_record, changes
 from customers.models import ApiKey, ApiToken, AuditEvent, Contract, Customer, InvoiceTitle, PortalUser, Project
-from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
 
 
@@ -135,12 +134,10 @@ class ContractForm(forms.ModelForm):
         data = super().clean()
         customer, starts_on, ends_on = data.get("customer"), data.get("starts_on"), data.get("ends_on")
         if customer and starts_on and data.get("status") == Contract.Status.ACTIVE:
-            clash = contracts_overlapping_active(customer, starts_on, ends_on, exclude_pk=self.instance.pk).first()
-            if clash is not None:
-                self.add_error(
-                    "starts_on",
-                    _("These dates overlap the active contract %(number)s.") % {"number": clash.number},
-                )
+            try:
+                services.contract_overlap_check(customer, starts_on, ends_on, exclude_pk=self.instance.pk)
+            except ValidationError as exc:
+                self.add_error(None, exc)
         return data
 
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import WholeNumberField
+from common.vat import DEFAULT_VAT_RATE
 from customers import services
 from customers.access import (
     MANAGE_ROLES,
@@ -277,7 +278,7 @@ class ContractListCreate(APIView):
                     "discount_percent": "5.00",
                     "fixed_exchange_rate": None,
                     "minimum_monthly_commitment": "1000.00",
-                    "vat_rate": "0.06",
+                    "vat_rate": str(DEFAULT_VAT_RATE),
                     "invoice_type": InvoiceType.SPECIAL,
                     "bill_per_project": False,
                 },

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from common.vat import DEFAULT_VAT_RATE
 from customers.fields import PrintedCharField
 
 code_validator = RegexValidator(
@@ -226,7 +227,7 @@ class Contract(models.Model):
         _("VAT rate"),
         max_digits=5,
         decimal_places=4,
-        default=Decimal("0.06"),
+        default=DEFAULT_VAT_RATE,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
     invoice_type = models.CharField(

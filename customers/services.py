@@ -108,6 +108,29 @@ def customer_update(*, customer: Customer, by=None, tax_id_override: bool | None
     return customer
 
 
+def contract_overlap_check(
+    customer: Customer,
+    starts_on: date,
+    ends_on: date | None,
+    *,
+    exclude_pk: int | None = None,
+    field: str = "starts_on",
+) -> None:
+    """Refuse dates that overlap an active contract of ``customer`` (two active contracts never
+    cover one day): the one check of the API, the admin's contract form and a presales
+    acceptance, raising the same message on ``field``."""
+    clash = contracts_overlapping_active(customer, starts_on, ends_on, exclude_pk=exclude_pk).first()
+    if clash is not None:
+        raise ValidationError(
+            {
+                field: [
+                    _("These dates overlap the active contract %(number)s (%(start)s – %(end)s).")
+                    % {"number": clash.number, "start": clash.starts_on, "end": clash.ends_on or "…"}
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def contract_create(
     *, customer: Customer, number: str, starts_on: date, ends_on: date | None = None, by=None, **terms: Any
@@ -128,16 +151,7 @@ def contract_create(
     contract = Contract(customer=customer, number=number, starts_on=starts_on, ends_on=ends_on, **terms)
     _full_clean(contract, exclude=["customer"])
     if contract.status == Contract.Status.ACTIVE:
-        clash = contracts_overlapping_active(customer, starts_on, ends_on).first()
-        if clash is not None:
-            raise ValidationError(
-                {
-                    "starts_on": [
-                        _("These dates overlap the active contract %(number)s (%(start)s – %(end)s).")
-                        % {"number": clash.number, "start": clash.starts_on, "end": clash.ends_on or "…"}
-                    ]
-                }
-            )
+        contract_overlap_check(customer, starts_on, ends_on)
     try:
         with transaction.atomic():
             contract.save()
@@ -183,18 +197,9 @@ def contract_changed_record(*, contract: Contract, before: dict[str, Any], by=No
 def contract_set_status(*, contract: Contract, status: str) -> Contract:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if status == Contract.Status.ACTIVE and contract.status != status:
-        clash = contracts_overlapping_active(
-            contract.customer, contract.starts_on, contract.ends_on, exclude_pk=contract.pk
-        ).first()
-        if clash is not None:
-            raise ValidationError(
-                {
-                    "status": [
-                        _("Cannot activate: the dates overlap the active contract %(number)s.")
-                        % {"number": clash.number}
-                    ]
-                }
-            )
+        contract_overlap_check(
+            contract.customer, contract.starts_on, contract.ends_on, exclude_pk=contract.pk, field="status"
+        )
     contract.status = status
     contract.save(update_fields=["status", "updated_at"])
     return contract

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
+from billing.bills.parties import buyer_snapshot, seller_required
 from billing.models import Bill, SellerProfile
 from billing.periods import business_day, format_period
 from billing.pricing.cost import vat_amount
@@ -47,13 +48,6 @@ from invoices.transitions import invoice_can_become, invoice_move, invoice_sourc
 
 ZERO = Decimal("0")
 INVOICEABLE = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID, Bill.Status.OVERDUE)
-
-
-def seller_in_force(on: date) -> SellerProfile:
-    profile = SellerProfile.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
-    if profile is None:
-        raise Conflict(_("No seller profile is in force; enter our company details in the admin first."))
-    return profile
 
 
 def invoice_number_next(*, seller: SellerProfile, on: date, channel: str = "1") -> str:
@@ -87,20 +81,6 @@ def bill_invoiced(bill: Bill) -> Invoiced:
 def bill_invoiceable(bill: Bill) -> Invoiced:
     done = bill_invoiced(bill)
     return Invoiced(bill.subtotal.amount - done.amount, bill.vat.amount - done.vat)
-
-
-def _buyer_snapshot(bill: Bill, title: InvoiceTitle | None) -> dict:
-    customer = bill.customer
-    source = title or customer
-    return {
-        "name": source.name,
-        "tax_id": source.tax_id,
-        "address": source.address,
-        "phone": source.phone,
-        "bank_name": source.bank_name,
-        "bank_account": source.bank_account,
-        "email": getattr(source, "email", "") or customer.email,
-    }
 
 
 def split_amounts(amount: Decimal, vat: Decimal, limit: Decimal | None) -> list[tuple[Decimal, Decimal]]:
@@ -227,7 +207,7 @@ def invoice_issue(
     if left.total <= 0:
         raise Conflict(_("Bill %(bill)s is fully invoiced.") % {"bill": bill})
     today = business_day(timezone.now())
-    seller = seller_in_force(today)
+    seller = seller_required(today)
     backend = backend or get_backend()
     invoices = []
     for amount, vat in split_amounts(left.amount, left.vat, seller.invoice_amount_limit):
@@ -244,7 +224,7 @@ def invoice_issue(
             amount=Money(amount, "CNY"),
             vat=Money(vat, "CNY"),
             total=Money(amount + vat, "CNY"),
-            buyer=_buyer_snapshot(bill, title),
+            buyer=buyer_snapshot(bill.customer, title),
             seller=seller.snapshot(),
             remark=(
                 remark
@@ -361,7 +341,7 @@ def invoice_red_letter(
         red_amount = quantize_money(amount)
         red_vat = left_vat if red_amount == left_amount else min(vat_amount(red_amount, blue.vat_rate), left_vat)
     today = business_day(timezone.now())
-    seller = seller_in_force(today)
+    seller = seller_required(today)
     form = RedLetterForm.objects.create(
         blue=blue,
         reason=reason,

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from common.api import WholeNumberField
 from common.files import pdf_response
 from common.integers import int_param
+from common.vat import DEFAULT_VAT_RATE
 from customers.access import is_finance, is_presales
 from customers.api import ContractSerializer, CustomerSerializer
 from customers.fields import PrintableValidator, printable
@@ -140,7 +141,7 @@ class EstimateRequestSerializer(serializers.Serializer):
         max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False, allow_null=True
     )
     vat_rate = serializers.DecimalField(
-        max_digits=5, decimal_places=4, min_value=Decimal(0), max_value=Decimal(1), default=Decimal("0.06")
+        max_digits=5, decimal_places=4, min_value=Decimal(0), max_value=Decimal(1), default=DEFAULT_VAT_RATE
     )
     as_of = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -197,7 +198,7 @@ ESTIMATE_EXAMPLE = {
     "days_per_month": 30,
     "monthly_growth_percent": "5",
     "discount_percent": "8",
-    "vat_rate": "0.06",
+    "vat_rate": str(DEFAULT_VAT_RATE),
 }
 
 EstimateAnswer = inline_serializer(

@@ -6,7 +6,8 @@ The estimate rules, in the order of the contract:
    ``daily_requests = average_qps × 86,400``, unrounded.
 2. Per workload × candidate model: monthly tokens = tokens per request × monthly requests,
    ``cached = input × cached_share`` (and ``cache_write_share`` written, ``batch_share`` of the
-   requests through Batch), costed by money rule 2′ (billing/pricing/whatif.py
+   requests through Batch), costed by money rule 2′ (docs/money-rules.md;
+   billing/pricing/whatif.py
    ``modelled_cost``) at the price version in force at ``as_of`` (money rule 1, ``PriceIndex``).
 3. ``monthly_amount`` by money rule 5 (``line_amount``: discount and rate, one rounding),
    ``monthly_vat`` by ``vat_amount``, ``monthly_total = amount + vat``.

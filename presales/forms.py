@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.admin_display import money_text
 from common.integers import WholeNumberFormField
+from common.vat import DEFAULT_VAT_RATE
 from customers.models import InvoiceType
 from presales.api import MAX_WORKLOADS
 from presales.models import NOTES_MAX, SCENARIO_MAX
@@ -33,7 +34,7 @@ class IntakeForm(forms.Form):
         required=False,
         help_text=_("Empty: the latest rate finance entered for the price currency."),
     )
-    vat_rate = forms.DecimalField(label=_("VAT rate"), initial=Decimal("0.06"))
+    vat_rate = forms.DecimalField(label=_("VAT rate"), initial=DEFAULT_VAT_RATE)
     as_of = forms.DateTimeField(
         label=_("Prices as of"),
         required=False,

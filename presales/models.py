@@ -14,14 +14,13 @@ version. Accepting a proposal links it to the customer and contract made from it
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import PriceVersion
+from common.vat import DEFAULT_VAT_RATE
 from customers.fields import PrintedCharField
 from customers.models import Contract, Customer, InvoiceType
 
@@ -51,7 +50,7 @@ class Estimate(models.Model):
     fixed_exchange_rate = models.DecimalField(
         _("fixed exchange rate"), max_digits=12, decimal_places=6, null=True, blank=True
     )
-    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default=Decimal("0.06"))
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default=DEFAULT_VAT_RATE)
     as_of = models.DateTimeField(_("prices as of"))
     exchange_rates = models.JSONField(_("exchange rates used"), default=dict, blank=True)
     levers = models.JSONField(_("savings levers"), default=dict, blank=True)

@@ -27,7 +27,6 @@ from common.errors import Conflict
 from common.numbering import sequence_next
 from customers import services as customer_services
 from customers.models import Contract, Customer
-from customers.selectors import contracts_overlapping_active
 from customers.validators import check_tax_id
 from presales.models import NOTES_MAX, Estimate, Proposal, ProposalCounter, ProposalTemplate, ProposalVersion
 
@@ -167,16 +166,7 @@ def proposal_accept(
     elif customer.tax_id != check_tax_id(tax_id).normalized:
         raise ValidationError({"customer_code": [_("Customer %(code)s exists with another tax id.") % {"code": code}]})
     ends_on = _one_year_after(starts_on) - timedelta(days=1)
-    clash = contracts_overlapping_active(customer, starts_on, ends_on).first()
-    if clash is not None:
-        raise ValidationError(
-            {
-                "starts_on": [
-                    _("These dates overlap the active contract %(number)s (%(start)s – %(end)s).")
-                    % {"number": clash.number, "start": clash.starts_on, "end": clash.ends_on or "…"}
-                ]
-            }
-        )
+    customer_services.contract_overlap_check(customer, starts_on, ends_on)
     contract = customer_services.contract_create(
         customer=customer,
         number=contract_number,

@@ -1,8 +1,8 @@
-"""The estimate rules 1–4 of CONTRACT.md "Presales", as pure functions over a price
+"""The estimate rules 1–4 (docs/money-rules.md), as pure functions over a price
 version and a rate (the service in presales/estimates.py and the savings levers both
 price through them, so a what-if is priced exactly like an option).
 
-Rule 4 of the money rules (the rate) and the discount are the proposed terms as a
+Rule 4 of the money rules (docs/money-rules.md; the rate) and the discount are the proposed terms as a
 ``billing.pricing.terms.PeriodTerms`` (``estimate_terms``): the offered fixed rate, else the
 latest rate entered up to the period of ``as_of`` (an open period), as summaries and
 insights look it up. The cost of a workload is the what-if module's (billing/pricing/whatif.py
@@ -20,6 +20,7 @@ from billing.pricing.cost import exact_context, line_amount, vat_amount
 from billing.pricing.money import quantize_money
 from billing.pricing.terms import PeriodTerms
 from billing.pricing.whatif import modelled_cost, workload_parts
+from common.vat import DEFAULT_VAT_RATE
 from presales.models import EstimateOption
 
 SECONDS_PER_DAY = 86_400
@@ -51,12 +52,12 @@ class EstimateInput:
     monthly_growth_percent: Decimal = Decimal(0)
     discount_percent: Decimal = Decimal(0)
     fixed_exchange_rate: Decimal | None = None
-    vat_rate: Decimal = Decimal("0.06")
+    vat_rate: Decimal = DEFAULT_VAT_RATE
 
 
 @dataclass
 class Priced:
-    """One option's figures by rules 2–4 (the unrounded counts and cost, the money)."""
+    """One option's figures by estimate rules 2–4 (the unrounded counts and cost, the money)."""
 
     monthly_requests: Decimal
     input_tokens: Decimal
@@ -71,14 +72,14 @@ class Priced:
 
 
 def monthly_requests(*, daily_requests: int | None, average_qps: Decimal | None, days_per_month: int) -> Decimal:
-    """Rule 1: daily requests (or average QPS × 86,400, unrounded) × days per month."""
+    """Estimate rule 1: daily requests (or average QPS × 86,400, unrounded) × days per month."""
     with exact_context():
         daily = Decimal(daily_requests) if daily_requests is not None else average_qps * SECONDS_PER_DAY
         return daily * days_per_month
 
 
 def twelve_months(monthly_amount: Decimal, growth_percent: Decimal) -> list[Decimal]:
-    """Rule 4: each month's amount with compound growth, rounded half up to the fen."""
+    """Estimate rule 4: each month's amount with compound growth, rounded half up to the fen."""
     with exact_context():
         factor = ONE + growth_percent / HUNDRED
         return [quantize_money(monthly_amount * factor ** (i - 1)) for i in range(1, MONTHS + 1)]
@@ -99,7 +100,7 @@ def price_tokens(
     cache_write_share: Decimal = Decimal(0),
     batch_share: Decimal = Decimal(0),
 ) -> Priced | None:
-    """Rules 2–4 for one workload × price version; None when the version has no price for
+    """Estimate rules 2–4 for one workload × price version; None when the version has no price for
     these tokens (an input-only model asked for output, Batch where the model has none).
 
     Money rule 2′ prices one average request (``cached_share`` of its input read from the

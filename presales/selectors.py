@@ -65,7 +65,7 @@ def _levers_answer(levers: dict) -> dict:
 
 
 def estimate_answer(estimate: Estimate) -> dict:
-    """CONTRACT.md "Presales" rule 5, plus the savings levers."""
+    """Estimate rule 5 (docs/money-rules.md), plus the savings levers."""
     options = list(estimate.options.all())
     cheapest = cheapest_options(options)
     return {

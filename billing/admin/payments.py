@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -21,9 +19,8 @@ from common.admin_forms import ServiceModelForm, partial_form
 class PaymentForm(ServiceModelForm):
     """Recording a bank transfer is the payment service's job; the form only collects it."""
 
-    amount_value = forms.DecimalField(
-        label=_("amount (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    # Positive, as the payment service checks (its message, the same as the API's).
+    amount_value = forms.DecimalField(label=_("amount (CNY)"), max_digits=14, decimal_places=2)
     service_fields = {"amount": "amount_value"}
 
     class Meta:
@@ -44,17 +41,12 @@ class PaymentForm(ServiceModelForm):
         self.fields["reference"].required = True
 
     def clean_bill(self):
+        from billing.bills.lifecycle import payment_refusal
+
         bill = self.cleaned_data["bill"]
-        if bill.status == Bill.Status.DRAFT:
-            raise ValidationError(
-                _("%(bill)s is a draft: it takes payments once it is issued (close the month for it first).")
-                % {"bill": bill}
-            )
-        if bill.status not in Bill.OPEN_STATUSES:
-            raise ValidationError(
-                _("%(bill)s is %(status)s: it takes no more payments.")
-                % {"bill": bill, "status": bill.get_status_display()}
-            )
+        refusal = payment_refusal(bill)
+        if refusal:
+            raise ValidationError(refusal)
         return bill
 
     def perform(self, data: dict) -> Payment:

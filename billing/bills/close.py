@@ -1,4 +1,4 @@
-"""Month close: build each customer's bill for a period from the rollups (money rules 4–10).
+"""Month close: build each customer's bill for a period from the rollups (money rules 4–10, docs/money-rules.md).
 
 ``month_close_customer`` is the unit of work (one Celery task per customer, or one call of
 ``close_month``). It is idempotent and safe to run twice or concurrently:
@@ -25,6 +25,7 @@ from djmoney.money import Money
 from billing.bills.disputes import credit_line_drafts
 from billing.bills.events import bill_event
 from billing.bills.lines import LineDraft, build_lines
+from billing.bills.parties import buyer_snapshot, seller_in_force, seller_missing_reason, seller_snapshot
 from billing.bills.transitions import bill_move
 from billing.metering.rollups import ROLLUP_KEY, ROLLUP_MERGE, ROLLUP_SUMS, USAGE_LOCK_NAMESPACE
 from billing.models import (
@@ -36,7 +37,6 @@ from billing.models import (
     ExchangeRate,
     Payment,
     PriceVersion,
-    SellerProfile,
     UsageRollup,
 )
 from billing.periods import business_day, format_period, next_period, period_start
@@ -44,6 +44,7 @@ from billing.pricing.cost import ZERO, bill_totals
 from billing.pricing.money import quantize_money
 from billing.pricing.selectors import contract_for_period, exchange_rate_for
 from common.tasks import enqueue_on_commit
+from common.vat import DEFAULT_VAT_RATE
 from customers.models import Contract, Customer, Project
 
 
@@ -117,26 +118,6 @@ def _sweep_leftovers(customer: Customer, period: date) -> list[date]:
                 [period, customer.pk, old, period_start(next_period(old))],
             )
     return swept
-
-
-def seller_snapshot(on: date) -> dict:
-    profile = SellerProfile.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
-    return profile.snapshot() if profile else {}
-
-
-def buyer_snapshot(customer: Customer) -> dict:
-    title = customer.invoice_titles.filter(is_default=True).first()
-    return {
-        "code": customer.code,
-        "name": customer.name,
-        "tax_id": customer.tax_id,
-        "address": customer.address,
-        "phone": customer.phone,
-        "bank_name": customer.bank_name,
-        "bank_account": customer.bank_account,
-        "email": customer.email,
-        "invoice_title": title.name if title else customer.name,
-    }
 
 
 def _save_lines(bill: Bill, drafts: list[LineDraft], *, replace: bool = True) -> None:
@@ -261,7 +242,9 @@ def month_close_customer(
             return []  # money rule 10: no usage, no commitment (and no service fee), no bill
         if contract is None:
             holds.append(_("No active contract covers %(period)s.") % {"period": format_period(period)})
-        vat_rate = contract.vat_rate if contract else Decimal("0.06")
+        if seller_in_force(today) is None:  # the customer could not pay a bill without our bank account
+            holds.append(seller_missing_reason(today))
+        vat_rate = contract.vat_rate if contract else DEFAULT_VAT_RATE
 
         # Which bills: one per customer, or one per project (+ one for the commitment top-up).
         groups: dict[int | None, list[LineDraft]] = defaultdict(list)

@@ -46,14 +46,37 @@ def _status_after_payment(bill: Bill, today: date) -> str:
     return Bill.Status.PARTIALLY_PAID if bill.amount_paid.amount > 0 else Bill.Status.ISSUED
 
 
-def _check_received_on(bill: Bill, received_on: date) -> None:
-    """A transfer is received on a past day of the customer's contracts, not in the future."""
+def payment_refusal(bill: Bill) -> str | None:
+    """Why ``bill`` takes no payment (None: it does). The API, the admin's payment form and
+    bank matching all ask this, so each refuses in the same words."""
+    if bill.status == Bill.Status.DRAFT:
+        return _("%(bill)s is a draft: it takes payments once it is issued (close the month for it first).") % {
+            "bill": bill
+        }
+    if bill.status not in PAYABLE:
+        return _("%(bill)s is %(status)s: it takes no more payments.") % {
+            "bill": bill,
+            "status": bill.get_status_display(),
+        }
+    return None
+
+
+def _check_amount(amount: Decimal) -> None:
+    if amount <= 0:
+        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+
+
+def _check_received_on(customer, received_on: date, *, since_first_contract: bool = True) -> None:
+    """A transfer is received on a past day (of the customer's contracts, for a bill's
+    payment), not in the future."""
     today = business_day(timezone.now())
     if received_on > today:
         raise ValidationError(
             {"received_on": [_("The transfer cannot be received after today (%(today)s).") % {"today": today}]}
         )
-    first = bill.customer.contracts.order_by("starts_on").values_list("starts_on", flat=True).first()
+    if not since_first_contract:
+        return
+    first = customer.contracts.order_by("starts_on").values_list("starts_on", flat=True).first()
     if first is not None and received_on < first:
         raise ValidationError(
             {
@@ -102,8 +125,8 @@ def payment_record(
     Bills are settled in CNY: a transfer in another currency is refused, not converted — the
     bank credits our CNY account at its own rate, and that credited CNY amount is what
     finance records."""
-    if amount <= 0:
-        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    _check_amount(amount)
+    reference = reference.strip()
     bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
     if currency != bill.total.currency.code:
         raise ValidationError(
@@ -114,8 +137,7 @@ def payment_record(
                 ]
             }
         )
-    _check_received_on(bill, received_on)
-    reference = reference.strip()
+    _check_received_on(bill.customer, received_on)
     repeat = None
     if reference:
         clash = _("The bank reference %(ref)s is already recorded with another amount or bill.") % {"ref": reference}
@@ -125,11 +147,9 @@ def payment_record(
         repeat = _repeat(bill, amount, clash, idempotency_key=idempotency_key)
     if repeat is not None:
         return repeat, False
-    if bill.status not in PAYABLE:
-        raise Conflict(
-            _("Bill %(number)s is %(status)s; payments go to issued bills.")
-            % {"number": bill, "status": bill.get_status_display()}
-        )
+    refusal = payment_refusal(bill)
+    if refusal:
+        raise Conflict(refusal)
     applied = min(amount, bill.balance.amount)
     mismatch = bool(payer_name) and payer_name_key(payer_name) != payer_name_key(bill.customer.name)
     payment = Payment.objects.create(
@@ -213,20 +233,11 @@ def credit_receive(
 def _unbilled_payment(
     *, customer, amount: Decimal, received_on: date, reference: str, method: str, payer_name: str = "", actor, note
 ) -> tuple[Payment, bool]:
-    if amount <= 0:
-        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    _check_amount(amount)
     reference = reference.strip()
     if not reference:
         raise ValidationError({"reference": [_("Give the bank reference of the transfer.")]})
-    if received_on > business_day(timezone.now()):
-        raise ValidationError(
-            {
-                "received_on": [
-                    _("The transfer cannot be received after today (%(today)s).")
-                    % {"today": business_day(timezone.now())}
-                ]
-            }
-        )
+    _check_received_on(customer, received_on, since_first_contract=False)
     existing = Payment.objects.filter(customer=customer, reference_key=Payment.key_of(reference)).first()
     if existing is not None:
         if existing.method != method or existing.bill_id is not None or existing.amount.amount != amount:
@@ -296,7 +307,7 @@ def bill_confirm(*, bill: Bill, confirmed: bool, note: str = "", actor=None) -> 
 
 @transaction.atomic
 def bill_void(*, bill: Bill, reason: str, actor=None) -> Bill:
-    """Void an issued bill (money rule 10). Its invoices are reversed first (red-letter);
+    """Void an issued bill (money rule 10, docs/money-rules.md). Its invoices are reversed first (red-letter);
     money already received moves to customer credit for the reissued bill."""
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the reason for voiding.")]})

@@ -29,7 +29,7 @@ from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.bills.close import buyer_snapshot, seller_snapshot
+from billing.bills.parties import buyer_snapshot, seller_snapshot
 from billing.models import Bill, Payment
 from billing.periods import business_day, next_period
 from billing.pricing.cost import ZERO

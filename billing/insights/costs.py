@@ -1,7 +1,8 @@
 """Cost insights for one customer and month, from its real rollups and the price book only.
 
 Every figure is a re-pricing of usage the customer actually had; nothing is estimated from
-outside data. Amounts are CNY, computed as a bill line would be (money rule 5): the cost in
+outside data. Amounts are CNY, computed as a bill line would be (money rule 5,
+docs/money-rules.md): the cost in
 the price currency × (1 − contract discount) × the rate, rounded half up to 0.01 once per
 model. The terms are ``PeriodTerms``: the contract in force, and the rate of money rule 4
 (exact for a closed month, the latest entered for an open one); a missing rate leaves the

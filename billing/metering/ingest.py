@@ -6,7 +6,7 @@ The path, per batch (see README, "How the money flows", step 1, and "Storage and
    record with a ``request_id`` counts; later ones in the batch are duplicates (same
    content) or conflicts (different content).
 2. Resolve ``key_id`` → (customer, project, key) and ``(provider, model)`` → price
-   versions with one query each; price every record (money rule 2′, unrounded Decimal;
+   versions with one query each; price every record (money rule 2′, docs/money-rules.md, unrounded Decimal;
    a context no variant names leaves the record unpriced, as an unknown model does).
 3. In ONE transaction: shared advisory lock per customer (month close takes it
    exclusively, so a record's bill period is decided consistently), COPY the batch into a

@@ -104,7 +104,7 @@ class ValidRecord:
     cost: Decimal | None = None
 
     def counts(self) -> dict[str, int]:
-        """The counts as money rule 2′ names them (billing.pricing.cost.COUNT_FIELDS)."""
+        """The counts as money rule 2′ (docs/money-rules.md) names them (billing.pricing.cost.COUNT_FIELDS)."""
         counts = {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

@@ -25,7 +25,7 @@ _RECORD_GROUPS = f"""
     WHERE id = ANY(%(ids)s) AND occurred_at >= %(start)s AND occurred_at < %(end)s
     GROUP BY {RECORD_GROUP_SQL}, currency, period
 """
-# The selected counts by the names money rule 2′ gives them.
+# The selected counts by the names money rule 2′ (docs/money-rules.md) gives them.
 _PLAN_COUNTS = ("input_tokens", "cache_read_tokens", "output_tokens", *UNIT_FIELDS)
 
 # Before repricing: take the records out of their unpriced rollup rows (old provider/model).

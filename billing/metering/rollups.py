@@ -8,7 +8,7 @@ USAGE_LOCK_NAMESPACE = 7301  # advisory lock namespace for "customer usage vs. m
 
 # The counts a record carries beyond input, cached (cache read) and output tokens
 # (CONTRACT.md "Price dimensions"): columns of billing_usagerecord (NULL = 0) and sums of
-# billing_usagerollup (migration 0020) — money rule 2′'s counts (billing.pricing.cost) less
+# billing_usagerollup (migration 0020) — the counts of money rule 2′ (docs/money-rules.md) (billing.pricing.cost) less
 # the three every record has its own columns for.
 UNIT_FIELDS = tuple(name for name in COUNT_FIELDS if name not in ("input_tokens", "output_tokens", "cache_read_tokens"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from common.vat import DEFAULT_VAT_RATE
 from customers.models import Customer, Project
 
 
@@ -352,7 +352,7 @@ class SellerProfile(models.Model):
     taxpayer_kind = models.CharField(
         _("taxpayer kind"), max_length=10, choices=TaxpayerKind.choices, default=TaxpayerKind.GENERAL
     )
-    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default=Decimal("0.06"))
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default=DEFAULT_VAT_RATE)
     tax_classification_code = models.CharField(
         _("tax classification code"),
         max_length=19,

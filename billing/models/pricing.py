@@ -108,7 +108,7 @@ SHORTHAND_KEYS = {
 
 def shorthand_prices(input_per_mtok, cached_input_per_mtok, output_per_mtok) -> dict:
     """The ``prices`` map the three old fields mean (an absent cached price is no key: cache
-    reads then fall to ``input_mtok``, as rule 2 charged them)."""
+    reads then fall to ``input_mtok``, as money rule 2 (docs/money-rules.md) charged them)."""
     values = {"input_mtok": input_per_mtok, "cache_read_mtok": cached_input_per_mtok, "output_mtok": output_per_mtok}
     return {key: f"{value.normalize():f}" for key, value in values.items() if value is not None}
 

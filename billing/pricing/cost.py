@@ -1,4 +1,4 @@
-"""The money rules, written once (CONTRACT.md "Money rules" and "Price dimensions").
+"""The money rules (docs/money-rules.md), written once.
 
 * rule 2′, ``price_plan(version).cost(counts, occurred_at, processing, service_tier)``: the
   cost of one usage record in the price currency, unrounded (None: unpriced);

@@ -1,4 +1,4 @@
-"""Price versions and aliases for a set of model names, searchable by time (money rule 1)."""
+"""Price versions and aliases for a set of model names, searchable by time (money rule 1, docs/money-rules.md)."""
 
 from __future__ import annotations
 

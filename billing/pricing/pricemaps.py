@@ -301,7 +301,7 @@ def _variants(value: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
     return clean
 
 
-# --- Resolution (money rule 2′: window, then variants key by key) ----------------------------
+# --- Resolution (money rule 2′, docs/money-rules.md: window, then variants key by key) ----------------------------
 
 
 def variant_matches(when: Mapping[str, str], context: Mapping[str, str]) -> bool:

@@ -27,7 +27,7 @@ def contract_for_period(customer: Customer, period: date) -> Contract | None:
 
 
 def exchange_rate_for(currency: str, period: date, *, contract: Contract | None, exact: bool) -> Decimal | None:
-    """Money rule 4. ``exact``: the rate of that period only (closing); otherwise the latest
+    """Money rule 4 (docs/money-rules.md). ``exact``: the rate of that period only (closing); otherwise the latest
     rate entered up to that period (open periods: summaries, budgets)."""
     if currency == "CNY":
         return Decimal(1)

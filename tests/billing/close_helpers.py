@@ -1,28 +1,27 @@
 """Builders for the month-close, bill, payment and PDF tests.
 
 Usage is created through ``usage_ingest_batch`` and prices and rates through their
-services, as in production; the expected amounts in the tests are worked out by hand.
+services, as in production (the builders of tests/factories.py, re-exported here under
+their short names); the expected amounts in the tests are worked out by hand.
 """
 
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import time_machine
 from django.db import connection
 
 from billing.bills.close import CloseOutcome, month_close_customer
 from billing.metering.ingest import BatchResult, usage_ingest_batch
-from billing.models import ExchangeRate, PriceVersion
-from billing.pricing.services import exchange_rate_set, price_version_set
+from billing.models import PriceVersion
 from customers.models import ApiKey, Contract, Customer, Project
-from tests.factories import ContractFactory, CustomerFactory, ProjectFactory, api_key_for
+from tests.factories import SHANGHAI, customer_with_contract, key_for, shanghai  # noqa: F401 (re-exported)
+from tests.factories import exchange_rate as rate  # noqa: F401 (re-exported)
+from tests.factories import price_version as price  # noqa: F401 (re-exported)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOV = date(2026, 11, 1)
 DEC = date(2026, 12, 1)
 JAN = date(2027, 1, 1)
@@ -30,20 +29,9 @@ JAN = date(2027, 1, 1)
 _request_ids = itertools.count(1)
 
 
-def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
-
-
 def travel(year: int, month: int, day: int, hour: int = 3, minute: int = 0) -> time_machine.travel:
     """Pin "now" to a moment in Asia/Shanghai (the clock does not tick)."""
     return time_machine.travel(shanghai(year, month, day, hour, minute), tick=False)
-
-
-def customer_with_contract(code: str, name: str | None = None, **terms: Any) -> Customer:
-    """A customer with one active contract from 2026-01-01 (USD, no discount, VAT 6 %, 30 days)."""
-    customer = CustomerFactory(code=code, **({"name": name} if name else {}))
-    ContractFactory(customer=customer, number=f"HT-{code}-1", **terms)
-    return customer
 
 
 def contract_of(customer: Customer) -> Contract:
@@ -59,50 +47,13 @@ def set_terms(customer: Customer, **terms: Any) -> Contract:
     return contract
 
 
-def key_for(customer: Customer, project_code: str = "chatbot", name: str = "prod") -> ApiKey:
-    project = ProjectFactory(customer=customer, code=project_code, name=f"项目 {project_code}")
-    key = ApiKey.objects.filter(project=project, name=name).first()
-    if key is None:
-        key, _secret = api_key_for(project, name=name)
-    return key
-
-
 def project_of(customer: Customer, code: str) -> Project:
     return Project.objects.get(customer=customer, code=code)
-
-
-def price(
-    model: str = "gpt-4o",
-    *,
-    provider: str = "openai",
-    input: str = "2.5",
-    cached: str | None = "1.25",
-    output: str = "10",
-    currency: str = "USD",
-    effective_from: date | datetime = date(2026, 1, 1),
-) -> PriceVersion:
-    if not isinstance(effective_from, datetime):
-        effective_from = datetime.combine(effective_from, time.min, tzinfo=SHANGHAI)
-    version, _created = price_version_set(
-        provider=provider,
-        model=model,
-        effective_from=effective_from,
-        currency=currency,
-        input_per_mtok=Decimal(input),
-        cached_input_per_mtok=None if cached is None else Decimal(cached),
-        output_per_mtok=Decimal(output),
-    )
-    return version
 
 
 def claude_price(**overrides: Any) -> PriceVersion:
     """anthropic/claude-sonnet-4: 3 input, 0.30 cached, 15 output USD per 1M tokens."""
     return price("claude-sonnet-4", provider="anthropic", input="3", cached="0.3", output="15", **overrides)
-
-
-def rate(period: date, value: str, currency: str = "USD") -> ExchangeRate:
-    obj, _created = exchange_rate_set(currency=currency, period=period, rate=Decimal(value))
-    return obj
 
 
 def record(

@@ -1,25 +1,19 @@
-"""Builders and sums shared by the metering tests."""
+"""Records and sums shared by the metering tests (prices and times: tests/factories.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 
 from billing.metering.ingest import BatchResult, usage_ingest_batch
-from billing.models import PriceVersion
-from billing.pricing.services import price_version_set
+from tests.factories import SHANGHAI, shanghai  # noqa: F401 (re-exported; built in tests/factories.py)
+from tests.factories import price_version as price  # noqa: F401 (re-exported)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 INGEST_URL = "/api/v1/usage-records/"
 OMIT = object()
-
-
-def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 def usage(key_id: str, request_id: str, /, **fields: Any) -> dict[str, Any]:
@@ -36,31 +30,6 @@ def usage(key_id: str, request_id: str, /, **fields: Any) -> dict[str, Any]:
     }
     record.update(fields)
     return {name: value for name, value in record.items() if value is not OMIT}
-
-
-def price(
-    *,
-    provider: str = "openai",
-    model: str = "gpt-4o",
-    effective_from: date | datetime = date(2026, 1, 1),
-    input: str = "2.5",
-    cached: str | None = "1.25",
-    output: str = "10",
-    currency: str = "USD",
-) -> PriceVersion:
-    """A price version through the service; a date means 00:00 in Asia/Shanghai."""
-    if not isinstance(effective_from, datetime):
-        effective_from = datetime.combine(effective_from, time.min, tzinfo=SHANGHAI)
-    version, _created = price_version_set(
-        provider=provider,
-        model=model,
-        effective_from=effective_from,
-        currency=currency,
-        input_per_mtok=Decimal(input),
-        cached_input_per_mtok=None if cached is None else Decimal(cached),
-        output_per_mtok=Decimal(output),
-    )
-    return version
 
 
 def ingest(records: list[Any], now: datetime | None = None) -> BatchResult:

@@ -1,4 +1,4 @@
-"""Month close: money rules 4–10 with amounts worked out by hand, holds, idempotence,
+"""Month close: money rules 4–10 (docs/money-rules.md) with amounts worked out by hand, holds, idempotence,
 immutability, void and reissue, the close_month command, and property tests on rounding.
 
 Prices used (per 1M tokens): openai/gpt-4o 2.5 input, 1.25 cached, 10 output USD;

@@ -43,7 +43,11 @@ def test_a_customer_cannot_set_an_internal_email_address(alice_client, acme_proj
 
 def test_a_public_address_is_kept(alice_client, acme_project):
     response = alice_client.post(URL, body(["ops@acme.example.cn", "finance@例子.中国"]), format="json")
+
     assert response.status_code == 201, response.content
+    budget = Budget.objects.get()
+    assert budget.channels == ["ops@acme.example.cn", "finance@例子.中国"]
+    assert response.json()["channels"] == budget.channels
 
 
 def test_the_portal_form_refuses_the_same(client, alice, acme_project):

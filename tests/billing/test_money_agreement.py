@@ -1,6 +1,6 @@
 """One money rule, one answer: for random usage, the usage summary of a closed month, the
 budget's month-to-date (and the allowance built from it) and the bill's lines agree to the
-fen, and each line is money rule 5 computed without any intermediate rounding.
+fen, and each line is money rule 5 (docs/money-rules.md) computed without any intermediate rounding.
 
 Each model is used by one project only, so a summary row by model and a bill line
 (project × model) cover the same usage.

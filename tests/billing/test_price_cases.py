@@ -1,4 +1,4 @@
-"""Money rule 2′ by hand, with the providers' own figures, including what genai-prices cannot
+"""Money rule 2′ (docs/money-rules.md) by hand, with the providers' own figures, including what genai-prices cannot
 model (weekday windows). Each case writes its arithmetic in a comment."""
 
 from __future__ import annotations

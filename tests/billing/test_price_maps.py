@@ -198,6 +198,9 @@ def test_it_keeps_non_overlapping_windows_on_different_days(finance_client):
     response = finance_client.post(URL, body(prices={"input_mtok": "0.5"}, variants=[], windows=windows), format="json")
 
     assert response.status_code == 201, response.content
+    stored = PriceVersion.objects.get()
+    assert stored.windows == windows  # all three kept as sent, in order
+    assert response.json()["windows"] == windows
 
 
 def test_it_answers_409_to_changing_the_maps_of_a_locked_version(finance_client):

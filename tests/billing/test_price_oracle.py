@@ -1,4 +1,4 @@
-"""Money rule 2′ against genai-prices itself (issue 20, item 6).
+"""Money rule 2′ (docs/money-rules.md) against genai-prices itself (issue 20, item 6).
 
 The price book is imported by ``import_prices`` from the installed genai-prices; then, over
 every model genai-prices knows, the cost ``price_plan(version).cost`` gives a record equals

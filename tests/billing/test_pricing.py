@@ -1,4 +1,4 @@
-"""Money rules 1–3 on ingestion: which price version, the cost formula, unrounded costs,
+"""Money rules 1–3 (docs/money-rules.md) on ingestion: which price version, the cost formula, unrounded costs,
 token conventions, unknown models, several providers, aliases; and the price book service."""
 
 from __future__ import annotations

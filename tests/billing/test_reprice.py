@@ -87,7 +87,7 @@ def test_it_changes_nothing_the_second_time(unpriced):
 
 def test_it_leaves_records_unpriced_while_no_price_applies(unpriced):
     rollups = rollup_rows()
-    # a version from November does not price October calls (money rule 1)
+    # a version from November does not price October calls (money rule 1, docs/money-rules.md)
     price(provider="openai", model="gpt-9", effective_from=date(2026, 11, 1), input="4", cached="1", output="16")
 
     assert usage_reprice(period=OCTOBER) == {"repriced": 0, "unpriced": 3}

@@ -1,4 +1,4 @@
-"""Money rule 12, the monthly service fee (管理费/服务费): one ``service_fee`` line of the
+"""Money rule 12 (docs/money-rules.md), the monthly service fee (管理费/服务费): one ``service_fee`` line of the
 contract's fee on the customer-wide bill of every period the contract covers, even without
 usage; not discounted, not converted, not counted toward the minimum commitment; VAT applies.
 

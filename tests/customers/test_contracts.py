@@ -151,6 +151,12 @@ def test_it_allows_overlapping_dates_for_different_customers(finance_client, acm
         url("OTHER"), contract_payload(number="HT-OTHER-2", starts_on="2026-03-01", ends_on=None), format="json"
     )
     assert response.status_code == 201
+    stored = Contract.objects.get(number="HT-OTHER-2")
+    assert (stored.customer.code, stored.status, stored.starts_on) == (
+        "OTHER",
+        Contract.Status.ACTIVE,
+        date(2026, 3, 1),
+    )
 
 
 def test_it_rejects_a_duplicate_contract_number(finance_client, acme):

@@ -205,6 +205,8 @@ def test_it_does_not_let_an_update_change_the_code(finance_client, acme):
 def test_it_creates_customers_whose_first17_are_valid_in_any_alphabet_position(finance_client):
     first17 = "Y1310000MA1FL8XQ3"  # registration authority Y (other), not all digits
 
-    response = finance_client.post(URL, customer_payload(tax_id=first17 + uscc_check_character(first17)), format="json")
+    tax_id = first17 + uscc_check_character(first17)
+    response = finance_client.post(URL, customer_payload(tax_id=tax_id), format="json")
 
     assert response.status_code == 201
+    assert Customer.objects.get(code="NEWCO").tax_id == tax_id

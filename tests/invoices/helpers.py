@@ -5,33 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from djmoney.money import Money
 
 from billing.bills.close import month_close_customer
 from billing.metering.ingest import usage_ingest_batch
-from billing.models import Bill, SellerProfile
+from billing.models import Bill
 from customers.models import Contract, Customer, Project
 from tests.billing.helpers import price
-from tests.factories import api_key_for, valid_uscc
+from tests.factories import SELLER, SHANGHAI, api_key_for, seller_profile  # noqa: F401 (re-exported)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIOD = date(2026, 10, 1)
 CLOSED_ON = date(2026, 11, 2)
-SELLER_TAX_ID = valid_uscc(990001)
-SELLER = {
-    "name": "上海智算科技有限公司",
-    "tax_id": SELLER_TAX_ID,
-    "province_code": "31",
-    "address": "上海市浦东新区张江路88号",
-    "phone": "021-55550000",
-    "bank_name": "招商银行上海张江支行",
-    "bank_account": "121900000000001",
-    "email": "billing@zhisuan.example.cn",
-    "issuing_clerk": "王会计",
-    "invoice_amount_limit": None,
-}
+SELLER_TAX_ID = SELLER["tax_id"]
 # CONTRACT.md, "An invoice".
 CONTRACT_KEYS = {
     "number",
@@ -54,14 +40,6 @@ CONTRACT_KEYS = {
 EXTRA_KEYS = {"order_number", "customer", "vat_rate", "seller_name", "remark", "backend", "lines"}
 
 
-def seller_profile(**changes) -> SellerProfile:
-    """The seller in force since 2020 (the migration's placeholder, filled in)."""
-    profile, _created = SellerProfile.objects.update_or_create(
-        effective_from=date(2020, 1, 1), defaults={**SELLER, **changes}
-    )
-    return profile
-
-
 def commitment_bill(
     customer: Customer,
     amount: Decimal,
@@ -71,7 +49,7 @@ def commitment_bill(
     **contract_fields,
 ) -> Bill:
     """An issued bill of exactly ``amount`` before VAT: a month with no usage and a minimum
-    commitment of ``amount`` (money rule 7), closed through the month close."""
+    commitment of ``amount`` (money rule 7, docs/money-rules.md), closed through the month close."""
     contract = Contract.objects.filter(customer=customer).order_by("pk").first()
     Contract.objects.filter(pk=contract.pk).update(minimum_monthly_commitment=Money(amount, "CNY"), **contract_fields)
     outcomes = month_close_customer(customer=customer, period=period, today=today)

@@ -1,4 +1,4 @@
-"""Money rule 11 under random histories, and the arithmetic of splitting and allocating VAT
+"""Money rule 11 (docs/money-rules.md) under random histories, and the arithmetic of splitting and allocating VAT
 (fapiao.md: per line |税额 − 金额 × 税率| ≤ 0.06, per invoice Σ errors ≤ 1.27)."""
 
 from __future__ import annotations

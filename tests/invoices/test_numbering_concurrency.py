@@ -1,5 +1,5 @@
 """Invoice numbers stay gapless and unique when several connections issue at once: the
-counter row is locked inside each issuing transaction (money rule 11)."""
+counter row is locked inside each issuing transaction (money rule 11, docs/money-rules.md)."""
 
 from __future__ import annotations
 

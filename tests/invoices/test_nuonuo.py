@@ -412,7 +412,7 @@ def test_it_answers_the_issue_endpoint_with_a_pending_invoice(backend, fake, fin
 
 def test_it_frees_the_bill_only_once_the_red_invoice_is_issued(backend, issued_blue, reverse, fake, finance_client):
     # While the buyer may still reject the form, the bill must not be invoiced again: a
-    # rejected red invoice would leave two blue invoices on it (money rule 11).
+    # rejected red invoice would leave two blue invoices on it (money rule 11, docs/money-rules.md).
     original = fake.red_form_submit
 
     def rejected_later(payload):

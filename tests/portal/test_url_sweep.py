@@ -2,8 +2,10 @@
 (admin of another customer), using ACME's objects for the URL's arguments.
 
 The URLs come from the resolver, so a page added later is swept too; a URL whose arguments
-the sweep cannot build fails the test (add its kwarg to ``ACME_ARGUMENTS``), and a view
-without ``portal_roles`` (set by ``portal_view``) must be one of the public sign-in pages.
+the sweep cannot build fails the test (add its kwarg to ``ACME_ARGUMENTS``), a view
+without ``portal_roles`` (set by ``portal_view``) must be one of the public sign-in pages,
+and every page has its exact answer for each role in ``EXPECTED`` (a page missing there
+fails the sweep: say what it answers).
 """
 
 from __future__ import annotations
@@ -27,6 +29,43 @@ PUBLIC = {
     "password-reset-complete",
     "invitation",
 }
+
+
+# name → (method, alice's status, bob's status). A POST-only view is sent an empty form: it
+# answers 400 (a confirmation without its choice), the form again with its errors (200), or
+# does its work and redirects (302). Bob, a developer, is refused (403) every page whose
+# roles leave developers out.
+EXPECTED = {
+    "home": ("GET", 200, 200),
+    "usage": ("GET", 200, 200),
+    "usage-export-csv": ("GET", 200, 200),
+    "usage-export-xlsx": ("GET", 200, 200),
+    "bills": ("GET", 200, 403),
+    "bill": ("GET", 200, 403),
+    "bill-pdf": ("GET", 200, 403),
+    "bill-confirm": ("POST", 400, 403),
+    "bill-dispute": ("POST", 400, 403),
+    "bill-notice-pdf": ("GET", 200, 403),
+    "statement": ("GET", 200, 403),
+    "statement-pdf": ("GET", 200, 403),
+    "invoices": ("GET", 200, 403),
+    "invoice-pdf": ("GET", 200, 403),
+    "invoice-titles": ("GET", 200, 403),
+    "invoice-title-add": ("GET", 200, 403),
+    "invoice-title-edit": ("GET", 200, 403),
+    "invoice-requests": ("POST", 400, 403),
+    "keys": ("GET", 200, 200),
+    "key-revoke": ("GET", 200, 403),
+    "budgets": ("GET", 200, 200),
+    "budget-edit": ("GET", 200, 403),
+    "budget-test": ("POST", 302, 403),
+    "alerts": ("GET", 200, 200),
+    "users": ("GET", 200, 403),
+    "user-role": ("POST", 200, 403),
+    "user-active": ("POST", 200, 403),
+}
+# Where a redirect goes (every other expected status is a page, not a redirect).
+REDIRECTS = {"budget-test": "/portal/budgets/"}
 
 
 def portal_patterns() -> list[URLPattern]:
@@ -88,31 +127,38 @@ def test_it_knows_every_portal_view(acme_arguments):
         _url(pattern, acme_arguments)
         if _roles(pattern) is None:
             assert pattern.name in PUBLIC, f"{pattern.name} is not wrapped in portal_view"
+    assert {p.name for p in portal_patterns()} - PUBLIC == set(EXPECTED)
 
 
-def test_it_serves_alice_every_page(client, alice, acme_arguments):
-    client.force_login(alice)
+def test_the_expected_answers_follow_the_roles():
+    """Bob's column is what the view's roles say: 403 exactly where developers are left out."""
+    for pattern in portal_patterns():
+        if pattern.name in PUBLIC:
+            continue
+        _method, _alice, bob = EXPECTED[pattern.name]
+        assert (bob == 403) == ("developer" not in _roles(pattern)), pattern.name
+
+
+def _sweep(client, user, acme_arguments, column: int) -> None:
+    client.force_login(user)
     for pattern in portal_patterns():
         if pattern.name in PUBLIC:
             continue
         url = _url(pattern, acme_arguments)
         method, answer = _visit(client, url)
-        if method == "GET":
-            assert answer.status_code in (200, 302), (url, answer.status_code)
-        else:  # reached the form: refused neither by role nor by customer
-            assert answer.status_code not in (403, 404) and answer.status_code < 500, (url, answer.status_code)
-        client.force_login(alice)  # a sweep of logout-like actions must not end the walk
+        expected = EXPECTED[pattern.name]
+        assert (method, answer.status_code) == (expected[0], expected[column]), url
+        if answer.status_code == 302:
+            assert answer["Location"] == REDIRECTS[pattern.name], url
+        client.force_login(user)  # a sweep of logout-like actions must not end the walk
+
+
+def test_it_serves_alice_every_page(client, alice, acme_arguments):
+    _sweep(client, alice, acme_arguments, 1)
 
 
 def test_it_refuses_bob_what_a_developer_may_not_see(client, bob, acme_arguments):
-    client.force_login(bob)
-    for pattern in portal_patterns():
-        roles = _roles(pattern)
-        if roles is None or "developer" in roles:
-            continue
-        url = _url(pattern, acme_arguments)
-        _method, answer = _visit(client, url)
-        assert answer.status_code == 403, (url, answer.status_code)
+    _sweep(client, bob, acme_arguments, 2)
 
 
 def test_it_answers_charlie_404_for_every_acme_object(client, charlie, acme_arguments):

@@ -1,4 +1,4 @@
-"""Presales estimates priced by money rule 2′: cache writes at their price, Batch through the
+"""Presales estimates priced by money rule 2′ (docs/money-rules.md): cache writes at their price, Batch through the
 model's own Batch prices, long-context tiers per request (issue 20, item 5)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """An estimate's monthly amount is the usage line a bill would carry for the same tokens.
 
-The bill side is computed as the close computes it: each call costed by money rule 2
+The bill side is computed as the close computes it: each call costed by money rule 2 (docs/money-rules.md)
 (``record_cost``), the costs summed per price currency, then ``line_amount`` with the
 contract's discount and the rate (billing/bills/lines.py ``build_lines``)."""
 
