@@ -14,7 +14,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from billing.models import SellerProfile
-from common.api import Conflict
+from common.errors import Conflict
 from customers.models import Customer, InvoiceTitle
 
 # The keys of every buyer snapshot (bills, statements, invoices). Snapshots stored before

@@ -17,7 +17,7 @@ from banking.models import BankTransaction
 from banking.services import statement_import, transaction_match
 from billing.bills.lifecycle import deposit_record, payment_record, payment_refusal
 from billing.models import Bill, Payment
-from common.api import Conflict
+from common.errors import Conflict
 from tests.banking.conftest import COLUMNS, csv_bytes
 from tests.billing.close_helpers import travel
 from tests.factories import UserFactory
