@@ -91,7 +91,7 @@ def test_a_paid_bill_is_refused_in_the_same_words_by_the_api_the_admin_and_bank_
     assert (api.status_code, api.json()["detail"]) == (409, PAID_EN)
     assert admin.status_code == 200
     assert admin.context["adminform"].form.errors == {"bill": [PAID_EN]}
-    assert str(matched.value.detail) == PAID_EN
+    assert str(matched.value) == PAID_EN
     assert Payment.objects.filter(bill=paid_october).count() == 1  # only the payment that paid it
 
 
@@ -107,7 +107,7 @@ def test_a_draft_bill_is_refused_by_the_same_function(ledger):
             )
 
     assert refusal.startswith("BILL-ACME-202611 is a draft: it takes payments once it is issued")
-    assert str(refused.value.detail) == refusal
+    assert str(refused.value) == refusal
 
 
 def test_a_zero_amount_is_refused_in_the_same_words_by_the_api_and_the_admin(ledger, finance_client, clerk_client):
