@@ -246,7 +246,7 @@ def test_every_page_taking_a_period_refuses_a_bad_one_with_a_400(client, alice, 
     for query in ({"period": bad}, {"period": bad, "format": "csv", "table": "models"}):
         response = client.get("/staff/reconciliation/", query)
         assert response.status_code == 400, (query, response.status_code)
-        assert b'id="error-period"' in response.content
+        assert b'id="errors-period"' in response.content
 
 
 def test_an_unexpected_error_under_api_still_answers_the_json_shape_in_production(settings, finance_user, monkeypatch):

@@ -57,9 +57,9 @@ def test_the_statement_page_and_its_pdf(staff, bill):
     assert pdf.status_code == 200 and "BILL-ACME-202611" in pdf_text(pdf.content)
 
     unknown = staff.get("/staff/statement/", {"customer": "NOPE"})
-    assert unknown.status_code == 400 and 'id="error-customer"' in unknown.content.decode()
+    assert unknown.status_code == 400 and 'id="errors-customer"' in unknown.content.decode()
     reversed_range = staff.get("/staff/statement/", {"customer": "ACME", "from": "2026-12-02", "to": "2026-12-01"})
-    assert reversed_range.status_code == 400 and 'id="error-to"' in reversed_range.content.decode()
+    assert reversed_range.status_code == 400 and 'id="errors-to"' in reversed_range.content.decode()
 
 
 def test_finance_replies_grants_a_credit_and_the_thread_shows_it(staff, bill, alice):

@@ -362,4 +362,4 @@ def test_a_bad_period_on_the_page_is_named_beside_its_field(finance_browser):
     response = finance_browser.get("/staff/reconciliation/?period=11-2026")
     assert response.status_code == 400  # named, and a 400 (issue 21)
     page = parse(response)
-    assert "YYYY-MM" in text(by_id(page, "error-period"))
+    assert "YYYY-MM" in text(by_id(page, "errors-period"))
