@@ -22,6 +22,7 @@ from billing.periods import current_period
 from common.api import PayloadTooLarge, query
 from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
 from customers.access import READ_USAGE_ROLES, IsFinanceOrPortal, IsGateway, customer_for, portal_membership
+from customers.models import Customer, Project
 
 # --- Ingestion ------------------------------------------------------------------------
 
@@ -148,6 +149,24 @@ class UsageRecordsIngest(APIView):
 # --- Usage summary --------------------------------------------------------------------
 
 
+def usage_scope(request: Request, params: dict) -> tuple[Customer, Project | None]:
+    """The customer (``customer``: its code; a portal user's own by default) and the project
+    (``project``: a code, or None) a usage read names, if the user may read its usage."""
+    code = params["customer"]
+    if not code:
+        membership = portal_membership(request.user)
+        if membership is None:
+            raise ValidationError({"customer": [_("Name the customer by its code.")]})
+        code = membership.customer.code
+    customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
+    project = None
+    if params["project"]:
+        project = customer.projects.filter(code=params["project"]).first()
+        if project is None:
+            raise ValidationError({"project": [_("No project with this code.")]})
+    return customer, project
+
+
 class UsageSummaryView(APIView):
     permission_classes = [IsFinanceOrPortal]
 
@@ -164,20 +183,9 @@ class UsageSummaryView(APIView):
     )
     def get(self, request: Request) -> Response | HttpResponse:
         params = query(UsageSummaryQuery, request)
-        code = params["customer"]
-        if not code:
-            membership = portal_membership(request.user)
-            if membership is None:
-                raise ValidationError({"customer": [_("Name the customer by its code.")]})
-            code = membership.customer.code
-        customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
+        customer, project = usage_scope(request, params)
         period = params.get("period") or current_period()
         group_by = params["group_by"]
-        project = None
-        if params["project"]:
-            project = customer.projects.filter(code=params["project"]).first()
-            if project is None:
-                raise ValidationError({"project": [_("No project with this code.")]})
         summary = usage_summary(customer=customer, period=period, group_by=group_by, project=project)
         if request.query_params.get("format") == "csv":
             response = HttpResponse(usage_summary_csv(summary), content_type="text/csv; charset=utf-8")
