@@ -64,8 +64,8 @@ LINE_KEYS = {
     "output_tokens",
     "amount",
 }
-# note: a credit line's reason
-LINE_EXTRA_KEYS = {"provider", "discount_percent", "exchange_rates", "price_versions", "note"}
+# note: a credit line's reason; position: its address for …/lines/{position}/records/
+LINE_EXTRA_KEYS = {"position", "provider", "discount_percent", "exchange_rates", "price_versions", "note"}
 
 
 @pytest.fixture

@@ -91,6 +91,10 @@ def agent_call(key, n: int, **extra):
 
 @pytest.fixture
 def world(acme, other_customer):
+    return november_world(acme, other_customer)
+
+
+def november_world(acme, other_customer):
     """ACME in November: an agent on claude-sonnet-4-5 (cache writes of both lengths, one
     long-context call, Batch calls, web searches) and gpt-4o chat, in two projects; usage of
     December and another customer's that no November figure may carry. Closed on 1 December."""
