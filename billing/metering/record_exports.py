@@ -84,8 +84,7 @@ def bill_line_records(*, bill: Bill, line: BillLine) -> QuerySet[UsageRecord]:
     records = _records_of_period(bill.customer_id, line.period).filter(
         project_id=line.project_id, provider=line.provider, model=line.model, bill_period=bill.period
     )
-    variant = getattr(line, "variant", "")
-    return records.filter(_variant_q(variant)) if variant else records
+    return records.filter(_variant_q(line.variant))
 
 
 def summary_row_records(

@@ -15,6 +15,6 @@ DROP = "DROP INDEX IF EXISTS billing_usagerecord_customer_time"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0022_merge_usage_dimensions")]
+    dependencies = [("billing", "0023_bill_line_variant_and_units")]
 
     operations = [migrations.RunSQL(CREATE, DROP)]
