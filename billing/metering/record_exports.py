@@ -4,9 +4,10 @@ so a customer who doubts a line can recompute it (money rule 2′ per record, ru
 This is the one regular read of the usage table besides repricing. Every query names the
 customer and one month's range of ``occurred_at`` — the partition key, so PostgreSQL reads
 one partition — and is served by ``billing_usagerecord_customer_time`` (customer_id,
-occurred_at) in time order, so nothing is sorted and the rows are read through a server-side
-cursor (``.iterator``) while the response is sent: a line of a million calls never sits in
-memory.
+occurred_at). The rows are read through a server-side cursor (``.iterator``) while the
+response is sent, and for a cursor PostgreSQL walks that index in time order (EXPLAIN
+DECLARE: Index Scan, then an Incremental Sort that only orders the records of one instant by
+id): a line of a million calls is neither sorted whole nor held in memory.
 """
 
 from __future__ import annotations
