@@ -44,6 +44,13 @@ def _local(moment: datetime) -> datetime:
 
 
 def csv_cell(value) -> str:
+    # The common exact types first (a streamed file writes millions of cells); the checks
+    # below give the same for them.
+    kind = type(value)
+    if kind is str:
+        return neutral_text(value)
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
