@@ -373,3 +373,25 @@ def test_the_read_uses_one_partition_and_the_index_in_time_order(acme, other_cus
     assert "customer_id_occurred_at_idx" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert records.count() == 500
+
+
+def test_late_usage_is_on_the_next_bills_adjustment_line_not_in_the_closed_months_rows(world, acme, finance_client):
+    """A November call that arrives after November's close is billed in December as an
+    adjustment (rule 6): its record is that line's, and the November summary row's file, as the
+    November bill, leaves it out (CONTRACT "One figure")."""
+    from tests.billing.close_helpers import DEC
+
+    late = record(key_for(acme, "search"), request_id="late-1", at=shanghai(2026, 11, 20, 9))
+    ingest(late, now=shanghai(2026, 12, 10))
+    rate(DEC, "7.1325")
+    with travel(2027, 1, 1):
+        december = only(close(acme, DEC))
+
+    november_rows = rows_of(finance_client.get("/api/v1/usage-records/?customer=ACME&period=2026-11&key=gpt-4o"))
+    assert len(november_rows) == 6 and "late-1" not in {row["request_id"] for row in november_rows}
+    adjustment = december.lines.get(kind="adjustment")
+    rows = rows_of(
+        finance_client.get(f"/api/v1/bills/{december.number or december.pk}/lines/{adjustment.position}/records/")
+    )
+    assert [row["request_id"] for row in rows] == ["late-1"]
+    assert recomputed(rows)[1] == adjustment.amount.amount
