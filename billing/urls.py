@@ -1,9 +1,9 @@
 from django.urls import path
 
-from billing.api import bills, budgets, collecting, insights, pricing, receivables, usage
+from billing.api import bills, budgets, collecting, insights, pricing, receivables, records, usage
 
 urlpatterns = [
-    path("usage-records/", usage.UsageRecordsIngest.as_view(), name="usage-records"),
+    path("usage-records/", records.UsageRecords.as_view(), name="usage-records"),
     path("usage-summary/", usage.UsageSummaryView.as_view(), name="usage-summary"),
     path("prices/", pricing.PriceListCreate.as_view(), name="price-list"),
     path("exchange-rates/", pricing.ExchangeRateListCreate.as_view(), name="exchange-rate-list"),
@@ -11,6 +11,11 @@ urlpatterns = [
     path("bills/close/", bills.MonthClose.as_view(), name="bill-close"),
     path("bills/<str:number>/", bills.BillDetail.as_view(), name="bill-detail"),
     path("bills/<str:number>/pdf/", bills.BillPdf.as_view(), name="bill-pdf"),
+    path(
+        "bills/<str:number>/lines/<int:position>/records/",
+        records.BillLineRecords.as_view(),
+        name="bill-line-records",
+    ),
     path("bills/<str:number>/payments/", bills.BillPayments.as_view(), name="bill-payments"),
     path("bills/<str:number>/confirm/", bills.BillConfirm.as_view(), name="bill-confirm"),
     path("bills/<str:number>/void/", bills.BillVoid.as_view(), name="bill-void"),

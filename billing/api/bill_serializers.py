@@ -56,6 +56,7 @@ class BillLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = BillLine
         fields = [
+            "position",  # the line's address: …/lines/{position}/records/ (its usage records, CSV)
             "kind",
             "period",
             "project",

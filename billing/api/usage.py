@@ -23,6 +23,7 @@ from common.exports import CSV_CONTENT_TYPE
 from common.files import file_response
 from common.uploads import TooDeep, UploadError, nested_deeper_than, read_json
 from customers.access import READ_USAGE_ROLES, customer_for, portal_membership
+from customers.models import Customer, Project
 from customers.permissions import IsFinanceOrPortal, IsGateway
 
 # --- Ingestion ------------------------------------------------------------------------
@@ -150,6 +151,24 @@ class UsageRecordsIngest(APIView):
 # --- Usage summary --------------------------------------------------------------------
 
 
+def usage_scope(request: Request, params: dict) -> tuple[Customer, Project | None]:
+    """The customer (``customer``: its code; a portal user's own by default) and the project
+    (``project``: a code, or None) a usage read names, if the user may read its usage."""
+    code = params["customer"]
+    if not code:
+        membership = portal_membership(request.user)
+        if membership is None:
+            raise ValidationError({"customer": [_("Name the customer by its code.")]})
+        code = membership.customer.code
+    customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
+    project = None
+    if params["project"]:
+        project = customer.projects.filter(code=params["project"]).first()
+        if project is None:
+            raise ValidationError({"project": [_("No project with this code.")]})
+    return customer, project
+
+
 class UsageSummaryView(CSVOrJSON, APIView):
     permission_classes = [IsFinanceOrPortal]
 
@@ -166,20 +185,9 @@ class UsageSummaryView(CSVOrJSON, APIView):
     )
     def get(self, request: Request) -> Response:
         params = query(UsageSummaryQuery, request)
-        code = params["customer"]
-        if not code:
-            membership = portal_membership(request.user)
-            if membership is None:
-                raise ValidationError({"customer": [_("Name the customer by its code.")]})
-            code = membership.customer.code
-        customer = customer_for(request.user, code, roles=READ_USAGE_ROLES)
+        customer, project = usage_scope(request, params)
         period = params.get("period") or current_period()
         group_by = params["group_by"]
-        project = None
-        if params["project"]:
-            project = customer.projects.filter(code=params["project"]).first()
-            if project is None:
-                raise ValidationError({"project": [_("No project with this code.")]})
         summary = usage_summary(customer=customer, period=period, group_by=group_by, project=project)
         if self.wants_csv(request):
             return file_response(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from billing.bills import disputes, lifecycle
 from billing.bills.dunning import notices_for
 from billing.bills.files import bill_pdf_response, notice_pdf_response
 from billing.bills.selectors import bill_for, visible_bills
+from billing.metering.record_exports import bill_line_filename, bill_line_for, bill_line_records, records_csv_response
 from billing.models import Bill
 from billing.periods import business_day, next_period
 from common.admin_forms import errors_onto_form
@@ -155,3 +157,15 @@ def bill_dispute_reply(request, number: str):
 @portal_view(MONEY_ROLES)
 def bill_notice_pdf(request, number: str, notice: str):
     return notice_pdf_response(request, number, notice)
+
+
+@require_safe
+@portal_view(MONEY_ROLES)
+def bill_line_records_csv(request, number: str, position: int):
+    """The usage records a line carries, as the API's ``…/lines/{position}/records/`` file."""
+    bill = bill_for(request.user, number)
+    line = bill_line_for(bill, position)
+    if line is None:
+        raise Http404
+    records = bill_line_records(bill=bill, line=line)
+    return records_csv_response(customer=bill.customer, records=records, filename=bill_line_filename(bill, line))

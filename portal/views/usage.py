@@ -7,11 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from billing.metering.record_exports import records_csv_response, summary_row_filename, summary_row_records
 from billing.metering.selectors import GROUPINGS, UsageSummary, usage_summary, usage_summary_csv
 from billing.periods import current_period, format_period, period_from
 from common import charts
@@ -56,6 +58,13 @@ class UsageQueryForm(forms.Form):
     def clean_project(self):
         code = self.cleaned_data["project"]
         return self.customer.projects.get(code=code) if code else None
+
+
+class RecordsQueryForm(UsageQueryForm):
+    """A usage row's query and its ``key`` (blank: every row) and ``provider``: the records behind it."""
+
+    key = forms.CharField(required=False, max_length=200)
+    provider = forms.CharField(required=False, max_length=40)
 
 
 def _query(request) -> tuple[UsageQueryForm, UsageSummary | None]:
@@ -143,3 +152,28 @@ def export_xlsx(request):
         rows=rows,
         filename=f"{summary.export_filename}.xlsx",
     )
+
+
+@require_safe
+@portal_view()
+def records_csv(request):
+    """The records behind a row of the usage page, as the API's ``GET /usage-records/`` file."""
+    customer = request.portal.customer
+    form = RecordsQueryForm(request.GET, customer=customer)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            records = summary_row_records(
+                customer=customer,
+                period=data["period"],
+                group_by=data["group_by"],
+                key=data["key"],
+                provider=data["provider"],
+                project=data["project"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            filename = summary_row_filename(customer, data["period"], data["group_by"], data["key"])
+            return records_csv_response(customer=customer, records=records, filename=filename)
+    return render(request, "portal/usage.html", {"form": form, "groupings": GROUP_LABELS}, status=400)

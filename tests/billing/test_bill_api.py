@@ -65,8 +65,10 @@ LINE_KEYS = {
     "amount",
 }
 # note: a credit line's reason; variant and units: CONTRACT.md "Price dimensions"; unit_prices:
-# the prices each line was priced with (issue 20 item 7, README "Bill lines")
+# the prices each line was priced with (issue 20 item 7, README "Bill lines"); position: the
+# line's address for …/lines/{position}/records/
 LINE_EXTRA_KEYS = {
+    "position",
     "provider",
     "discount_percent",
     "exchange_rates",

@@ -108,3 +108,25 @@ def test_the_admins_key_list_export_neutralises_key_names(admin_client, hostile_
     names = [row[1] for row in sheet.iter_rows(min_row=2)]
     assert sorted(c.value for c in names) == sorted(k.name for k in hostile_keys)
     assert {c.data_type for c in names} == {"s"}
+
+
+def test_the_streamed_csv_is_the_same_file_read_lazily():
+    from common.exports import csv_chunks, csv_stream_response
+
+    read: list[int] = []
+
+    def rows():
+        for n in range(2_500):
+            read.append(n)
+            yield [f"=cmd{n}", n, Decimal("-0.0000012500"), True, None]
+
+    chunks = csv_chunks(["a", "b", "c", "d", "e"], rows(), bom=False, rows_per_chunk=1000)
+    first = next(chunks)
+    assert len(read) == 1000  # the first thousand rows only, not the whole file
+    text = first + "".join(chunks)
+    assert text == csv_content(["a", "b", "c", "d", "e"], rows(), bom=False)
+    assert text.splitlines()[1] == "'=cmd0,0,-0.0000012500,True,"
+
+    response = csv_stream_response(header=["a"], rows=iter([["@x"]]), filename="x.csv", bom=False)
+    assert b"".join(response.streaming_content) == b"a\r\n'@x\r\n"
+    assert response["Content-Disposition"] == 'attachment; filename="x.csv"'

@@ -88,6 +88,7 @@ def acme_arguments(acme_world, acme_key, bob):
     return {
         ("bills", "number"): bill.number,
         ("bills", "notice"): letter.number,
+        ("bills", "position"): 0,
         ("invoices", "number"): acme_world["invoice"].number,
         ("invoice-titles", "pk"): acme_world["title"].pk,
         ("keys", "key_id"): acme_key.key_id,

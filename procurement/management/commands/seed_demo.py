@@ -16,7 +16,6 @@ that day's usage; a period already closed gets no new demo usage).
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -27,7 +26,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.metering.ingest import usage_ingest_batch
 from billing.models import ExchangeRate
 from billing.periods import billing_tz, business_day, current_period, next_period
 from billing.pricing.pricebook import prices_import
@@ -39,6 +37,7 @@ from gateways.demo import SOURCE as DEMO_GATEWAY
 from gateways.demo import newapi_demo_seed
 from presales.demo import seed_presales
 from procurement.demo import DEMO_LOGINS
+from procurement.demo_usage import seed_usage
 
 User = get_user_model()
 
@@ -114,69 +113,12 @@ DEMO_CUSTOMERS = [
 ]
 
 DEMO_USD_RATES = [Decimal("7.1180"), Decimal("7.1325"), Decimal("7.1302"), Decimal("7.1456")]  # this month, -1, -2, -3
-# (provider, model, share of calls, mean input tokens, mean output tokens, cache hit share)
-DEMO_MODEL_MIX = [
-    ("openai", "gpt-4o", 0.30, 5400, 900, 0.35),
-    ("openai", "gpt-4o-mini", 0.30, 3600, 600, 0.20),
-    ("anthropic", "claude-sonnet-4-5", 0.20, 7800, 1300, 0.50),
-    ("google", "gemini-2.5-flash", 0.15, 4500, 760, 0.10),
-    ("openai", "acme-finetune-v2", 0.05, 2700, 400, 0.0),  # not in the price book: stored unpriced
-]
 # Budgets on ACME (CNY at scale 1): last month's spend passes the whole key budget and half
 # of the customer budget (tests/procurement/test_seed_demo.py checks it on several dates).
 DEMO_KEY_BUDGET = Decimal("200.00")
 # ¥1,300: ACME's last month (≈ ¥760–900 at scale 1 once its key stops at its hard limit,
 # less in a February) passes 50 % (¥650) and stays below 80 % (¥1,040).
 DEMO_CUSTOMER_BUDGET = Decimal("1300.00")
-
-
-def _older_months_volume(now: datetime) -> float:
-    """How much busier the two oldest months are than a normal month: they carry the part of
-    this month that has not happened yet, so the demo holds about four months of calls
-    whatever the day. Last month stays a normal month: its budgets' alerts and its bill look
-    the same on any date."""
-    period = current_period(now)
-    start = datetime.combine(period, time(0), tzinfo=billing_tz())
-    end = datetime.combine(next_period(period), time(0), tzinfo=billing_tz())
-    elapsed = (now - start) / (end - start)
-    return 1 + (1 - elapsed) / 2
-
-
-def _demo_day_records(key: ApiKey, day: date, tz, now: datetime, volume: float = 1.0) -> list[dict]:
-    """The calls of one key on one day that have happened by ``now``. The same (key, day,
-    n) always gives the same record, whatever ``now`` and ``volume`` (which only decide how
-    many there are), so a re-run never sends a request id with other content."""
-    rng = random.Random(f"{key.key_id}-{day.isoformat()}")
-    weekday_factor = 1.0 if day.weekday() < 5 else 0.35
-    calls = int(rng.gauss(110, 20) * weekday_factor * (1.4 if key.customer.code == "ACME" else 1.0) * volume)
-    # The unknown model shows up from last month on, at ACME only: last month's bill is held.
-    finetune_from = next_period(current_period(now), -1)
-    records = []
-    for n in range(max(calls, 0)):
-        provider, model, _share, mean_in, mean_out, hit = rng.choices(
-            DEMO_MODEL_MIX, weights=[m[2] for m in DEMO_MODEL_MIX]
-        )[0]
-        if model == "acme-finetune-v2" and (key.customer.code != "ACME" or day < finetune_from):
-            provider, model, mean_in, mean_out, hit = "openai", "gpt-4o-mini", 3600, 600, 0.2
-        moment = datetime.combine(day, time(9), tzinfo=tz) + timedelta(seconds=rng.randint(0, 12 * 3600))
-        input_tokens = max(1, int(rng.expovariate(1 / mean_in)))
-        cache_draw = rng.random()
-        output_tokens = max(1, int(rng.expovariate(1 / mean_out)))
-        if moment > now:
-            continue  # not yet: drawn all the same, so the next record does not change
-        records.append(
-            {
-                "request_id": f"demo-{key.key_id}-{day:%Y%m%d}-{n}",
-                "key_id": key.key_id,
-                "provider": provider,
-                "model": model,
-                "input_tokens": input_tokens,
-                "cached_input_tokens": min(int(input_tokens * hit * cache_draw * 2), input_tokens) if hit else 0,
-                "output_tokens": output_tokens,
-                "occurred_at": moment.isoformat(),
-            }
-        )
-    return records
 
 
 PORTAL_PASSWORD = {u: p for u, p, _w in DEMO_LOGINS}.get("acme-admin", "portal-demo-2026")
@@ -207,7 +149,7 @@ class Command(BaseCommand):
                 self.seed_customer(spec)
         self.seed_prices_and_rates()
         self.create_budgets()
-        accepted = self.seed_usage()
+        accepted = seed_usage(scale=self.scale, codes=[c["code"] for c in DEMO_CUSTOMERS])
         self.stdout.write(f"usage: {accepted} new records")
         self.seed_seller()
         self.seed_bills()
@@ -371,94 +313,6 @@ class Command(BaseCommand):
             period = next_period(current_period(), -months_back)
             if not ExchangeRate.objects.filter(currency="USD", period=period).exists():
                 exchange_rate_set(currency="USD", period=period, rate=rate)
-
-    def seed_usage(self) -> int:
-        """Three full months before this one plus this month to date, through the real
-        ingestion path. Deterministic per day, so a re-run only adds days not seen yet."""
-        from billing.models import ClosedPeriod
-
-        now = timezone.now()
-        tz = billing_tz()
-        this_month = current_period(now)
-        first_day = next_period(this_month, -3)
-        codes = [c["code"] for c in DEMO_CUSTOMERS]
-        keys = list(ApiKey.objects.filter(customer__code__in=codes).select_related("customer"))
-        starts = {
-            c.customer.code: c.starts_on
-            for c in Contract.objects.filter(customer__code__in=codes).order_by("-starts_on")
-        }
-        closed = set(ClosedPeriod.objects.filter(customer__code__in=codes).values_list("customer__code", "period"))
-        older_volume = _older_months_volume(now)
-        limits = self.hard_limits()
-        accepted = 0
-        day = first_day
-        today = business_day(now)
-        while day <= today:
-            period = day.replace(day=1)
-            volume = self.scale * (older_volume if period < next_period(this_month, -1) else 1.0)
-            records = []
-            limited: list[tuple[object, list[dict]]] = []
-            for key in keys:
-                code = key.customer.code
-                # A customer's keys are used from its contract's start; a closed month stays as billed.
-                if code in starts and day >= starts[code] and (code, period) not in closed:
-                    day_records = _demo_day_records(key, day, tz, now, volume)
-                    if key.pk in limits:
-                        limited.append((limits[key.pk], day_records))
-                    else:
-                        records.extend(day_records)
-            for start in range(0, len(records), 5000):
-                accepted += usage_ingest_batch(records=records[start : start + 5000]).accepted
-            for budget, day_records in limited:
-                accepted += self.ingest_within_hard_limit(budget, day_records, day)
-            day += timedelta(days=1)
-        return accepted
-
-    def hard_limits(self) -> dict[int, object]:
-        """{api key id: its hard-limit budget} of the demo's keys."""
-        from billing.models import Budget
-
-        budgets = Budget.objects.filter(
-            scope=Budget.Scope.API_KEY,
-            hard_limit=True,
-            is_active=True,
-            customer__code__in=[c["code"] for c in DEMO_CUSTOMERS],
-        ).select_related("customer", "api_key")
-        return {budget.api_key_id: budget for budget in budgets}
-
-    def ingest_within_hard_limit(self, budget, records: list[dict], day: date) -> int:
-        """Ingest the calls of ``day`` the gateway would have let through: it asks before each
-        call, and a key stays allowed while its month to date (as the budget evaluation counts
-        it) is below the hard limit. So the call that reaches the limit is made, and none after
-        it that month. Whole days are tried first; the crossing day is searched for the first
-        call at which the limit is reached (each try in a savepoint, rolled back)."""
-        from billing.budgets.spend import budget_use
-
-        records = sorted(records, key=lambda r: r["occurred_at"])
-        end_of_day = datetime.combine(day, time(23, 59, 59), tzinfo=billing_tz())
-
-        def reached(count: int) -> bool:
-            with transaction.atomic():
-                savepoint = transaction.savepoint()
-                if count:
-                    usage_ingest_batch(records=records[:count])
-                spend, limit = budget_use(budget, now=end_of_day)
-                transaction.savepoint_rollback(savepoint)
-            return limit is not None and spend >= limit
-
-        if not records or reached(0):
-            return 0  # blocked since an earlier day of the month
-        allowed = len(records)
-        if reached(allowed):
-            low, high = 1, allowed  # the first count at which the limit is reached
-            while low < high:
-                middle = (low + high) // 2
-                if reached(middle):
-                    high = middle
-                else:
-                    low = middle + 1
-            allowed = low
-        return usage_ingest_batch(records=records[:allowed]).accepted
 
     def seed_staff(self) -> None:
         passwords = {u: p for u, p, _w in DEMO_LOGINS}
