@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.api.bills import money
+from billing.api.bill_serializers import money
 from billing.bills.selectors import bill_for
 from common.api import filtered
 from common.uploads import MAX_UPLOAD_BYTES

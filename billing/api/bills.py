@@ -15,126 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.bill_serializers import BillSerializer, money
 from billing.api.filters import BillFilter, PeriodField
 from billing.bills import lifecycle
 from billing.bills.documents import bill_pdf_bytes
 from billing.bills.selectors import bill_for, bill_with_pdf_for, visible_bills
-from billing.models import Bill, BillLine, Payment
+from billing.models import Bill, Payment
 from billing.periods import format_period, next_period, period_start
 from common.api import filtered, query
 from common.tasks import enqueue
 from customers.access import MONEY_ROLES, IsFinance, IsFinanceOrPortal, customer_for, is_finance
-
-
-def money(value) -> str:
-    return f"{getattr(value, 'amount', value):.2f}"
-
-
-class BillLineSerializer(serializers.ModelSerializer):
-    period = serializers.SerializerMethodField()
-    project = serializers.SerializerMethodField()
-    amount = serializers.SerializerMethodField()
-
-    class Meta:
-        model = BillLine
-        fields = [
-            "kind",
-            "period",
-            "project",
-            "provider",
-            "model",
-            "requests",
-            "input_tokens",
-            "cached_input_tokens",
-            "output_tokens",
-            "discount_percent",
-            "exchange_rates",
-            "price_versions",
-            "amount",
-            "note",
-        ]
-
-    def get_period(self, obj) -> str:
-        return format_period(obj.period)
-
-    def get_project(self, obj) -> str | None:
-        return obj.project.code if obj.project_id else None
-
-    def get_amount(self, obj) -> str:
-        return money(obj.amount)
-
-
-class BillSerializer(serializers.ModelSerializer):
-    customer = serializers.CharField(source="customer.code")
-    project = serializers.SerializerMethodField()
-    period = serializers.SerializerMethodField()
-    lines = BillLineSerializer(many=True)
-    exchange_rate = serializers.SerializerMethodField()
-    vat_rate = serializers.SerializerMethodField()
-    subtotal = serializers.SerializerMethodField()
-    vat = serializers.SerializerMethodField()
-    total = serializers.SerializerMethodField()
-    amount_paid = serializers.SerializerMethodField()
-    balance = serializers.SerializerMethodField()
-    replaces = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Bill
-        fields = [
-            "id",
-            "number",
-            "customer",
-            "project",
-            "period",
-            "status",
-            "hold_reason",
-            "currency",
-            "exchange_rate",
-            "lines",
-            "subtotal",
-            "vat_rate",
-            "vat",
-            "total",
-            "issued_on",
-            "due_on",
-            "amount_paid",
-            "balance",
-            "confirmation",
-            "confirmation_note",
-            "replaces",
-            "pdf_rendered_at",
-            "emailed_at",
-        ]
-
-    def get_project(self, obj) -> str | None:
-        return obj.project.code if obj.project_id else None
-
-    def get_period(self, obj) -> str:
-        return format_period(obj.period)
-
-    def get_exchange_rate(self, obj) -> str | None:
-        return None if obj.exchange_rate is None else f"{obj.exchange_rate:f}"
-
-    def get_vat_rate(self, obj) -> str:
-        return f"{obj.vat_rate:f}"
-
-    def get_subtotal(self, obj) -> str:
-        return money(obj.subtotal)
-
-    def get_vat(self, obj) -> str:
-        return money(obj.vat)
-
-    def get_total(self, obj) -> str:
-        return money(obj.total)
-
-    def get_amount_paid(self, obj) -> str:
-        return money(obj.amount_paid)
-
-    def get_balance(self, obj) -> str:
-        return money(obj.balance)
-
-    def get_replaces(self, obj) -> str | None:
-        return obj.replaces.number if obj.replaces_id else None
 
 
 class BillList(APIView):

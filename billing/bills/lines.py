@@ -1,4 +1,8 @@
-"""A bill's lines from a month's rollups: one line per (project, model, price version, currency), money rule 5."""
+"""A bill's lines from a month's rollups: one line per (usage period, project, model, variant), money rule 5.
+
+``build_lines`` is the one place a line's grouping key (``LineDraft.key``) and amount are
+computed: the month close stores its drafts, and any figure that must equal the bill (the
+period total of the usage summary, budgets) can sum the same drafts."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from billing.metering.rollups import UNIT_FIELDS
 from billing.models import (
     BillLine,
     UsageRollup,
@@ -27,10 +32,12 @@ class LineDraft:
     project_id: int | None
     provider: str = ""
     model: str = ""
+    variant: str = "standard"
     requests: int = 0
     input_tokens: int = 0
     cached_input_tokens: int = 0
     output_tokens: int = 0
+    units: dict[str, int] = field(default_factory=dict)  # the non-zero sums of UNIT_FIELDS
     costs: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     price_versions: set[int] = field(default_factory=set)
     exchange_rates: dict[str, Decimal] = field(default_factory=dict)
@@ -39,20 +46,45 @@ class LineDraft:
     note: str = ""  # a credit line's reason
     credit_id: int | None = None  # the BillCredit a credit line carries
 
+    @property
+    def key(self) -> tuple[date, int | None, str, str, str]:
+        """What a usage or adjustment line groups: (usage period, project, provider, model, variant)."""
+        return (self.period, self.project_id, self.provider, self.model, self.variant)
+
+    def add_units(self, sums: dict[str, int | None]) -> None:
+        """Add a rollup group's unit sums; only non-zero units are kept, in UNIT_FIELDS order."""
+        merged = {name: self.units.get(name, 0) + (sums.get(name) or 0) for name in UNIT_FIELDS}
+        self.units = {name: count for name, count in merged.items() if count}
+
+
+def sort_key(line: LineDraft) -> tuple:
+    """Usage lines before adjustments, then period, project, provider, model; within a model
+    ``standard`` before its variants (alphabetical) — stable from one close to the next."""
+    return (
+        line.kind != BillLine.Kind.USAGE,
+        line.period,
+        line.project_id or 0,
+        line.provider,
+        line.model,
+        line.variant != "standard",
+        line.variant,
+    )
+
 
 def _usage_groups(customer: Customer, period: date):
-    """Rollups billed on ``period``'s bill, summed per (usage period, project, model, version)."""
+    """Rollups billed on ``period``'s bill, summed per (usage period, project, model, variant, version)."""
     return (
         UsageRollup.objects.filter(customer=customer, bill_period=period, requests__gt=0)
-        .values("period", "project_id", "provider", "model", "price_version_id", "currency")
+        .values("period", "project_id", "provider", "model", "variant", "price_version_id", "currency")
         .annotate(
             requests_sum=Sum("requests"),
             input_sum=Sum("input_tokens"),
             cached_sum=Sum("cached_input_tokens"),
             output_sum=Sum("output_tokens"),
             cost_sum=Sum("cost"),
+            **{name: Sum(name) for name in UNIT_FIELDS},
         )
-        .order_by("period", "project_id", "provider", "model")
+        .order_by("period", "project_id", "provider", "model", "variant")
     )
 
 
@@ -80,15 +112,18 @@ def build_lines(
     rates = {} if rates is None else rates
     for row in _usage_groups(customer, period):
         usage_period = row["period"]
-        key = (usage_period, row["project_id"], row["provider"], row["model"])
+        key = (usage_period, row["project_id"], row["provider"], row["model"], row["variant"])
         line = lines.get(key)
         if line is None:
             kind = BillLine.Kind.USAGE if usage_period == period else BillLine.Kind.ADJUSTMENT
-            line = lines[key] = LineDraft(kind, usage_period, row["project_id"], row["provider"], row["model"])
+            line = lines[key] = LineDraft(
+                kind, usage_period, row["project_id"], row["provider"], row["model"], variant=row["variant"]
+            )
         line.requests += row["requests_sum"]
         line.input_tokens += row["input_sum"]
         line.cached_input_tokens += row["cached_sum"]
         line.output_tokens += row["output_sum"]
+        line.add_units(row)
         if row["price_version_id"] is None:
             unpriced[row["model"]] += row["requests_sum"]
             continue
@@ -129,8 +164,4 @@ def build_lines(
         holds.insert(
             0, _("Unpriced usage: %(detail)s. Add the price, run reprice_usage, then close again.") % {"detail": detail}
         )
-    ordered = sorted(
-        lines.values(),
-        key=lambda ln: (ln.kind != BillLine.Kind.USAGE, ln.period, ln.project_id or 0, ln.provider, ln.model),
-    )
-    return ordered, holds, rates_used
+    return sorted(lines.values(), key=sort_key), holds, rates_used

@@ -149,10 +149,15 @@ class BillLine(models.Model):
     )
     provider = models.CharField(_("provider"), max_length=40, blank=True)
     model = models.CharField(_("model"), max_length=100, blank=True)
+    # A usage or adjustment line's price context (CONTRACT.md "Bills and summaries"):
+    # ``standard`` or the non-default values joined by "+" (billing.pricing.cost.variant_name).
+    variant = models.CharField(_("variant"), max_length=50, default="standard")
     requests = models.BigIntegerField(_("requests"), default=0)
     input_tokens = models.BigIntegerField(_("input tokens"), default=0)
     cached_input_tokens = models.BigIntegerField(_("cached input tokens"), default=0)
     output_tokens = models.BigIntegerField(_("output tokens"), default=0)
+    # The sums of the added counts (billing.metering.rollups.UNIT_FIELDS) that are not zero.
+    units = models.JSONField(_("units"), default=dict, blank=True)
     costs = models.JSONField(_("cost by price currency (unrounded)"), default=dict, blank=True)
     exchange_rates = models.JSONField(_("rates used"), default=dict, blank=True)
     discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=0)

@@ -112,6 +112,29 @@ def variant_name(processing: str, service_tier: str) -> str:
     return "+".join(parts) or "standard"
 
 
+def variant_context(variant: str) -> dict[str, str]:
+    """The price context a variant name stands for (the inverse of ``variant_name``)."""
+    parts = [] if variant == "standard" else variant.split("+")
+    processing = parts.pop(0) if parts and parts[0] in pricemaps.PROCESSING_VALUES else "standard"
+    return {"processing": processing, "service_tier": parts[0] if parts else "default"}
+
+
+def priced_keys(resolved: Mapping[str, Any], counts: Mapping[str, int]) -> list[str]:
+    """The keys of a resolved price map that price ``counts`` by rule 2′: for each non-zero
+    leaf, the most specific key on its unit's chain, and the per-request fee; in the map's order."""
+    reg_units = pricemaps.registry().units
+    priced = [pricemaps.unit_for_key(key) for key in resolved if key != "requests_kcount"]
+    forms = _count_leaves()
+    used = {"requests_kcount"} & set(resolved)
+    for field, form in forms.items():
+        if sum(counts.get(key, 0) * c for key, c in form.items()) > 0:
+            dims = reg_units[field].dimensions.items()
+            chain = [unit for unit in priced if unit.dimensions.items() <= dims]
+            if chain:
+                used.add(max(chain, key=lambda unit: len(unit.dimensions)).price_key)
+    return [key for key in resolved if key in used]
+
+
 def _leaf_forms(units) -> dict[str, dict[str, int]]:
     """genai-prices' decomposition (``decompose.compute_leaf_values``) written symbolically: each
     unit's leaf as integer coefficients over the usage keys (a count minus its parts' leaves)."""
@@ -135,15 +158,20 @@ def _count_units():
 _COUNT_LEAVES = None
 
 
+def _count_leaves() -> dict[str, dict[str, int]]:
+    """``_leaf_forms`` of the record's counts, computed once."""
+    global _COUNT_LEAVES
+    if _COUNT_LEAVES is None:
+        _COUNT_LEAVES = _leaf_forms(_count_units())
+    return _COUNT_LEAVES
+
+
 def count_errors(counts: Mapping[str, int]) -> dict[str, str]:
     """Parts larger than their whole, as genai-prices' decomposition finds them (a negative
     leaf), keyed by the part to name; {} when the counts decompose. Ingestion validates with it,
     so ``PricePlan.cost`` never sees counts it cannot split."""
-    global _COUNT_LEAVES
-    if _COUNT_LEAVES is None:
-        _COUNT_LEAVES = _leaf_forms(_count_units())
     errors = {}
-    for whole, form in _COUNT_LEAVES.items():
+    for whole, form in _count_leaves().items():
         if sum(counts.get(key, 0) * c for key, c in form.items()) < 0:
             parts = [key for key, c in form.items() if key != whole and counts.get(key, 0)]
             part = next((key for key in parts if counts.get(key, 0) > counts.get(whole, 0)), parts[0])

@@ -64,8 +64,18 @@ LINE_KEYS = {
     "output_tokens",
     "amount",
 }
-# note: a credit line's reason
-LINE_EXTRA_KEYS = {"provider", "discount_percent", "exchange_rates", "price_versions", "note"}
+# note: a credit line's reason; variant and units: CONTRACT.md "Price dimensions"; unit_prices:
+# the prices each line was priced with (issue 20 item 7, README "Bill lines")
+LINE_EXTRA_KEYS = {
+    "provider",
+    "discount_percent",
+    "exchange_rates",
+    "price_versions",
+    "note",
+    "variant",
+    "units",
+    "unit_prices",
+}
 
 
 @pytest.fixture

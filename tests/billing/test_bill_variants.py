@@ -1,0 +1,150 @@
+"""Bill lines per project × model × variant with their units (CONTRACT.md "Price dimensions" →
+"Bills and summaries"; issue 20 items 4 and 7)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from billing.bills.lines import build_lines
+from billing.models import BillLine
+from billing.pricing.services import price_version_set
+from tests.billing.close_helpers import (
+    NOV,
+    close,
+    customer_with_contract,
+    ingest,
+    key_for,
+    only,
+    rate,
+    record,
+    shanghai,
+)
+
+pytestmark = pytest.mark.django_db
+
+GPT5_PRICES = {"input_mtok": "1.25", "cache_read_mtok": "0.125", "output_mtok": "10", "web_searches_kcount": "10"}
+GPT5_BATCH = {"when": {"processing": "batch"}, "prices": {"input_mtok": "0.625", "output_mtok": "5"}}
+GPT5_FLEX = {"when": {"service_tier": "flex"}, "prices": {"input_mtok": "0.625", "output_mtok": "5"}}
+
+
+def gpt5():
+    version, _created = price_version_set(
+        provider="openai",
+        model="gpt-5",
+        effective_from=shanghai(2026, 1, 1),
+        currency="USD",
+        prices=GPT5_PRICES,
+        variants=[GPT5_FLEX, GPT5_BATCH],
+    )
+    return version
+
+
+def test_a_line_per_variant_standard_first_with_its_units():
+    """gpt-5 at USD 7 (no discount):
+    standard: 1,000,000 input × 1.25 + 100,000 output × 10 = 1.25 + 1 = 2.25 USD, plus
+              3 web searches × 10 / 1,000 = 0.03 → 2.28 USD × 7 = 15.96 CNY
+    batch:    2,000,000 × 0.625 + 200,000 × 5 = 1.25 + 1 = 2.25 USD × 7 = 15.75 CNY
+    flex:     400,000 × 0.625 = 0.25 USD × 7 = 1.75 CNY
+    """
+    customer = customer_with_contract("VAR")
+    gpt5()
+    rate(NOV, "7")
+    key = key_for(customer)
+
+    def rec(input, output, **extra):
+        return {**record(key, model="gpt-5", provider="openai", input=input, output=output), **extra}
+
+    ingest(
+        rec(2_000_000, 200_000, processing="batch"),
+        rec(400_000, 0, service_tier="flex"),
+        rec(1_000_000, 100_000, web_searches=3),
+        now=shanghai(2026, 12, 1, 0, 30),
+    )
+    drafts, holds, _rates = build_lines(customer, NOV)
+    assert holds == []
+    assert [(d.model, d.variant, d.amount) for d in drafts] == [
+        ("gpt-5", "standard", Decimal("15.96")),
+        ("gpt-5", "batch", Decimal("15.75")),
+        ("gpt-5", "flex", Decimal("1.75")),
+    ]
+    assert drafts[0].key == (NOV, key.project_id, "openai", "gpt-5", "standard")
+
+    bill = only(close(customer))
+    lines = list(bill.lines.filter(kind=BillLine.Kind.USAGE).order_by("position"))
+    assert [(ln.variant, ln.requests, ln.input_tokens, ln.units, ln.amount.amount) for ln in lines] == [
+        ("standard", 1, 1_000_000, {"web_searches": 3}, Decimal("15.96")),
+        ("batch", 1, 2_000_000, {}, Decimal("15.75")),
+        ("flex", 1, 400_000, {}, Decimal("1.75")),
+    ]
+    assert bill.subtotal.amount == Decimal("33.46")
+
+
+def test_the_api_line_carries_variant_units_and_the_prices_it_was_priced_with(finance_client):
+    customer = customer_with_contract("VAR")
+    version = gpt5()
+    rate(NOV, "7.0")
+    key = key_for(customer)
+    ingest(
+        {**record(key, model="gpt-5", provider="openai", input=2_000_000, output=200_000), "processing": "batch"},
+        {**record(key, model="gpt-5", provider="openai", input=1_000_000, cached=0, output=100_000), "web_searches": 3},
+        now=shanghai(2026, 12, 1, 0, 30),
+    )
+    bill = only(close(customer))
+    data = finance_client.get(f"/api/v1/bills/{bill.number}/").json()
+    standard, batch = data["lines"]
+    assert (standard["variant"], standard["units"]) == ("standard", {"web_searches": 3})
+    assert (batch["variant"], batch["units"]) == ("batch", {})
+    common = {
+        "price_version": version.pk,
+        "effective_from": "2026-01-01T00:00:00+08:00",
+        "currency": "USD",
+        "exchange_rate": "7.000000",
+        "window": None,
+    }
+    # Only the keys that priced the line: no cache reads were made, so no cache_read_mtok.
+    assert standard["unit_prices"] == [
+        {**common, "prices": {"input_mtok": "1.25", "output_mtok": "10", "web_searches_kcount": "10"}}
+    ]
+    assert batch["unit_prices"] == [{**common, "prices": {"input_mtok": "0.625", "output_mtok": "5"}}]
+
+
+def test_a_line_over_two_versions_and_a_time_of_day_window_lists_each(finance_client):
+    """deepseek-chat, CNY, changed on 2026-11-16; the new version is half price 00:30–08:30."""
+    customer = customer_with_contract("WIN")
+    old, _c = price_version_set(
+        provider="deepseek",
+        model="deepseek-chat",
+        effective_from=shanghai(2026, 1, 1),
+        currency="CNY",
+        prices={"input_mtok": "2", "output_mtok": "8"},
+    )
+    new, _c = price_version_set(
+        provider="deepseek",
+        model="deepseek-chat",
+        effective_from=shanghai(2026, 11, 16),
+        currency="CNY",
+        prices={"input_mtok": "2", "output_mtok": "8"},
+        windows=[{"start": "00:30", "end": "08:30", "prices": {"input_mtok": "1", "output_mtok": "4"}}],
+    )
+    key = key_for(customer)
+
+    def rec(at):
+        return record(key, model="deepseek-chat", provider="deepseek", input=1_000_000, output=1_000_000, at=at)
+
+    # 2 + 8 = 10 (old) + 1 + 4 = 5 (new, off-peak) + 10 (new, peak) = 25 CNY
+    ingest(
+        rec(shanghai(2026, 11, 10, 12)),
+        rec(shanghai(2026, 11, 20, 1)),
+        rec(shanghai(2026, 11, 20, 12)),
+        now=shanghai(2026, 12, 1, 0, 30),
+    )
+    bill = only(close(customer))
+    (line,) = finance_client.get(f"/api/v1/bills/{bill.number}/").json()["lines"]
+    assert line["amount"] == "25.00"
+    assert [(p["price_version"], p["window"], p["exchange_rate"], p["prices"]) for p in line["unit_prices"]] == [
+        (old.pk, None, "1", {"input_mtok": "2", "output_mtok": "8"}),
+        (new.pk, None, "1", {"input_mtok": "2", "output_mtok": "8"}),
+        (new.pk, {"start": "00:30", "end": "08:30"}, "1", {"input_mtok": "1", "output_mtok": "4"}),
+    ]
