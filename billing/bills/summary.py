@@ -108,7 +108,7 @@ def adjustment_rows(summary: UsageSummary) -> list[dict]:
             "project": codes.get(line.project_id),
             "provider": line.provider,
             "model": line.model,
-            "variant": getattr(line, "variant", "standard"),
+            "variant": line.variant,
             "requests": line.requests,
             "amount": f"{line.amount:.2f}",
         }

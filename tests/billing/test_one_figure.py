@@ -18,7 +18,8 @@ from billing.bills.close import month_close_customer
 from billing.budgets.budgets import budget_create, budgets_evaluate_customer
 from billing.budgets.spend import spend_forecast
 from billing.models import BillLine, Budget
-from tests.billing.close_helpers import NOV, only, shanghai
+from billing.pricing.services import price_version_set
+from tests.billing.close_helpers import NOV, ingest, key_for, only, record, shanghai
 from tests.billing.one_figure_helpers import KEY_ROW, LINE, PROJECT_TOTAL, ROWS_ADD_UP_TO, TOTAL, three_by_four
 from workspace.selectors import dashboard
 
@@ -99,3 +100,36 @@ def test_the_closed_bill_carries_that_figure_and_the_summary_still_answers_it(
     assert usage_lines == [LINE] * 12
     assert sum(usage_lines) == TOTAL == bill.subtotal.amount
     assert set(totals(finance_client, "2026-11").values()) == {TOTAL}
+
+
+def test_the_figure_follows_the_bills_variant_lines(finance_client, acme, time_machine):
+    """Standard and Batch calls of one model are two bill lines, each rounded: ¥1.00 + ¥1.00,
+    although the model's row (¥2.008) rounds to ¥2.01."""
+    time_machine.move_to(shanghai(2026, 11, 20, 10), tick=False)
+    price_version_set(
+        provider="lab",
+        model="lab-b",
+        effective_from=shanghai(2026, 1, 1),
+        currency="CNY",
+        prices={"input_mtok": "1004", "output_mtok": "0"},
+        variants=[{"when": {"processing": "batch"}, "prices": {"input_mtok": "502"}}],
+    )
+    key = key_for(acme)
+    at = shanghai(2026, 11, 20, 9)
+    ingest(
+        record(key, model="lab-b", provider="lab", input=1000, at=at),
+        {**record(key, model="lab-b", provider="lab", input=2000, at=at), "processing": "batch"},
+    )
+
+    answer = finance_client.get(URL, {"customer": "ACME", "period": "2026-11", "group_by": "model"}).json()
+    (row,) = answer["rows"]
+    assert (row["cost"], answer["total"]) == ("2.01", "2.00")
+    assert [(v["variant"], v["cost"]) for v in row["variants"]] == [("batch", "1.00"), ("standard", "1.00")]
+
+    time_machine.move_to(shanghai(2026, 12, 2, 10), tick=False)
+    bill = only(month_close_customer(customer=acme, period=NOV, today=date(2026, 12, 2)))
+    assert [(line.variant, line.amount.amount) for line in bill.lines.order_by("position")] == [
+        ("standard", LINE),
+        ("batch", LINE),
+    ]
+    assert finance_client.get(URL, {"customer": "ACME", "period": "2026-11"}).json()["total"] == "2.00"
