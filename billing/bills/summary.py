@@ -64,11 +64,13 @@ class UsageSummary:
 def usage_summary(*, customer: Customer, period: date, group_by: str, project: Project | None = None) -> UsageSummary:
     """Usage of ``period`` grouped by model, project, API key or day (of one project when
     given): rows with their CNY cost as a bill line would be (money rule 5), the period's
-    ``total`` as its bill computes it, and — once the period is closed — its late usage."""
+    ``total`` as its bill computes it, and its usage a later bill carries (``late``)."""
     project_id = project.pk if project is not None else None
     figure = period_figure(customer, period, project_id=project_id)
     rows = summary_rows(customer=customer, period=period, group_by=group_by, project=project, exact=figure.closed)
-    late = late_usage(customer, period, project_id=project_id) if figure.closed else LateUsage()
+    # Usage of the period another bill carries: arrived after its close, or swept onto a
+    # later bill because the period itself had no bill (billing.bills.close._sweep_leftovers).
+    late = late_usage(customer, period, project_id=project_id)
     missing = sorted(set(rows.missing_rates) | set(figure.missing_rates))
     return UsageSummary(customer, period, group_by, rows.rows, missing, rows.discount_percent, figure, late, project)
 

@@ -84,8 +84,8 @@ def test_once_the_later_bill_is_issued_late_names_it(finance_client, acme, bille
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("en", "1 request (¥0.75) arrived after the close — billed on BILL-ACME-202612 as an adjustment."),
-        ("zh-hans", "1 次调用（¥0.75）在结账后到达 — 已作为调整项计入 BILL-ACME-202612。"),
+        ("en", "Arrived after the close — billed on BILL-ACME-202612 as an adjustment: ¥0.75 (requests: 1)."),
+        ("zh-hans", "结账后到达 — 已作为调整项计入 BILL-ACME-202612：¥0.75（调用次数：1）。"),
     ],
 )
 def test_the_portal_says_where_the_late_usage_is_billed(acme, alice, billed_november, time_machine, language, words):
