@@ -35,7 +35,7 @@ from django.utils import timezone
 from banking.models import BankTransaction
 from billing.bills.dunning import notices_sent_since, open_bills_by_stage
 from billing.bills.receivables import receivables_aging_table, revenue
-from billing.metering.selectors import usage_summary
+from billing.bills.summary import usage_summary
 from billing.models import Alert, Bill, BillLine, DunningNotice, UsageRollup
 from billing.periods import business_day, current_period, format_period, next_period
 from billing.pricing.money import quantize_money
@@ -355,18 +355,18 @@ class CustomerUsage:
 
 
 def month_to_date_usage(*, period: date) -> list[CustomerUsage]:
-    """Each customer's usage of ``period`` as the usage-summary API gives it, summed over models."""
+    """Each customer's usage of ``period`` as the usage-summary API gives it: counts summed
+    over models, the cost its one figure (``total``, as its bill computes it)."""
     ids = UsageRollup.objects.filter(period=period).values_list("customer_id", flat=True).distinct()
     result = []
     for customer in Customer.objects.filter(pk__in=ids).order_by("code"):
         summary = usage_summary(customer=customer, period=period, group_by="model")
-        costs = [row.cost for row in summary.rows]
         result.append(
             CustomerUsage(
                 customer=customer,
                 requests=sum(row.requests for row in summary.rows),
                 tokens=sum(row.input_tokens + row.output_tokens for row in summary.rows),
-                cost=None if any(c is None for c in costs) else sum(costs, Decimal("0.00")),
+                cost=None if summary.missing_rates else summary.total,
                 unpriced_requests=sum(row.unpriced_requests for row in summary.rows),
             )
         )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.admin.pricerows import PRICE_COLUMNS, VARIANT_COLUMNS, WINDOW_COLUMNS, PriceRowsField, table
 from billing.admin.shared import LockedReadOnlyMixin
 from billing.models import (
+    DefaultProvider,
     ExchangeRate,
     ModelAlias,
     PriceVersion,
@@ -308,6 +309,14 @@ class ModelAliasAdmin(admin.ModelAdmin):
     list_display = ["provider", "alias", "model"]
     list_filter = ["provider"]
     search_fields = ["alias", "model"]
+
+
+@admin.register(DefaultProvider)
+class DefaultProviderAdmin(admin.ModelAdmin):
+    """Which provider bills a record without ``provider`` whose model several providers sell."""
+
+    list_display = ["model", "provider"]
+    search_fields = ["model", "provider"]
 
 
 class ExchangeRateForm(forms.ModelForm):

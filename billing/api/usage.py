@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.filters import UsageSummaryQuery
+from billing.bills.summary import usage_summary, usage_summary_csv, usage_summary_json
 from billing.metering.ingest import MAX_BODY_BYTES, MAX_DEPTH, MAX_RECORDS, collector_paused, usage_ingest_batch
-from billing.metering.selectors import GROUPINGS, usage_summary, usage_summary_csv, usage_summary_rows
+from billing.metering.selectors import GROUPINGS
 from billing.periods import current_period
 from common.api import CSVOrJSON, PayloadTooLarge, query
 from common.exports import CSV_CONTENT_TYPE
@@ -180,8 +181,40 @@ class UsageSummaryView(CSVOrJSON, APIView):
             OpenApiParameter("project", str, description="A project code: that project's usage only."),
             OpenApiParameter("format", str, enum=["json", "csv"], default="json"),
         ],
-        # format=csv, or Accept: text/csv without a format, answers the same rows as text/csv.
-        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
+        description=(
+            "Usage of a period grouped by `group_by`. Each row's `cost` is money rule 5 over that row "
+            "alone (rounded once), so rows of a grouping other than the bill's need not add up to "
+            "`total`: the period's one figure, computed as its bill computes it (one line per project "
+            "× model × variant, each rounded, summed) and the same for every grouping; with "
+            "`project`, that project's lines. Budgets, forecasts, the allowance's `month_to_date` "
+            "and the portal read the same figure (an `api_key` budget: the key's own row). Each row "
+            "carries `variants`: the same counts and cost per variant (`standard`, `batch`, `flex`, "
+            "…), each priced on its own. A closed period (`closed`: its bill issued) counts the "
+            "usage its bill carried; `late` is its usage that arrived after the close "
+            "(`{requests, cost, bill, parts}`, `bill` the number of the later bill once issued, "
+            "`parts` one per later bill). `adjustments`: late usage of earlier periods that this "
+            "period's bill carries (not in `total`). `format=csv`: the rows, one column per unit "
+            "that appears, and a last `total` row (also for `Accept: text/csv` without `format`)."
+        ),
+        responses={
+            (200, "application/json"): inline_serializer(
+                "UsageSummary",
+                {
+                    "customer": serializers.CharField(),
+                    "period": serializers.CharField(),
+                    "currency": serializers.CharField(),
+                    "group_by": serializers.CharField(),
+                    "discount_percent": serializers.CharField(),
+                    "missing_rates": serializers.ListField(child=serializers.CharField()),
+                    "closed": serializers.BooleanField(),
+                    "rows": serializers.ListField(child=serializers.DictField()),
+                    "total": serializers.CharField(help_text="CNY, two decimals: the period's one figure."),
+                    "late": serializers.DictField(),
+                    "adjustments": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request: Request) -> Response:
         params = query(UsageSummaryQuery, request)
@@ -193,14 +226,4 @@ class UsageSummaryView(CSVOrJSON, APIView):
             return file_response(
                 usage_summary_csv(summary), filename=f"{summary.export_filename}.csv", content_type=CSV_CONTENT_TYPE
             )
-        return Response(
-            {
-                "customer": customer.code,
-                "period": summary.period_label,
-                "currency": "CNY",
-                "group_by": group_by,
-                "discount_percent": f"{summary.discount_percent:.2f}",
-                "missing_rates": summary.missing_rates,
-                "rows": usage_summary_rows(summary),
-            }
-        )
+        return Response(usage_summary_json(summary))

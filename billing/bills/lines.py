@@ -94,13 +94,16 @@ def build_lines(
     *,
     contracts: dict[date, Contract | None] | None = None,
     rates: dict[tuple[str, date], Decimal | None] | None = None,
+    exact: bool = True,
 ) -> tuple[list[LineDraft], list[str], set[tuple[str, date]]]:
     """Usage and adjustment lines for the bill of ``period``, the reasons to hold it, and
     the (currency, period) exchange rates used.
 
     ``contracts`` (usage period → contract in force) and ``rates`` ((currency, usage period)
     → rate) are caches the caller may share: each is looked up once per period, not once
-    per line (the rate depends on the currency, the period and that period's contract)."""
+    per line (the rate depends on the currency, the period and that period's contract).
+    ``exact``: each usage period's own rate (a close); False: the latest rate entered up to
+    it (money rule 4 for a period still open: the usage summary's total, budgets)."""
     holds: list[str] = []
     rates_used: set[tuple[str, date]] = set()
     lines: dict[tuple, LineDraft] = {}
@@ -134,7 +137,9 @@ def build_lines(
         line.discount_percent = contract.discount_percent if contract else ZERO
         for currency in sorted(line.costs):
             if (currency, line.period) not in rates:
-                rates[(currency, line.period)] = exchange_rate_for(currency, line.period, contract=contract, exact=True)
+                rates[(currency, line.period)] = exchange_rate_for(
+                    currency, line.period, contract=contract, exact=exact
+                )
             rate = rates[(currency, line.period)]
             if rate is None:
                 reason = _("No %(currency)s exchange rate for %(period)s.") % {

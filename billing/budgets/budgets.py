@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from billing.budgets.alerts import alert_fire
 from billing.budgets.channels import check_channel
 from billing.budgets.credit import credit_standing_update, customers_with_credit_terms
-from billing.budgets.spend import _scope_filter, budget_amount_cny, budget_use, spend_forecast
+from billing.budgets.spend import _scope_filter, budget_use, spend_forecast
 from billing.models import Alert, Budget, BudgetEvaluationRequest, KeyAllowance
 from billing.periods import business_day, current_period, format_period
 from billing.pricing.cost import ZERO
@@ -179,16 +179,14 @@ def budget_evaluate(budget: Budget, *, now: datetime | None = None) -> tuple[Dec
     now = now or timezone.now()
     today = business_day(now)
     period = today.replace(day=1)
-    # The forecast's daily spend is read BEFORE the month to date: under concurrent ingestion
-    # it then never counts more than the spend the thresholds compare, so a month already
-    # past its budget does not also get a "will reach the budget" forecast.
-    forecast_limit = budget_amount_cny(budget, period)
+    # One reading of the month to date: the thresholds compare it and the forecast starts
+    # from it (so a month already past its budget does not also get a "will reach" forecast).
+    spend, limit = budget_use(budget, now=now)
     forecast = (
-        spend_forecast(budget.customer, today=today, budget=forecast_limit, **_scope_filter(budget))
-        if forecast_limit
+        spend_forecast(budget.customer, today=today, budget=limit, spent=spend, **_scope_filter(budget))
+        if limit
         else None
     )
-    spend, limit = budget_use(budget, now=now)
     fired: list[Alert] = []
     if limit is None or limit <= 0:
         return spend, limit, fired

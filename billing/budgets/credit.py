@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.budgets.alerts import alert_fire, customer_channels, finance_addresses
-from billing.budgets.spend import month_to_date_cny
+from billing.budgets.spend import period_spend_cny
 from billing.models import Alert, Bill, CustomerStanding
 from billing.periods import business_day, format_period
 from billing.pricing.cost import ZERO
@@ -58,7 +58,7 @@ def credit_standing_update(customer: Customer, *, now: datetime | None = None) -
         CustomerStanding.objects.filter(customer=customer).delete()
         return []
     unpaid = quantize_money(unpaid_balance(customer))
-    month_to_date = quantize_money(month_to_date_cny(customer, period, today))
+    month_to_date = period_spend_cny(customer, period)
     exposure = unpaid + month_to_date
     overdue = days is not None and _overdue_since(customer, today - timedelta(days=days))
     CustomerStanding.objects.update_or_create(

@@ -37,15 +37,23 @@ class Forecast:
 
 
 def forecast_month_end(
-    daily: dict[date, Decimal], *, today: date, month_end: date, budget: Decimal | None = None
+    daily: dict[date, Decimal],
+    *,
+    today: date,
+    month_end: date,
+    budget: Decimal | None = None,
+    spent: Decimal | None = None,
 ) -> Forecast:
     """Project the spend of the month containing ``today`` to ``month_end``.
 
     ``daily`` holds spend per day (missing days are zero) and must cover the trailing 28 days
     before ``today`` where history exists; today's entry is the partial day so far.
+    ``spent``: the month's spend so far as its bill counts it (the period's one figure);
+    by default the sum of this month's days.
     """
     month_start = today.replace(day=1)
-    spent = sum((v for d, v in daily.items() if month_start <= d <= today), Decimal(0))
+    if spent is None:
+        spent = sum((v for d, v in daily.items() if month_start <= d <= today), Decimal(0))
     window = [today - timedelta(days=i) for i in range(1, WINDOW_DAYS + 1)]
     known = [d for d in window if d >= min(daily, default=today)]
     weekdays = [daily.get(d, Decimal(0)) for d in known if not _is_weekend(d)]

@@ -9,7 +9,9 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from billing.bills.figure import period_figure
 from billing.budgets.forecasting import Forecast, forecast_month_end
+from billing.metering.selectors import summary_rows
 from billing.models import Budget, UsageRollup
 from billing.periods import business_day, next_period
 from billing.pricing.cost import ZERO, cny_unrounded, exact_context, line_amount
@@ -86,29 +88,18 @@ class _PeriodTerms:
         return self._rates[(currency, period)]
 
 
-def month_to_date_cny(customer: Customer, period: date, today: date, **scope) -> Decimal:
-    """Spend of ``period`` up to ``today`` as the bill will count it: one amount per
-    (project, model), each rounded once (money rule 5), summed; usage without a rate yet
-    counts nothing (its cost in CNY is unknown)."""
-    rows = (
-        UsageRollup.objects.filter(
-            customer=customer, period=period, day__lte=today, price_version__isnull=False, **scope
-        )
-        .values("project_id", "provider", "model", "currency")
-        .annotate(cost=Sum("cost"))
-    )
-    terms = _PeriodTerms(customer)
-    lines: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
-    for row in rows:
-        if terms.rate(row["currency"], period) is not None:
-            lines[(row["project_id"], row["provider"], row["model"])][row["currency"]] = row["cost"]
-    return sum(
-        (
-            line_amount(costs, discount_percent=terms.discount(period), rates={c: terms.rate(c, period) for c in costs})
-            for costs in lines.values()
-        ),
-        ZERO,
-    )
+def period_spend_cny(
+    customer: Customer, period: date, *, project_id: int | None = None, api_key_id: int | None = None
+) -> Decimal:
+    """The spend of ``period`` so far as its bill will count it — the period's one figure
+    (billing.bills.figure): its usage lines, each rounded once (money rule 5), summed, at
+    the latest rate entered; of a project, that project's lines; of an API key, the key's
+    own rounded row (its usage summary row by key). Usage without a rate yet counts nothing
+    (its cost in CNY is unknown)."""
+    if api_key_id is not None:
+        rows = summary_rows(customer=customer, period=period, group_by="api_key", api_key_id=api_key_id).rows
+        return next((row.cost for row in rows if row.cost is not None), ZERO)
+    return period_figure(customer, period, project_id=project_id, closed=False).total
 
 
 def budget_amount_cny(budget: Budget, period: date) -> Decimal | None:
@@ -129,18 +120,20 @@ def budget_use(budget: Budget, *, now: datetime | None = None) -> tuple[Decimal,
     portal's gauges show is what fires the thresholds. The budget is None without a rate."""
     today = business_day(now or timezone.now())
     period = today.replace(day=1)
-    return (
-        month_to_date_cny(budget.customer, period, today, **_scope_filter(budget)),
-        budget_amount_cny(budget, period),
-    )
+    return (period_spend_cny(budget.customer, period, **_scope_filter(budget)), budget_amount_cny(budget, period))
 
 
-def spend_forecast(customer: Customer, *, today: date, budget: Decimal | None = None, **scope) -> Forecast:
-    """Month-end spend at the current pace (billing/budgets/forecasting.py) from the daily
-    rollups of this month and the 28 days before: what forecast alerts and the portal's
-    overview use."""
+def spend_forecast(
+    customer: Customer, *, today: date, budget: Decimal | None = None, spent: Decimal | None = None, **scope
+) -> Forecast:
+    """Month-end spend at the current pace (billing/budgets/forecasting.py): the month's
+    spend so far — the one figure (``spent`` when the caller has it, else period_spend_cny)
+    — plus the pace of the daily rollups of this month and the 28 days before: what forecast
+    alerts and the portal's overview use."""
     period = today.replace(day=1)
     month_end = next_period(period) - timedelta(days=1)
     history_start = min(period, today - timedelta(days=28))
     daily = daily_spend_cny(customer, history_start, today, **scope)
-    return forecast_month_end(daily, today=today, month_end=month_end, budget=budget)
+    if spent is None:
+        spent = period_spend_cny(customer, period, **scope)
+    return forecast_month_end(daily, today=today, month_end=month_end, budget=budget, spent=spent)

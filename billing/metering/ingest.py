@@ -296,6 +296,8 @@ def usage_ingest_batch(*, records: list[Any], source=None, now: datetime | None 
                 resolved = resolutions[sent]
             except KeyError:
                 resolved = resolutions[sent] = prices.resolve(*sent)
+            if resolved is None:  # several providers sell it: the customer's or the default one
+                resolved = prices.resolve(*sent, customer_id=key.customer_id)
             if resolved is None:
                 providers = ", ".join(sorted(prices.providers_of[record.model]))
                 message = _("Several providers sell this model (%(providers)s); send provider.") % {

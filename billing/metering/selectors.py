@@ -1,4 +1,5 @@
-"""Reads of usage shared by the API, admin and portal: the usage summary (money rule 5).
+"""Reads of usage shared by the API, admin and portal: the usage summary's rows (money
+rule 5; billing.bills.summary adds the period's one figure to them).
 
 Every usage read goes through the rollups, never the raw records.
 """
@@ -14,10 +15,8 @@ from django.db.models import Max, QuerySet, Sum
 
 from billing.metering.rollups import UNIT_FIELDS
 from billing.models import UsageRollup
-from billing.periods import format_period
 from billing.pricing.cost import line_amount
 from billing.pricing.selectors import contract_for_period, exchange_rate_for
-from common.exports import csv_content
 from customers.models import Customer, Project
 
 GROUPINGS = {
@@ -29,8 +28,9 @@ GROUPINGS = {
 
 
 @dataclass
-class SummaryRow:
-    key: str
+class UsageCounts:
+    """Requests and counts of a row (or of one variant of it), and its cost per currency."""
+
     requests: int = 0
     input_tokens: int = 0
     cached_input_tokens: int = 0
@@ -38,53 +38,68 @@ class SummaryRow:
     unpriced_requests: int = 0
     # The sums of the added counts (CONTRACT.md "Price dimensions") that are not zero.
     units: dict[str, int] = field(default_factory=dict)
-    provider: str | None = None
     cost_by_currency: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     cost: Decimal | None = None
 
+    def add(self, item: dict) -> None:
+        self.requests += item["r"]
+        self.input_tokens += item["i"]
+        self.cached_input_tokens += item["c"]
+        self.output_tokens += item["o"]
+        for name in UNIT_FIELDS:
+            if item[f"unit_{name}"]:
+                self.units[name] = self.units.get(name, 0) + item[f"unit_{name}"]
+        if item["price_version_id"] is None:
+            self.unpriced_requests += item["r"]
+        else:
+            self.cost_by_currency[item["currency"]] += item["cost"]
+
 
 @dataclass
-class UsageSummary:
-    customer: Customer
-    period: date
-    group_by: str
+class SummaryRow(UsageCounts):
+    key: str = ""
+    provider: str | None = None
+    # The row per variant (``standard``, ``batch``, ``flex``, …), each priced on its own as
+    # a bill line of that variant would be.
+    variants: dict[str, UsageCounts] = field(default_factory=dict)
+
+
+@dataclass
+class SummaryRows:
     rows: list[SummaryRow]
     missing_rates: list[str]
     discount_percent: Decimal
-    project: Project | None = None
-
-    @property
-    def period_label(self) -> str:
-        return format_period(self.period)
-
-    @property
-    def total_cost(self) -> Decimal:
-        """The sum of the rows' CNY costs (each already rounded as a bill line); rows without
-        a cost (unpriced, or no exchange rate yet) add nothing — they are flagged beside it."""
-        return sum((row.cost for row in self.rows if row.cost is not None), Decimal("0.00"))
-
-    @property
-    def export_filename(self) -> str:
-        scope = f"-{self.project.code}" if self.project is not None else ""
-        return f"usage-{self.customer.code}{scope}-{self.period_label}-{self.group_by}"
 
 
 def rollups_for(customer: Customer, period: date) -> QuerySet[UsageRollup]:
-    return UsageRollup.objects.filter(customer=customer, period=period)
+    """The usage of ``period`` that its own bill carries (``bill_period`` = ``period``): late
+    usage of a closed period is an adjustment on a later bill, not part of its rows."""
+    return UsageRollup.objects.filter(customer=customer, period=period, bill_period=period)
 
 
-def usage_summary(*, customer: Customer, period: date, group_by: str, project: Project | None = None) -> UsageSummary:
-    """Usage of ``period`` grouped by model, project, API key or day (of one project when
-    given), with CNY cost computed as a bill line would be (money rule 5) — discount and
-    rate applied, rounded to 0.01."""
+def summary_rows(
+    *,
+    customer: Customer,
+    period: date,
+    group_by: str,
+    project: Project | None = None,
+    api_key_id: int | None = None,
+    exact: bool = False,
+) -> SummaryRows:
+    """Usage of ``period`` grouped by model, project, API key or day (of one project or key
+    when given), each row with its CNY cost computed as a bill line would be (money rule 5)
+    — discount and rate applied, rounded to 0.01 — and split by variant. ``exact``: the
+    period's own rate (a closed period), else the latest entered up to it."""
     columns = GROUPINGS[group_by]
     contract = contract_for_period(customer, period)
     discount = contract.discount_percent if contract else Decimal(0)
     rollups = rollups_for(customer, period)
     if project is not None:
         rollups = rollups.filter(project=project)
+    if api_key_id is not None:
+        rollups = rollups.filter(api_key_id=api_key_id)
     aggregated = (
-        rollups.values(*columns, "currency", "price_version_id")
+        rollups.values(*columns, "variant", "currency", "price_version_id")
         .annotate(
             r=Sum("requests"),
             i=Sum("input_tokens"),
@@ -93,7 +108,7 @@ def usage_summary(*, customer: Customer, period: date, group_by: str, project: P
             cost=Sum("cost"),
             **{f"unit_{name}": Sum(name) for name in UNIT_FIELDS},
         )
-        .order_by(*columns)
+        .order_by(*columns, "variant")
     )
     rows: dict[tuple[str | None, str], SummaryRow] = {}
     for item in aggregated:
@@ -102,75 +117,23 @@ def usage_summary(*, customer: Customer, period: date, group_by: str, project: P
         provider = item.get("provider") if group_by == "model" else None
         # The same model name sold by two providers stays two rows.
         row = rows.setdefault((provider, key), SummaryRow(key=key, provider=provider))
-        row.requests += item["r"]
-        row.input_tokens += item["i"]
-        row.cached_input_tokens += item["c"]
-        row.output_tokens += item["o"]
-        for name in UNIT_FIELDS:
-            if item[f"unit_{name}"]:
-                row.units[name] = row.units.get(name, 0) + item[f"unit_{name}"]
-        if item["price_version_id"] is None:
-            row.unpriced_requests += item["r"]
-        else:
-            row.cost_by_currency[item["currency"]] += item["cost"]
+        row.add(item)
+        row.variants.setdefault(item["variant"], UsageCounts()).add(item)
     missing: set[str] = set()
     rates: dict[str, Decimal | None] = {}
     for row in rows.values():
-        for currency in row.cost_by_currency:
-            if currency not in rates:
-                rates[currency] = exchange_rate_for(currency, period, contract=contract, exact=False)
-        row_missing = {c for c in row.cost_by_currency if rates[c] is None}
-        missing |= row_missing
-        row.cost = (
-            None
-            if row_missing
-            else line_amount(row.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
-        )
-    return UsageSummary(customer, period, group_by, list(rows.values()), sorted(missing), discount, project)
-
-
-SUMMARY_COLUMNS = ["key", "requests", "input_tokens", "cached_input_tokens", "output_tokens", "cost"]
-SUMMARY_CSV_COLUMNS = [*SUMMARY_COLUMNS, "unpriced_requests"]
-
-
-def usage_summary_rows(summary: UsageSummary) -> list[dict]:
-    """The summary's rows as the API writes them (JSON and CSV): costs as 0.00 strings."""
-    return [
-        {
-            "key": row.key,
-            **({"provider": row.provider} if row.provider is not None else {}),
-            "requests": row.requests,
-            "input_tokens": row.input_tokens,
-            "cached_input_tokens": row.cached_input_tokens,
-            "output_tokens": row.output_tokens,
-            "units": {name: row.units[name] for name in UNIT_FIELDS if name in row.units},
-            "cost": None if row.cost is None else f"{row.cost:.2f}",
-            "unpriced_requests": row.unpriced_requests,
-        }
-        for row in summary.rows
-    ]
-
-
-def usage_summary_csv(summary: UsageSummary) -> str:
-    """The summary as the CSV file the API's ``format=csv`` and the portal's export serve:
-    one column per unit that appears in any row (0 where a row has none of it)."""
-    cents = Decimal("0.01")
-    units = [name for name in UNIT_FIELDS if any(name in row.units for row in summary.rows)]
-    header = [*SUMMARY_COLUMNS[:-1], *units, *SUMMARY_CSV_COLUMNS[len(SUMMARY_COLUMNS) - 1 :]]
-    rows = [
-        [
-            row.key,
-            row.requests,
-            row.input_tokens,
-            row.cached_input_tokens,
-            row.output_tokens,
-            *(row.units.get(name, 0) for name in units),
-            None if row.cost is None else row.cost.quantize(cents),
-            row.unpriced_requests,
-        ]
-        for row in summary.rows
-    ]
-    return csv_content(header, rows, bom=False)
+        for part in (row, *row.variants.values()):
+            for currency in part.cost_by_currency:
+                if currency not in rates:
+                    rates[currency] = exchange_rate_for(currency, period, contract=contract, exact=exact)
+            part_missing = {c for c in part.cost_by_currency if rates[c] is None}
+            missing |= part_missing
+            part.cost = (
+                None
+                if part_missing
+                else line_amount(part.cost_by_currency, discount_percent=discount, rates=rates)  # money rule 5
+            )
+    return SummaryRows(list(rows.values()), sorted(missing), discount)
 
 
 def keys_last_used(customer: Customer) -> dict[int, date]:

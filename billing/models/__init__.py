@@ -17,7 +17,15 @@ from billing.models.budgets import (
 )
 from billing.models.collecting import BillCredit, DisputeMessage, DunningCounter, DunningNotice
 from billing.models.metering import ClosedPeriod, QuarantinedRecord, UsageRecord, UsageRequest, UsageRollup
-from billing.models.pricing import COST_DIGITS, PRICE_DIGITS, Currency, ExchangeRate, ModelAlias, PriceVersion
+from billing.models.pricing import (
+    COST_DIGITS,
+    PRICE_DIGITS,
+    Currency,
+    DefaultProvider,
+    ExchangeRate,
+    ModelAlias,
+    PriceVersion,
+)
 
 __all__ = [
     "COST_DIGITS",
@@ -35,6 +43,7 @@ __all__ = [
     "ClosedPeriod",
     "CreditEntry",
     "Currency",
+    "DefaultProvider",
     "DisputeMessage",
     "DunningCounter",
     "DunningNotice",

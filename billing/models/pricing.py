@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -127,6 +128,28 @@ class ModelAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.alias} → {self.model}"
+
+
+class DefaultProvider(models.Model):
+    """The provider a record without ``provider`` is billed under when several providers
+    sell its model (``claude-sonnet-4-5`` under anthropic and google) and its customer has
+    used none or several of them (billing.pricing.index.PriceIndex.resolve)."""
+
+    model = models.CharField(_("model"), max_length=100, unique=True)
+    provider = models.CharField(_("provider"), max_length=40)
+
+    class Meta:
+        verbose_name = _("default provider")
+        verbose_name_plural = _("default providers")
+
+    def __str__(self) -> str:
+        return f"{self.model} → {self.provider}"
+
+    def clean(self) -> None:
+        sold = PriceVersion.objects.filter(provider=self.provider, model=self.model).exists()
+        aliased = ModelAlias.objects.filter(provider=self.provider, alias=self.model).exists()
+        if not (sold or aliased):
+            raise ValidationError({"provider": _("The price book has no price of this model under this provider.")})
 
 
 class ExchangeRate(models.Model):

@@ -1,8 +1,9 @@
 """The portal's overview (``/portal/``): month to date at a glance.
 
 Every figure comes from the selectors the API and the budget checks use, which read the
-daily rollups only: the spend is the usage summary's total for the current period, the
-forecast and the gauges are what the budget evaluation computes.
+daily rollups only: the spend is the period's one figure (the usage summary's ``total``,
+billing.bills.figure), the forecast starts from it, and the gauges are what the budget
+evaluation computes from the same figure.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.bills.summary import usage_summary
 from billing.budgets.budgets import budget_target
 from billing.budgets.feed import alert_summary
 from billing.budgets.spend import budget_use, daily_spend_by_model, spend_forecast
-from billing.metering.selectors import usage_summary
 from billing.models import Alert
 from billing.periods import business_day, format_period
 from billing.pricing.money import quantize_money
@@ -35,12 +36,12 @@ def home(request):
     today = business_day(now)
     period = today.replace(day=1)
     summary = usage_summary(customer=customer, period=period, group_by="model")
-    forecast = spend_forecast(customer, today=today)
+    forecast = spend_forecast(customer, today=today, spent=summary.total)
     context = {
         "period": format_period(period),
         "today": today,
         "summary": summary,
-        "spend": summary.total_cost,
+        "spend": summary.total,
         "unpriced": sum(row.unpriced_requests for row in summary.rows),
         "forecast": quantize_money(forecast.projected),
         "budgets": [_budget_card(budget, now) for budget in _active_budgets(customer)],

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from billing.bills.summary import UsageSummary, adjustment_rows, summary_units, usage_summary, usage_summary_csv
 from billing.metering.record_exports import records_csv_response, summary_row_filename, summary_row_records
-from billing.metering.selectors import GROUPINGS, UsageSummary, usage_summary, usage_summary_csv
+from billing.metering.selectors import GROUPINGS
 from billing.periods import current_period, format_period, period_from
 from common import charts
 from common.exports import CSV_CONTENT_TYPE, xlsx_response
@@ -92,6 +93,7 @@ def usage(request):
         unpriced=sum(row.unpriced_requests for row in summary.rows),
         chart=_chart(summary),
         query=request.GET.urlencode(),
+        adjustments=[{**line, "amount_value": Decimal(line["amount"])} for line in adjustment_rows(summary)],
     )
     return render(request, "portal/usage.html", context)
 
@@ -123,6 +125,7 @@ def export_xlsx(request):
     form, summary = _query(request)
     if summary is None:
         return render(request, "portal/usage.html", {"form": form, "groupings": GROUP_LABELS}, status=400)
+    units = summary_units(summary)
     header = [
         GROUP_LABELS[summary.group_by],
         _("Provider"),
@@ -130,6 +133,7 @@ def export_xlsx(request):
         _("Input tokens"),
         _("Cached input tokens"),
         _("Output tokens"),
+        *units,
         _("Cost (CNY)"),
         _("Unpriced requests"),
     ]
@@ -141,11 +145,22 @@ def export_xlsx(request):
             row.input_tokens,
             row.cached_input_tokens,
             row.output_tokens,
+            *(row.units.get(name, 0) for name in units),
             row.cost,
             row.unpriced_requests,
         ]
         for row in summary.rows
     ]
+    # The last row, as the CSV's: the counts summed, the cost the period's one figure.
+    rows.append(
+        [
+            _("Total"),
+            "",
+            *(sum(row[i] for row in rows) for i in range(2, 6 + len(units))),
+            summary.total,
+            sum(row.unpriced_requests for row in summary.rows),
+        ]
+    )
     return xlsx_response(
         title=_("Usage %(period)s") % {"period": summary.period_label},
         header=header,

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from billing.bills.close import month_close_customer
+from billing.bills.summary import usage_summary
 from billing.budgets.budgets import budget_create, budget_evaluate, budgets_evaluate_customer
 from billing.metering.partitions import ensure_partitions, forget_known
-from billing.metering.selectors import usage_summary
 from billing.models import Budget, KeyAllowance
 from tests.billing.close_helpers import (
     NOV,

@@ -227,9 +227,21 @@ def test_it_gives_the_same_rows_as_csv(finance_client, october):
     assert "usage-ACME-2026-10-day.csv" in response["Content-Disposition"]
     text = response.content.decode()
     assert text.splitlines()[0] == "key,requests,input_tokens,cached_input_tokens,output_tokens,cost,unpriced_requests"
-    parsed = list(csv.DictReader(io.StringIO(text)))
-    assert parsed == [{name: str(value) for name, value in row.items() if name != "units"} for row in json_rows]
+    *parsed, total = list(csv.DictReader(io.StringIO(text)))
+    assert parsed == [
+        {name: str(value) for name, value in row.items() if name not in ("units", "variants")} for row in json_rows
+    ]
     assert [row["cost"] for row in parsed] == ["0.19", "0.00", "0.03"]
+    # The last row: the counts summed, the cost the period's one figure (the bill's lines).
+    assert total == {
+        "key": "total",
+        "requests": "5",
+        "input_tokens": str(sum(row["input_tokens"] for row in json_rows)),
+        "cached_input_tokens": "0",
+        "output_tokens": str(sum(row["output_tokens"] for row in json_rows)),
+        "cost": summary(finance_client, group_by="day").json()["total"],
+        "unpriced_requests": "1",
+    }
     assert [row["units"] for row in json_rows] == [{}, {}, {}]  # no added counts: no unit columns
 
 
@@ -269,7 +281,8 @@ def test_it_writes_a_missing_cost_as_an_empty_csv_cell(finance_client, october):
     response = summary(finance_client, group_by="project", format="csv")
 
     parsed = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [(row["key"], row["cost"]) for row in parsed] == [("chatbot", ""), ("search", "")]
+    # The total counts what has a rate (nothing yet); missing_rates says so beside it.
+    assert [(row["key"], row["cost"]) for row in parsed] == [("chatbot", ""), ("search", ""), ("total", "0.00")]
 
 
 # --- Who may read it -------------------------------------------------------------------------

@@ -48,8 +48,7 @@ def test_its_table_shows_the_apis_rows(signed_in, alice_client, query):
     assert list(shown) == [row["key"] for row in api["rows"]]
     for row in api["rows"]:
         assert shown[row["key"]].startswith(money_text(Decimal(row["cost"])))
-    total = sum((Decimal(row["cost"]) for row in api["rows"]), Decimal(0))
-    assert re.search(rf'id="usage-total">{re.escape(money_text(total))}<', html)
+    assert re.search(rf'id="usage-total">{re.escape(money_text(Decimal(api["total"])))}<', html)
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
 
 
@@ -63,7 +62,8 @@ def test_its_csv_is_the_apis_byte_for_byte(signed_in, alice_client, query):
     assert page.content == api.content
     assert page["Content-Type"] == api["Content-Type"]
     assert page["Content-Disposition"] == api["Content-Disposition"]
-    assert page.content.count(b"\n") == len(alice_client.get("/api/v1/usage-summary/", query).json()["rows"]) + 1
+    # the header, the rows and the total row
+    assert page.content.count(b"\n") == len(alice_client.get("/api/v1/usage-summary/", query).json()["rows"]) + 2
 
 
 def test_its_xlsx_holds_the_same_figures_as_numbers(signed_in, alice_client):
@@ -72,7 +72,8 @@ def test_its_xlsx_holds_the_same_figures_as_numbers(signed_in, alice_client):
     page = signed_in.get("/portal/usage/export.xlsx", {"period": "2026-10"})
 
     sheet = load_workbook(io.BytesIO(page.content)).active
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    *rows, total = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert (total[0], Decimal(str(total[6]))) == ("合计", Decimal(api["total"]))
     assert [(r[0], r[2], Decimal(str(r[6]))) for r in rows] == [
         (row["key"], row["requests"], Decimal(row["cost"])) for row in api["rows"]
     ]
