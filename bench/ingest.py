@@ -854,9 +854,10 @@ WITH src AS MATERIALIZED (
 )
 INSERT INTO billing_usagerollup AS u (
     customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period,
-    requests, input_tokens, cached_input_tokens, output_tokens, cost)
+    requests, input_tokens, cached_input_tokens, output_tokens, cost, variant, {units})
 SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, coalesce(currency, ''), day, period,
-       bill_period, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), coalesce(sum(cost), 0)
+       bill_period, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), coalesce(sum(cost), 0),
+       'standard', {zeros}
 FROM ins
 GROUP BY customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period
 ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
@@ -870,7 +871,13 @@ ON CONFLICT ON CONSTRAINT usage_rollup_key DO UPDATE SET
 
 def prefill(url: str, fixtures: Fixtures, total: int, now: datetime, chunk: int = 500_000) -> dict:
     """Generate ``total`` records (with ledger entries and rollups) in SQL, in chunks."""
+    from billing.metering.rollups import UNIT_FIELDS
     from billing.periods import billing_tz, next_period, period_start
+
+    # The generated records carry only the three counts: every added unit sums to 0.
+    prefill_sql = PREFILL_SQL.replace("{units}", ", ".join(UNIT_FIELDS)).replace(
+        "{zeros}", ", ".join("0" for _ in UNIT_FIELDS)
+    )
 
     tz = billing_tz()
     start = period_start(next_period(now.astimezone(tz).date().replace(day=1), -3))
@@ -896,7 +903,7 @@ def prefill(url: str, fixtures: Fixtures, total: int, now: datetime, chunk: int 
         while done < total:
             size = min(chunk, total - done)
             conn.execute(
-                PREFILL_SQL,
+                prefill_sql,
                 {
                     "seed": seed,
                     "start": start,

@@ -5,15 +5,16 @@ The estimate rules, in the order of the contract:
 1. ``monthly_requests = daily_requests × days_per_month``; from an average QPS,
    ``daily_requests = average_qps × 86,400``, unrounded.
 2. Per workload × candidate model: monthly tokens = tokens per request × monthly requests,
-   ``cached = input × cached_share``, costed by money rule 2 (``record_cost``) at the price
-   version in force at ``as_of`` (money rule 1, ``PriceIndex``).
+   ``cached = input × cached_share`` (and ``cache_write_share`` written, ``batch_share`` of the
+   requests through Batch), costed by money rule 2′ (billing/pricing/whatif.py
+   ``modelled_cost``) at the price version in force at ``as_of`` (money rule 1, ``PriceIndex``).
 3. ``monthly_amount`` by money rule 5 (``line_amount``: discount and rate, one rounding),
    ``monthly_vat`` by ``vat_amount``, ``monthly_total = amount + vat``.
 4. Month ``i`` of 12: ``round_half_up(monthly_amount × (1 + growth/100)^(i−1), 2)``;
    ``first_year_amount`` is their sum.
 
-The rate is money rule 4 for an open period, through the function bills and summaries use
-(``billing.pricing.selectors.exchange_rate_for``): the offered ``fixed_exchange_rate`` if given,
+The rate is money rule 4 for an open period, through ``billing.pricing.terms.PeriodTerms``
+(the offered terms, unsaved): the offered ``fixed_exchange_rate`` if given,
 else the latest rate entered up to the period of ``as_of``; 1 for CNY prices. So the
 monthly amount is, to the fen, the usage line a bill would carry for the same tokens at
 the same price version, discount and rate.
@@ -28,11 +29,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import PriceVersion
-from billing.periods import billing_tz, format_period
+from billing.periods import billing_tz, format_period, period_of
 from billing.pricing.index import PriceIndex
+from billing.pricing.terms import PeriodTerms
 from presales.levers import savings_levers
 from presales.models import Estimate, EstimateOption, Workload
-from presales.rules import EstimateInput, RateBook, monthly_requests, price_tokens
+from presales.rules import EstimateInput, estimate_terms, monthly_requests, price_tokens
 
 
 def close_model_names(provider: str | None, model: str, as_of, *, limit: int = 3) -> list[str]:
@@ -80,9 +82,9 @@ def _resolve_versions(request: EstimateInput) -> dict[tuple[int, int], PriceVers
     return versions
 
 
-def _rates_for(versions, rates: RateBook) -> None:
+def _rates_for(versions, terms: PeriodTerms, period) -> None:
     for version in versions:
-        if rates.rate(version.currency) is None:
+        if terms.rate(version.currency, period) is None:
             raise ValidationError(
                 {
                     "fixed_exchange_rate": [
@@ -90,7 +92,7 @@ def _rates_for(versions, rates: RateBook) -> None:
                             "No %(currency)s exchange rate is entered up to %(period)s: give fixed_exchange_rate "
                             "or have finance enter the rate."
                         )
-                        % {"currency": version.currency, "period": format_period(rates.period)}
+                        % {"currency": version.currency, "period": format_period(period)}
                     ]
                 }
             )
@@ -101,8 +103,9 @@ def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
     """Price ``request`` and store it with its workloads and options; nothing is stored when
     a model or a rate is missing (ValidationError naming the field)."""
     versions = _resolve_versions(request)
-    rates = RateBook(fixed_exchange_rate=request.fixed_exchange_rate, as_of=request.as_of)
-    _rates_for(versions.values(), rates)
+    terms = estimate_terms(discount_percent=request.discount_percent, fixed_exchange_rate=request.fixed_exchange_rate)
+    period = period_of(request.as_of)
+    _rates_for(versions.values(), terms, period)
 
     estimate = Estimate.objects.create(
         prospect=request.prospect.strip(),
@@ -135,7 +138,7 @@ def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
         )
         for m in range(len(item.models)):
             version = versions[(w, m)]
-            rate = rates.rate(version.currency)
+            rate = terms.rate(version.currency, period)
             priced = price_tokens(
                 version=version,
                 requests=requests,
@@ -184,7 +187,7 @@ def estimate_create(*, request: EstimateInput, by=None) -> Estimate:
                 )
             )
     EstimateOption.objects.bulk_create(options)
-    estimate.levers = savings_levers(estimate=estimate, options=options, rates=rates)
-    estimate.exchange_rates = {c: f"{r:f}" for c, r in rates.used().items()}
+    estimate.levers = savings_levers(estimate=estimate, options=options, terms=terms)
+    estimate.exchange_rates = {c: f"{r:f}" for c, r in terms.used(period).items()}
     estimate.save(update_fields=["levers", "exchange_rates"])
     return estimate

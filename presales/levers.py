@@ -1,17 +1,16 @@
-"""Savings levers of an estimate: what-ifs priced by the same rules as its options.
+"""Savings levers of an estimate: the what-ifs of billing/pricing/whatif.py (the same module
+customer insights use, so a workload and the same usage at a customer give the same figures),
+plus the commitment tiers, which only presales offers.
 
-Each lever states its assumption beside its figures; nothing is a fixed "saves 30 %".
-They are computed for the cheapest option of each workload (the one a proposal would
-usually offer), and for the estimate's cheapest total for the commitment tiers:
+Each lever states its assumption beside its figures (``whatif.TEXTS``); nothing is a fixed
+"saves 30 %". They are computed for the cheapest option of each workload (the one a proposal
+would usually offer), and for the estimate's cheapest total for the commitment tiers:
 
-* caching: the same volumes with 2–3 higher shares of input read from the prompt cache
-  (``CACHE_SHARES`` above the workload's own), at the model's cached-input price (cache
-  writes, ``cache_write_share``, stay at the cache-write price);
-* Batch: more of the requests (``BATCH_SHARES``) through the Batch API at the model's own
-  Batch prices (the price version's ``processing: batch`` variant), when it has them;
-* a cheaper model of the same provider and kind: every other model of that provider in the
-  price book at ``as_of`` that does the same job (``model_kind``: chat, safety, embedding,
-  audio, image), re-priced for the same tokens, cheaper ones first (price only);
+* caching: the shares of ``whatif.CACHE_SHARES`` above the workload's own (up to
+  ``CACHE_SCENARIOS``) read from the cache, with the cache writes they need;
+* Batch: the shares of ``whatif.BATCH_SHARES`` above the workload's own through the model's
+  Batch prices (its price version's variant); a model without them has no Batch lever;
+* a cheaper model of the same provider and kind (``billing.pricing.kinds.model_kind``) at ``as_of``;
 * commitment: the monthly amount at the discount of each tier of ``COMMITMENT_TIERS`` (a
   minimum monthly commitment for a discount off list), against the offered discount.
 """
@@ -22,57 +21,19 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_noop
 
-from billing.models import PriceVersion
+from billing.periods import period_of
+from billing.pricing import whatif
 from billing.pricing.cost import line_amount
-from presales.rules import RateBook, cheapest_options, price_tokens
+from billing.pricing.terms import PeriodTerms
+from presales.rules import cheapest_options, per_request_counts
 
-CACHE_SHARES = (Decimal("0.25"), Decimal("0.50"), Decimal("0.75"), Decimal("0.90"))
 CACHE_SCENARIOS = 3
-BATCH_SHARES = (Decimal("0.50"), Decimal("1"))
-CHEAPER_MODELS = 3
 # (minimum monthly commitment in CNY, discount % off list in exchange): the house's tiers.
 COMMITMENT_TIERS = (
     (Decimal("20000"), Decimal("3")),
     (Decimal("50000"), Decimal("5")),
     (Decimal("100000"), Decimal("8")),
 )
-
-CACHING_ASSUMPTION = gettext_noop(
-    "The same requests and tokens, with the stated share of input tokens read from the provider's prompt "
-    "cache at the model's cached-input price (a model without a cache price saves nothing); discount, rate "
-    "and VAT unchanged."
-)
-BATCH_ASSUMPTION = gettext_noop(
-    "The same requests with the stated share sent through the provider's Batch API (asynchronous, results "
-    "within 24 hours), at the model's own Batch prices in the price book; a model without Batch prices has "
-    "no Batch lever. Discount, rate and VAT unchanged."
-)
-CHEAPER_ASSUMPTION = gettext_noop(
-    "Other models of the same provider and the same kind (a chat model is compared with chat models only, "
-    "never with safety classifiers, moderation, embedding, audio or image models) at their price in force at "
-    "the estimate's date, for the same input, cached and output tokens. Price only: whether the model is good "
-    "enough for the workload is not assessed."
-)
-
-# What a model does, told from its name (the price book has no such column): a lever never
-# offers a safety classifier or an embedding model in place of a chat model.
-MODEL_KINDS = (
-    ("safety", ("safeguard", "moderation", "guard", "shield")),
-    ("embedding", ("embed",)),
-    ("audio", ("tts", "whisper", "audio", "transcribe", "realtime", "speech")),
-    ("image", ("image", "dall-e", "imagen", "vision-gen")),
-    ("rerank", ("rerank",)),
-)
-
-
-def model_kind(model: str) -> str:
-    """``chat`` unless the name says otherwise (``gpt-oss-safeguard-20b`` → ``safety``)."""
-    name = model.lower()
-    for kind, marks in MODEL_KINDS:
-        if any(mark in name for mark in marks):
-            return kind
-    return "chat"
-
 
 COMMITMENT_ASSUMPTION = gettext_noop(
     "The cheapest option of every workload, at the tier's discount where it is above the offered one, in "
@@ -85,104 +46,64 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _reprice(
-    option,
-    workload,
-    version: PriceVersion,
-    rates: RateBook,
-    estimate,
-    *,
-    cached_share=None,
-    batch_share=None,
-    discount=None,
-):
-    rate = rates.rate(version.currency)
-    if rate is None:
-        return None
-    return price_tokens(
-        version=version,
-        requests=option.monthly_requests,
-        input_per_request=workload.input_tokens,
-        output_per_request=workload.output_tokens,
-        cached_share=workload.cached_share if cached_share is None else cached_share,
-        cache_write_share=workload.cache_write_share,
-        batch_share=workload.batch_share if batch_share is None else batch_share,
-        at=estimate.as_of,
-        rate=rate,
-        discount_percent=estimate.discount_percent if discount is None else discount,
-        vat_rate=estimate.vat_rate,
-        growth_percent=estimate.monthly_growth_percent,
+_share = whatif.share_text
+
+
+def _usage(option, estimate) -> whatif.Usage:
+    """The option's workload as the what-if module takes it (modelled: no actual cost)."""
+    workload = option.workload
+    per_request = per_request_counts(
+        workload.input_tokens, workload.output_tokens, workload.cached_share, workload.cache_write_share
     )
-
-
-def _caching(option, workload, rates, estimate) -> dict:
-    shares = [s for s in CACHE_SHARES if s > workload.cached_share][:CACHE_SCENARIOS]
-    scenarios = []
-    for share in shares:
-        priced = _reprice(option, workload, option.price_version, rates, estimate, cached_share=share)
-        if priced is None:
-            continue
-        scenarios.append(
-            {
-                "cached_share": f"{share:.2f}",
-                "monthly_amount": _money(priced.monthly_amount),
-                "saving": _money(option.monthly_amount - priced.monthly_amount),
-            }
-        )
-    return {"cached_share": f"{workload.cached_share:.2f}", "scenarios": scenarios}
-
-
-def _batch(option, workload, rates, estimate) -> dict:
-    """The same requests with more of them through the Batch API, at the model's own Batch
-    prices (its variant); a model without one has no Batch lever."""
-    scenarios = []
-    for share in [s for s in BATCH_SHARES if s > workload.batch_share]:
-        priced = _reprice(option, workload, option.price_version, rates, estimate, batch_share=share)
-        if priced is None:
-            return {"batch_share": f"{workload.batch_share:.2f}", "available": False, "scenarios": []}
-        scenarios.append(
-            {
-                "batch_share": f"{share:.2f}",
-                "monthly_amount": _money(priced.monthly_amount),
-                "saving": _money(option.monthly_amount - priced.monthly_amount),
-            }
-        )
-    return {"batch_share": f"{workload.batch_share:.2f}", "available": True, "scenarios": scenarios}
-
-
-def _catalogue(providers: set[str], as_of) -> dict[str, list[PriceVersion]]:
-    """Per provider, each model's price version in force at ``as_of`` (money rule 1)."""
-    versions = (
-        PriceVersion.objects.filter(provider__in=providers, effective_from__lte=as_of)
-        .order_by("provider", "model", "-effective_from")
-        .distinct("provider", "model")
+    parts = whatif.workload_parts(
+        requests=option.monthly_requests, per_request=per_request, batch_share=workload.batch_share
     )
-    result: dict[str, list[PriceVersion]] = {}
-    for version in versions:
-        result.setdefault(version.provider, []).append(version)
-    return result
+    return whatif.Usage(version=option.price_version, parts=parts, at=estimate.as_of)
 
 
-def _cheaper(option, workload, versions: list[PriceVersion], rates, estimate) -> list[dict]:
-    found = []
-    kind = model_kind(option.model)
-    for version in versions:
-        if version.model == option.model or model_kind(version.model) != kind:
-            continue
-        priced = _reprice(option, workload, version, rates, estimate)
-        if priced is None or priced.monthly_amount >= option.monthly_amount:
-            continue
-        found.append((priced.monthly_amount, version))
-    found.sort(key=lambda item: (item[0], item[1].model))
+def _caching(usage, workload, terms, period) -> dict:
+    shares = [s for s in whatif.CACHE_SHARES if s > workload.cached_share][:CACHE_SCENARIOS]
+    lever = whatif.caching_lever([usage], terms, period, shares)
+    return {
+        "cached_share": _share(workload.cached_share),
+        "cache_write_share": _share(workload.cache_write_share),
+        "scenarios": [
+            {
+                "cached_share": _share(s.cached_share),
+                "cache_write_share": _share(s.cache_write_share),
+                "monthly_amount": _money(s.amount),
+                "saving": _money(s.saving),
+            }
+            for s in lever.scenarios
+            if s.amount is not None
+        ],
+    }
+
+
+def _batch(usage, workload, terms, period) -> dict:
+    shares = [s for s in whatif.BATCH_SHARES if s > workload.batch_share]
+    lever = whatif.batch_lever([usage], terms, period, shares)
+    return {
+        "batch_share": _share(workload.batch_share),
+        "available": lever.available,
+        "scenarios": [
+            {"batch_share": _share(s.share), "monthly_amount": _money(s.amount), "saving": _money(s.saving)}
+            for s in lever.scenarios
+            if s.amount is not None
+        ],
+    }
+
+
+def _cheaper(usage, catalogue, terms, period) -> list[dict]:
     return [
         {
-            "provider": version.provider,
-            "model": version.model,
-            "price_version": version.pk,
-            "monthly_amount": _money(amount),
-            "saving": _money(option.monthly_amount - amount),
+            "provider": a.version.provider,
+            "model": a.version.model,
+            "price_version": a.version.pk,
+            "monthly_amount": _money(a.amount),
+            "saving": _money(a.saving),
         }
-        for amount, version in found[:CHEAPER_MODELS]
+        for a in whatif.cheaper_models([usage], catalogue, terms, period)
     ]
 
 
@@ -217,29 +138,32 @@ def _commitment(cheapest: list, estimate) -> dict:
     }
 
 
-def savings_levers(*, estimate, options: list, rates: RateBook) -> dict:
-    """The levers of ``estimate`` (stored on it; the API and the page show them as stored)."""
+def savings_levers(*, estimate, options: list, terms: PeriodTerms) -> dict:
+    """The levers of ``estimate`` (stored on it; the API and the page show them as stored,
+    their texts in the reader's language)."""
     cheapest = list(cheapest_options(options).values())
-    catalogue = _catalogue({o.provider for o in cheapest}, estimate.as_of)
+    catalogue = whatif.versions_in_force({o.provider for o in cheapest}, estimate.as_of)
+    period = period_of(estimate.as_of)
     per_workload = []
     for option in cheapest:
         workload = option.workload
+        usage = _usage(option, estimate)
         per_workload.append(
             {
                 "workload": workload.name,
                 "provider": option.provider,
                 "model": option.model,
                 "monthly_amount": _money(option.monthly_amount),
-                "caching": _caching(option, workload, rates, estimate),
-                "batch": _batch(option, workload, rates, estimate),
-                "cheaper_models": _cheaper(option, workload, catalogue.get(option.provider, []), rates, estimate),
+                "caching": _caching(usage, workload, terms, period),
+                "batch": _batch(usage, workload, terms, period),
+                "cheaper_models": _cheaper(usage, catalogue.get(option.provider, []), terms, period),
             }
         )
     return {
         "assumptions": {
-            "caching": CACHING_ASSUMPTION,
-            "batch": BATCH_ASSUMPTION,
-            "cheaper_models": CHEAPER_ASSUMPTION,
+            "caching": whatif.TEXTS["caching"],
+            "batch": whatif.TEXTS["batch"],
+            "cheaper_models": whatif.TEXTS["cheaper_models"],
             "commitment": COMMITMENT_ASSUMPTION,
         },
         "workloads": per_workload,

@@ -2,9 +2,11 @@
 version and a rate (the service in presales/estimates.py and the savings levers both
 price through them, so a what-if is priced exactly like an option).
 
-Rule 4 of the money rules (the rate) is ``RateBook``: the offered fixed rate, else the
-latest rate entered up to the period of ``as_of``, through ``exchange_rate_for`` as bills
-and summaries do.
+Rule 4 of the money rules (the rate) and the discount are the proposed terms as a
+``billing.pricing.terms.PeriodTerms`` (``estimate_terms``): the offered fixed rate, else the
+latest rate entered up to the period of ``as_of`` (an open period), as summaries and
+insights look it up. The cost of a workload is the what-if module's (billing/pricing/whatif.py
+``modelled_cost``), so the savings levers price exactly as the options.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from billing.models import PriceVersion
-from billing.periods import period_of
-from billing.pricing.cost import exact_context, line_amount, price_plan, vat_amount
+from billing.pricing.cost import exact_context, line_amount, vat_amount
 from billing.pricing.money import quantize_money
-from billing.pricing.selectors import exchange_rate_for
-from customers.models import Contract
+from billing.pricing.terms import PeriodTerms
+from billing.pricing.whatif import modelled_cost, workload_parts
 from presales.models import EstimateOption
 
 SECONDS_PER_DAY = 86_400
@@ -105,23 +106,19 @@ def price_tokens(
     cache, ``cache_write_share`` written to it, at the cache-read and cache-write prices and
     the long-context tier of its input) at ``at``, standard and — for ``batch_share`` of the
     requests — through the version's Batch variant; × the monthly requests."""
-    plan = price_plan(version)
     at = at or datetime.now(tz=UTC)  # only a version with time-of-day windows reads it
     with exact_context():
         input_tokens = requests * input_per_request
         cached = input_tokens * cached_share
         output_tokens = requests * output_per_request
-        one_request = {
-            "input_tokens": Decimal(input_per_request),
-            "cache_read_tokens": input_per_request * cached_share,
-            "cache_write_tokens": input_per_request * cache_write_share,
-            "output_tokens": Decimal(output_per_request),
-        }
-        standard = plan.cost(one_request, at) if batch_share < ONE else Decimal(0)
-        batch = plan.cost(one_request, at, processing="batch") if batch_share else Decimal(0)
-        if standard is None or batch is None:
-            return None
-        cost = requests * ((ONE - batch_share) * standard + batch_share * batch)
+    parts = workload_parts(
+        requests=requests,
+        per_request=per_request_counts(input_per_request, output_per_request, cached_share, cache_write_share),
+        batch_share=batch_share,
+    )
+    cost = modelled_cost(version, parts, at)
+    if cost is None:
+        return None
     amount = line_amount({version.currency: cost}, discount_percent=discount_percent, rates={version.currency: rate})
     vat = vat_amount(amount, vat_rate)
     months = twelve_months(amount, growth_percent)
@@ -139,22 +136,23 @@ def price_tokens(
     )
 
 
-class RateBook:
-    """Money rule 4 for the estimate's terms, each currency looked up once."""
+def per_request_counts(
+    input_tokens: int, output_tokens: int, cached_share: Decimal, cache_write_share: Decimal
+) -> dict[str, Decimal]:
+    """One average request of a workload: its input, ``cached_share`` of it read from the cache,
+    ``cache_write_share`` of it written to it, its output (money rule 2′'s counts)."""
+    with exact_context():
+        return {
+            "input_tokens": Decimal(input_tokens),
+            "cache_read_tokens": input_tokens * cached_share,
+            "cache_write_tokens": input_tokens * cache_write_share,
+            "output_tokens": Decimal(output_tokens),
+        }
 
-    def __init__(self, *, fixed_exchange_rate: Decimal | None, as_of: datetime):
-        # The proposed contract terms, unsaved: exchange_rate_for reads the fixed rate off them.
-        self.terms = Contract(fixed_exchange_rate=fixed_exchange_rate)
-        self.period = period_of(as_of)
-        self.rates: dict[str, Decimal | None] = {}
 
-    def rate(self, currency: str) -> Decimal | None:
-        if currency not in self.rates:
-            self.rates[currency] = exchange_rate_for(currency, self.period, contract=self.terms, exact=False)
-        return self.rates[currency]
-
-    def used(self) -> dict[str, Decimal]:
-        return {c: r for c, r in sorted(self.rates.items()) if r is not None}
+def estimate_terms(*, discount_percent: Decimal, fixed_exchange_rate: Decimal | None) -> PeriodTerms:
+    """Money rules 4 and 5 for the offered terms (unsaved: no customer, every period open)."""
+    return PeriodTerms.proposed(discount_percent=discount_percent, fixed_exchange_rate=fixed_exchange_rate)
 
 
 def cheapest_options(options: list[EstimateOption]) -> dict[str, EstimateOption]:

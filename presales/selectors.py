@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext as _
 
 from billing.periods import billing_tz
+from billing.pricing import whatif
 from billing.pricing.money import rmb_figures, rmb_upper
 from presales.models import Estimate, EstimateOption, Proposal, ProposalVersion
 from presales.rules import cheapest_options
@@ -61,7 +61,7 @@ def _levers_answer(levers: dict) -> dict:
     """The stored levers, their assumptions in the reader's language."""
     if not levers:
         return {}
-    return {**levers, "assumptions": {k: _(v) for k, v in levers.get("assumptions", {}).items()}}
+    return {**levers, "assumptions": {k: whatif.text(v) for k, v in levers.get("assumptions", {}).items()}}
 
 
 def estimate_answer(estimate: Estimate) -> dict:

@@ -1,44 +1,45 @@
 """Cost insights for one customer and month, from its real rollups and the price book only.
 
-Every figure is a re-pricing of tokens the customer actually used; nothing is estimated
-from outside data. Amounts are CNY, computed as a bill line would be (money rule 5): the
-cost in the price currency × (1 − contract discount) × the rate, rounded half up to 0.01
-once per model. The rate is the latest entered up to the month (money rule 4, open
-periods); a missing rate leaves the affected amounts ``null`` and is listed.
+Every figure is a re-pricing of usage the customer actually had; nothing is estimated from
+outside data. Amounts are CNY, computed as a bill line would be (money rule 5): the cost in
+the price currency × (1 − contract discount) × the rate, rounded half up to 0.01 once per
+model. The terms are ``PeriodTerms``: the contract in force, and the rate of money rule 4
+(exact for a closed month, the latest entered for an open one); a missing rate leaves the
+affected amounts ``null`` and is listed.
 
-What-ifs (alternatives, caching, batch) use the priced usage only: unpriced records have
-no actual cost to compare with.
+The what-ifs (cheaper models, caching, Batch) are billing/pricing/whatif.py's, the very
+ones a presales estimate shows for a workload, over the priced usage only (unpriced records
+have no actual cost to compare with); each states its assumption (``notes``, in the reader's
+language).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
 
+from billing.metering.rollups import UNIT_FIELDS
 from billing.models import PriceVersion, UsageRollup
 from billing.periods import format_period, next_period, period_start
-from billing.pricing.cost import ZERO, discount_factor, exact_context, line_amount, record_cost
+from billing.pricing import whatif
+from billing.pricing.cost import ZERO
 from billing.pricing.money import quantize_money
-from billing.pricing.selectors import contract_for_period, exchange_rate_for
+from billing.pricing.terms import PeriodTerms
 from customers.models import Customer
 
 HUNDRED = Decimal("100")
 TREND_MONTHS = 6
-ALTERNATIVES_PER_MODEL = 3
-CACHE_HIT_RATES = (25, 50, 75)
-DEFAULT_BATCH_DISCOUNT_PERCENT = Decimal("50")
-# Providers whose published batch tier is the discount above; others get no batch what-if.
-BATCH_PROVIDERS = ("anthropic", "google", "openai")
-BATCH_SOURCE = (
-    "Published batch pricing, 50 % off standard input and output prices for asynchronous jobs "
-    "completed within 24 hours: OpenAI Batch API (platform.openai.com/docs/guides/batch), "
-    "Anthropic Message Batches API (docs.anthropic.com/en/docs/build-with-claude/batch-processing), "
-    "Google Gemini Batch Mode (ai.google.dev/gemini-api/docs/batch-mode)."
-)
+# The rollup column of each count of money rule 2′ (cache reads are ``cached_input_tokens``).
+COUNT_COLUMNS = {
+    "input_tokens": "input_tokens",
+    "cache_read_tokens": "cached_input_tokens",
+    "output_tokens": "output_tokens",
+    **{name: name for name in UNIT_FIELDS},
+}
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -53,15 +54,9 @@ def _percent(part: Decimal | None, whole: Decimal | None) -> str | None:
     return f"{quantize_money(part * HUNDRED / whole) + ZERO:.2f}"
 
 
-@dataclass
-class _Slice:
-    """Priced usage of one model at one price version in one month."""
-
-    version: PriceVersion
-    input_tokens: int
-    cached_input_tokens: int
-    output_tokens: int
-    cost: Decimal
+def priced_at(period: date) -> datetime:
+    """When a month's what-ifs meet time-of-day prices: 12:00 on its 15th (BILLING_TIME_ZONE)."""
+    return period_start(period) + timedelta(days=14, hours=12)
 
 
 @dataclass
@@ -73,153 +68,39 @@ class _ModelMonth:
     cached_input_tokens: int = 0
     output_tokens: int = 0
     unpriced_requests: int = 0
-    slices: list[_Slice] = field(default_factory=list)
-
-    def priced_tokens(self) -> tuple[int, int, int]:
-        return (
-            sum(s.input_tokens for s in self.slices),
-            sum(s.cached_input_tokens for s in self.slices),
-            sum(s.output_tokens for s in self.slices),
-        )
-
-
-class _Pricing:
-    """Discount and rates of each month for one customer; converts price-currency costs to CNY."""
-
-    def __init__(self, customer: Customer):
-        self.customer = customer
-        self._factors: dict[date, Decimal] = {}
-        self._contracts: dict[date, object] = {}
-        self._rates: dict[tuple[str, date], Decimal | None] = {}
-        self.missing: set[str] = set()
-
-    def discount(self, period: date) -> Decimal:
-        contract = self._contract(period)
-        return contract.discount_percent if contract else ZERO
-
-    def _contract(self, period: date):
-        if period not in self._contracts:
-            self._contracts[period] = contract_for_period(self.customer, period)
-        return self._contracts[period]
-
-    def rate(self, currency: str, period: date) -> Decimal | None:
-        key = (currency, period)
-        if key not in self._rates:
-            self._rates[key] = exchange_rate_for(currency, period, contract=self._contract(period), exact=False)
-            if self._rates[key] is None:
-                self.missing.add(f"{currency} {format_period(period)}")
-        return self._rates[key]
-
-    def cny(self, costs: dict[str, Decimal], period: date) -> Decimal | None:
-        """Money rule 5: Σ cost × (1 − discount) × rate, rounded once; None when a rate is missing."""
-        rates = {currency: self.rate(currency, period) for currency in costs}
-        if any(rate is None for rate in rates.values()):
-            return None
-        return line_amount(costs, discount_percent=self.discount(period), rates=rates)
+    usages: list[whatif.Usage] = field(default_factory=list)
 
 
 def _usage_by_month(customer: Customer, first: date, last: date) -> dict[date, dict[tuple[str, str], _ModelMonth]]:
-    rows = (
+    rows = list(
         UsageRollup.objects.filter(customer=customer, period__gte=first, period__lte=last)
-        .values("period", "provider", "model", "price_version_id")
-        .annotate(
-            r=Sum("requests"),
-            i=Sum("input_tokens"),
-            c=Sum("cached_input_tokens"),
-            o=Sum("output_tokens"),
-            cost=Sum("cost"),
-        )
-        .order_by("period", "provider", "model", "price_version_id")
+        .values("period", "provider", "model", "price_version_id", "variant")
+        .annotate(r=Sum("requests"), cost=Sum("cost"), **{f"n_{name}": Sum(col) for name, col in COUNT_COLUMNS.items()})
+        .order_by("period", "provider", "model", "price_version_id", "variant")
     )
-    rows = list(rows)
     versions = PriceVersion.objects.in_bulk({r["price_version_id"] for r in rows if r["price_version_id"]})
     months: dict[date, dict[tuple[str, str], _ModelMonth]] = defaultdict(dict)
+    slices: dict[tuple, dict] = {}
     for row in rows:
         key = (row["provider"], row["model"])
         usage = months[row["period"]].setdefault(key, _ModelMonth(*key))
         usage.requests += row["r"]
-        usage.input_tokens += row["i"]
-        usage.cached_input_tokens += row["c"]
-        usage.output_tokens += row["o"]
+        usage.input_tokens += row["n_input_tokens"]
+        usage.cached_input_tokens += row["n_cache_read_tokens"]
+        usage.output_tokens += row["n_output_tokens"]
         if row["price_version_id"] is None:
             usage.unpriced_requests += row["r"]
-        else:
-            usage.slices.append(_Slice(versions[row["price_version_id"]], row["i"], row["c"], row["o"], row["cost"]))
-    return months
-
-
-def _actual_costs(usage: _ModelMonth) -> dict[str, Decimal]:
-    costs: dict[str, Decimal] = defaultdict(Decimal)
-    for s in usage.slices:
-        costs[s.version.currency] += s.cost
-    return costs
-
-
-def _latest_versions(providers: set[str], before: date) -> dict[str, list[PriceVersion]]:
-    """Per provider: each model's latest price version in force at the end of the month."""
-    end = period_start(next_period(before))
-    versions = (
-        PriceVersion.objects.filter(provider__in=providers, effective_from__lt=end)
-        .order_by("provider", "model", "-effective_from")
-        .distinct("provider", "model")
-    )
-    result: dict[str, list[PriceVersion]] = defaultdict(list)
-    for version in versions:
-        result[version.provider].append(version)
-    return result
-
-
-def _alternatives(usage: _ModelMonth, actual: Decimal, catalogue: list[PriceVersion], pricing: _Pricing, period: date):
-    input_tokens, cached, output = (Decimal(n) for n in usage.priced_tokens())
-    found = []
-    for version in catalogue:
-        if version.model == usage.model:
             continue
-        unrounded = record_cost(version, input_tokens, cached, output)
-        if unrounded is None:
-            continue  # the model has no price for some of these tokens (input-only, per request)
-        cost = pricing.cny({version.currency: unrounded}, period)
-        if cost is None or cost >= actual:
-            continue
-        found.append(
-            {
-                "provider": version.provider,
-                "model": version.model,
-                "price_effective_from": version.effective_from.isoformat(),
-                "price_currency": version.currency,
-                "input_per_mtok": str(version.input_per_mtok),
-                "cached_input_per_mtok": str(version.effective_cached_input_per_mtok),
-                "output_per_mtok": str(version.output_per_mtok),
-                "cost": _money(cost),
-                "saving": _money(actual - cost),
-                "saving_percent": _percent(actual - cost, actual),
-                "_saving": actual - cost,
-            }
+        counts = {name: row[f"n_{name}"] for name in COUNT_COLUMNS if row[f"n_{name}"]}
+        part = whatif.Part.of_variant(row["variant"], row["r"], counts)
+        found = slices.setdefault((row["period"], key, row["price_version_id"]), {"parts": [], "cost": ZERO})
+        found["parts"].append(part)
+        found["cost"] += row["cost"]
+    for (period, key, version_id), found in slices.items():
+        months[period][key].usages.append(
+            whatif.Usage(versions[version_id], tuple(found["parts"]), priced_at(period), found["cost"])
         )
-    found.sort(key=lambda a: (-a["_saving"], a["model"]))
-    for item in found:
-        del item["_saving"]
-    return found[:ALTERNATIVES_PER_MODEL]
-
-
-def _cached_cost(usage: _ModelMonth, hit_rate: int, pricing: _Pricing, period: date) -> Decimal | None:
-    """The same tokens with at least ``hit_rate`` % of each price version's input read from cache."""
-    share = Decimal(hit_rate) / HUNDRED
-    costs: dict[str, Decimal] = defaultdict(Decimal)
-    for s in usage.slices:
-        cached = max(Decimal(s.cached_input_tokens), Decimal(s.input_tokens) * share)
-        cost = record_cost(s.version, Decimal(s.input_tokens), cached, Decimal(s.output_tokens))
-        if cost is None:
-            return None
-        costs[s.version.currency] += cost
-    return pricing.cny(costs, period)
-
-
-def _batch_cost(usage: _ModelMonth, discount_percent: Decimal, pricing: _Pricing, period: date) -> Decimal | None:
-    factor = discount_factor(discount_percent) if usage.provider in BATCH_PROVIDERS else Decimal(1)
-    with exact_context():
-        costs = {c: cost * factor for c, cost in _actual_costs(usage).items()}
-    return pricing.cny(costs, period)
+    return months
 
 
 def _sum(values) -> Decimal | None:
@@ -227,15 +108,87 @@ def _sum(values) -> Decimal | None:
     return None if any(v is None for v in values) else sum(values, ZERO)
 
 
-def cost_insights(
-    *, customer: Customer, period: date, batch_discount_percent: Decimal = DEFAULT_BATCH_DISCOUNT_PERCENT
-) -> dict:
-    """Model mix, 6-month trend, cheaper same-provider models, caching and batch what-ifs."""
+def _alternatives(u: _ModelMonth, catalogue, terms: PeriodTerms, period: date) -> list[dict]:
+    return [
+        {
+            "provider": a.version.provider,
+            "model": a.version.model,
+            "price_effective_from": a.version.effective_from.isoformat(),
+            "price_currency": a.version.currency,
+            "input_per_mtok": str(a.version.input_per_mtok),
+            "cached_input_per_mtok": str(a.version.effective_cached_input_per_mtok),
+            "output_per_mtok": str(a.version.output_per_mtok),
+            "cost": _money(a.amount),
+            "saving": _money(a.saving),
+            "saving_percent": _percent(a.saving, a.amount + a.saving),
+        }
+        for a in whatif.cheaper_models(u.usages, catalogue, terms, period)
+    ]
+
+
+def _caching(u: _ModelMonth, terms: PeriodTerms, period: date) -> dict:
+    lever = whatif.caching_lever(u.usages, terms, period)
+    return {
+        "provider": u.provider,
+        "model": u.model,
+        "cost": _money(lever.amount),
+        "cached_share": whatif.share_text(lever.share),
+        "cache_write_share": whatif.share_text(lever.cache_write_share),
+        "scenarios": [
+            {
+                "target_share": whatif.share_text(s.share),
+                "cached_share": whatif.share_text(s.cached_share),
+                "cache_write_share": whatif.share_text(s.cache_write_share),
+                "cost": _money(s.amount),
+                "saving": _money(s.saving),
+            }
+            for s in lever.scenarios
+        ],
+    }
+
+
+def _batch(u: _ModelMonth, terms: PeriodTerms, period: date) -> dict:
+    lever = whatif.batch_lever(u.usages, terms, period)
+    return {
+        "provider": u.provider,
+        "model": u.model,
+        "available": lever.available,
+        "note": None if lever.available else whatif.text(whatif.TEXTS["no_batch"]),
+        "cost": _money(lever.amount),
+        "batch_share": whatif.share_text(lever.share),
+        "scenarios": [
+            {"target_share": whatif.share_text(s.share), "cost": _money(s.amount), "saving": _money(s.saving)}
+            for s in lever.scenarios
+        ],
+    }
+
+
+def _totals(models: list[dict], shares, cost: Decimal | None) -> list[dict]:
+    """Per share, Σ over the models of the scenario's cost (a model without one: its cost now)."""
+    totals = []
+    for index, share in enumerate(shares):
+        what_if = _sum(_decimal(m["scenarios"][index]["cost"] if m["scenarios"] else m["cost"]) for m in models)
+        totals.append(
+            {
+                "target_share": whatif.share_text(share),
+                "cost": _money(what_if),
+                "saving": _money(None if what_if is None or cost is None else cost - what_if),
+            }
+        )
+    return totals
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def cost_insights(*, customer: Customer, period: date) -> dict:
+    """Model mix, 6-month trend, cheaper same-kind models, caching and Batch what-ifs."""
     first = next_period(period, -(TREND_MONTHS - 1))
     months = _usage_by_month(customer, first, period)
-    pricing = _Pricing(customer)
+    terms = PeriodTerms(customer)
     current = sorted(months.get(period, {}).values(), key=lambda u: (u.provider, u.model))
-    actual = {(u.provider, u.model): pricing.cny(_actual_costs(u), period) for u in current}
+    actual = {(u.provider, u.model): whatif.amount(u.usages, terms, period) for u in current}
     total = _sum(actual.values())
 
     mix = [
@@ -258,7 +211,7 @@ def cost_insights(
     trend_models = sorted({key for p in trend_periods for key in months.get(p, {})})
     trend_costs = {
         key: [
-            pricing.cny(_actual_costs(months[p][key]), p) if key in months.get(p, {}) else ZERO for p in trend_periods
+            whatif.amount(months[p][key].usages, terms, p) if key in months.get(p, {}) else ZERO for p in trend_periods
         ]
         for key in trend_models
     }
@@ -271,109 +224,47 @@ def cost_insights(
         "totals": [_money(_sum(trend_costs[key][i] for key in trend_models)) for i in range(TREND_MONTHS)],
     }
 
-    catalogue = _latest_versions({u.provider for u in current if u.slices}, period)
-    alternatives = []
-    caching_models = []
-    batch_models = []
-    for u in current:
-        cost = actual[(u.provider, u.model)]
-        if not u.slices or cost is None:
-            continue
-        alternatives.append(
-            {
-                "provider": u.provider,
-                "model": u.model,
-                "cost": _money(cost),
-                "alternatives": _alternatives(u, cost, catalogue.get(u.provider, []), pricing, period),
-            }
-        )
-        input_tokens, cached, _output = u.priced_tokens()
-        scenarios = []
-        for rate in CACHE_HIT_RATES:
-            what_if = _cached_cost(u, rate, pricing, period)
-            scenarios.append(
-                {
-                    "hit_rate_percent": rate,
-                    "cost": _money(what_if),
-                    "saving": _money(None if what_if is None else cost - what_if),
-                }
-            )
-        caching_models.append(
-            {
-                "provider": u.provider,
-                "model": u.model,
-                "cost": _money(cost),
-                "current_hit_rate_percent": _percent(Decimal(cached), Decimal(input_tokens)),
-                "scenarios": scenarios,
-            }
-        )
-        what_if = _batch_cost(u, batch_discount_percent, pricing, period)
-        batch_models.append(
-            {
-                "provider": u.provider,
-                "model": u.model,
-                "batch_discount_published": u.provider in BATCH_PROVIDERS,
-                "cost": _money(cost),
-                "batch_cost": _money(what_if),
-                "saving": _money(None if what_if is None else cost - what_if),
-            }
-        )
-
-    priced_total = _sum(Decimal(m["cost"]) if m["cost"] is not None else None for m in caching_models)
-    caching_totals = []
-    for index, rate in enumerate(CACHE_HIT_RATES):
-        what_if = _sum(
-            Decimal(m["scenarios"][index]["cost"]) if m["scenarios"][index]["cost"] is not None else None
-            for m in caching_models
-        )
-        caching_totals.append(
-            {
-                "hit_rate_percent": rate,
-                "cost": _money(what_if),
-                "saving": _money(None if what_if is None or priced_total is None else priced_total - what_if),
-            }
-        )
-    batch_total = _sum(Decimal(m["batch_cost"]) if m["batch_cost"] is not None else None for m in batch_models)
+    priced = [u for u in current if u.usages and actual[(u.provider, u.model)] is not None]
+    month_end = period_start(next_period(period)) - timedelta(microseconds=1)
+    catalogue = whatif.versions_in_force({u.provider for u in priced}, month_end)
+    alternatives = [
+        {
+            "provider": u.provider,
+            "model": u.model,
+            "cost": _money(actual[(u.provider, u.model)]),
+            "alternatives": _alternatives(u, catalogue.get(u.provider, []), terms, period),
+        }
+        for u in priced
+    ]
+    caching_models = [_caching(u, terms, period) for u in priced]
+    batch_models = [_batch(u, terms, period) for u in priced]
+    priced_total = _sum(actual[(u.provider, u.model)] for u in priced)
+    notes = whatif.texts()
 
     return {
         "customer": customer.code,
         "period": format_period(period),
         "currency": "CNY",
-        "discount_percent": f"{pricing.discount(period):.2f}",
+        "discount_percent": f"{terms.discount(period):.2f}",
         "total_cost": _money(total),
-        "missing_rates": sorted(pricing.missing),
+        "missing_rates": terms.missing,
         "model_mix": mix,
         "trend": trend,
-        "cheaper_alternatives": {
-            "note": (
-                "Other models of the same provider, at their latest list price in force at the end of the "
-                "month, re-priced for the same input, cached-input and output tokens. Price only: whether a "
-                "model is good enough for the workload is not assessed."
-            ),
-            "models": alternatives,
-        },
+        "method": notes["method"],
+        "cheaper_alternatives": {"note": notes["cheaper_models"], "models": alternatives},
         "caching": {
-            "hit_rates_percent": list(CACHE_HIT_RATES),
-            "assumption": (
-                "At least the stated share of each model's input tokens is read from the provider's prompt "
-                "cache at that model's cached-input price (where the share already cached is higher, it is "
-                "kept); output and the remaining input at the prices actually charged."
-            ),
+            "target_shares": [whatif.share_text(s) for s in whatif.CACHE_SHARES],
+            "reads_per_write": whatif.READS_PER_WRITE,
+            "assumption": notes["caching"],
             "cost": _money(priced_total),
-            "scenarios": caching_totals,
+            "scenarios": _totals(caching_models, whatif.CACHE_SHARES, priced_total),
             "models": caching_models,
         },
         "batch": {
-            "discount_percent": f"{batch_discount_percent:.2f}",
-            "applies_to_providers": list(BATCH_PROVIDERS),
-            "assumption": (
-                f"All usage of these providers could be sent through their batch APIs at "
-                f"{batch_discount_percent.normalize():f} % off; other providers are left at their actual cost."
-            ),
-            "source": BATCH_SOURCE,
+            "target_shares": [whatif.share_text(s) for s in whatif.BATCH_SHARES],
+            "assumption": notes["batch"],
             "cost": _money(priced_total),
-            "batch_cost": _money(batch_total),
-            "saving": _money(None if batch_total is None or priced_total is None else priced_total - batch_total),
+            "scenarios": _totals(batch_models, whatif.BATCH_SHARES, priced_total),
             "models": batch_models,
         },
     }

@@ -129,6 +129,9 @@ def test_it_gives_six_months_of_trend_ending_at_the_period(october):
 
 
 def test_it_finds_cheaper_models_of_the_same_provider_at_the_price_in_force_at_month_end(october):
+    # Cheaper still, but not chat models: never offered in place of gpt-4o (the presales rule).
+    price(model="omni-moderation-latest", input="0.01", cached=None, output="0.01")
+    price(model="text-embedding-3-small", input="0.02", cached=None, output="0.02")
     alternatives = by_model(cost_insights(customer=october, period=OCTOBER)["cheaper_alternatives"]["models"])
     gpt4o = alternatives["gpt-4o"]
     assert gpt4o["cost"] == "10.00"
@@ -149,49 +152,66 @@ def test_it_finds_cheaper_models_of_the_same_provider_at_the_price_in_force_at_m
     assert "mystery-1" not in alternatives  # unpriced: no actual cost to compare with
 
 
-def test_it_prices_caching_at_stated_hit_rates(october):
+def test_it_prices_caching_with_the_cache_writes_it_needs(october):
     caching = cost_insights(customer=october, period=OCTOBER)["caching"]
-    assert caching["hit_rates_percent"] == [25, 50, 75]
+    assert caching["target_shares"] == ["0.25", "0.50", "0.75", "0.90"]
+    assert caching["reads_per_write"] == 4
+    assert "每新增读取 4 个 token 需一次 5 分钟缓存写入" in caching["assumption"]  # zh-hans by default
     assert caching["cost"] == "17.95"
     models = by_model(caching["models"])
-    assert [(s["hit_rate_percent"], s["cost"], s["saving"]) for s in models["gpt-4o"]["scenarios"]] == [
-        (25, "9.38", "0.62"),  # 1.875 USD × 5 = 9.375, half up
-        (50, "8.75", "1.25"),
-        (75, "8.13", "1.87"),
+    # None of these versions has a cache-write price: writes cost the input price (rule 2′).
+    # gpt-4o at 25 %: 100k read × 1.25 + 25k written × 2.5 + 275k uncached × 2.5 + 100k out × 10
+    # = 1.875 USD × 5 = 9.375, half up. At 90 %: 360k read, 40k written (90k wanted, only 40k left
+    # uncached): 0.45 + 0.10 + 1.00 = 1.55 USD → 7.75.
+    assert [
+        (s["target_share"], s["cached_share"], s["cache_write_share"], s["cost"], s["saving"])
+        for s in models["gpt-4o"]["scenarios"]
+    ] == [
+        ("0.25", "0.25", "0.06", "9.38", "0.62"),  # 25k of 400k written: 0.0625
+        ("0.50", "0.50", "0.13", "8.75", "1.25"),  # 50k: 0.125
+        ("0.75", "0.75", "0.19", "8.13", "1.87"),  # 75k: 0.1875
+        ("0.90", "0.90", "0.10", "7.75", "2.25"),
     ]
-    # Already 50 % cached: 25 % and 50 % change nothing; 75 %: 0.495 USD × 5 = 2.475.
-    assert models["claude-x"]["current_hit_rate_percent"] == "50.00"
+    # Already 50 % cached: 25 % and 50 % change nothing; 75 %: 150k read, 12.5k written, 37.5k
+    # uncached: 0.045 + 0.0375 + 0.1125 + 0.3 = 0.495 USD × 5 = 2.475; 90 %: 180k read, 20k
+    # written: 0.054 + 0.06 + 0.3 = 0.414 → 2.07.
+    assert (models["claude-x"]["cached_share"], models["claude-x"]["cache_write_share"]) == ("0.50", "0.00")
     assert [(s["cost"], s["saving"]) for s in models["claude-x"]["scenarios"]] == [
         ("3.15", "0.00"),
         ("3.15", "0.00"),
         ("2.48", "0.67"),
+        ("2.07", "1.08"),
     ]
+    # deepseek-chat (CNY, × 0.8): at 90 %, 900k read × 0.5 + 100k written × 2 + 500k out × 8 = 4.65 → 3.72.
     assert [(s["cost"], s["saving"]) for s in models["deepseek-chat"]["scenarios"]] == [
         ("4.50", "0.30"),
         ("4.20", "0.60"),
         ("3.90", "0.90"),
+        ("3.72", "1.08"),
     ]
-    assert [(s["hit_rate_percent"], s["cost"], s["saving"]) for s in caching["scenarios"]] == [
-        (25, "17.03", "0.92"),
-        (50, "16.10", "1.85"),
-        (75, "14.51", "3.44"),
+    assert [(s["target_share"], s["cost"], s["saving"]) for s in caching["scenarios"]] == [
+        ("0.25", "17.03", "0.92"),
+        ("0.50", "16.10", "1.85"),
+        ("0.75", "14.51", "3.44"),
+        ("0.90", "13.54", "4.41"),
     ]
 
 
-def test_it_prices_batch_at_the_stated_discount_for_providers_that_publish_one(october):
+def test_a_model_without_batch_prices_has_no_batch_lever(october):
     batch = cost_insights(customer=october, period=OCTOBER)["batch"]
-    assert batch["discount_percent"] == "50.00"
-    assert "OpenAI" in batch["source"] and "Anthropic" in batch["source"] and "Google" in batch["source"]
-    assert [(m["model"], m["batch_discount_published"], m["batch_cost"], m["saving"]) for m in batch["models"]] == [
-        ("claude-x", True, "1.58", "1.57"),  # 0.315 USD × 5 = 1.575
-        ("deepseek-chat", False, "4.80", "0.00"),
-        ("gpt-4o", True, "5.00", "5.00"),
+    assert batch["target_shares"] == ["0.50", "1.00"]
+    assert "没有批量价格的模型没有批量措施" in batch["assumption"]
+    # No price version of the fixture has a Batch variant: no fixed "50 % off" is assumed.
+    assert [(m["model"], m["available"], m["scenarios"]) for m in batch["models"]] == [
+        ("claude-x", False, []),
+        ("deepseek-chat", False, []),
+        ("gpt-4o", False, []),
     ]
-    assert (batch["cost"], batch["batch_cost"], batch["saving"]) == ("17.95", "11.38", "6.57")
-
-    other = cost_insights(customer=october, period=OCTOBER, batch_discount_percent=Decimal("40"))["batch"]
-    # 0.6 × 2.00 USD × 5 = 6.00; 0.6 × 0.63 × 5 = 1.89
-    assert (other["discount_percent"], other["batch_cost"], other["saving"]) == ("40.00", "12.69", "5.26")
+    assert batch["models"][0]["note"] == "价目表中该模型没有批量价格：无批量措施。"
+    assert [(s["target_share"], s["cost"], s["saving"]) for s in batch["scenarios"]] == [
+        ("0.50", "17.95", "0.00"),
+        ("1.00", "17.95", "0.00"),
+    ]
 
 
 def test_it_leaves_amounts_null_and_names_the_rate_when_one_is_missing(october):
@@ -218,6 +238,10 @@ def test_it_serves_insights_to_finance_and_the_customer_only(
     assert alice_client.get(URL, {"period": "2026-10"}).status_code == 200
     assert bob_client.get(URL, {"period": "2026-10"}).status_code == 200
     assert charlie_client.get(URL, {"period": "2026-10"}).status_code == 404
+    english = finance_client.get(URL, {"period": "2026-10"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "one 5-minute cache write for every 4 tokens newly read" in english["caching"]["assumption"]
+    assert english["batch"]["models"][0]["note"] == "No Batch prices for this model in the price book: no Batch lever."
+    assert english["caching"]["scenarios"] == response.json()["caching"]["scenarios"]
     bad = finance_client.get(URL, {"period": "October"})
     assert bad.status_code == 400
     assert "period" in bad.json()["errors"]

@@ -182,8 +182,15 @@ def test_the_savings_levers_are_computed_with_their_assumptions(presales_client,
     caching = workload["caching"]
     assert caching["cached_share"] == "0.30"
     assert [s["cached_share"] for s in caching["scenarios"]] == ["0.50", "0.75", "0.90"]
-    # 50 % cached: (6e8 × 0.15 + 6e8 × 0.075 + 4.5e8 × 0.6) / 1e6 = 405 USD × 0.92 × 7.1 = 2645.46
-    assert caching["scenarios"][0] == {"cached_share": "0.50", "monthly_amount": "2645.46", "saving": "117.58"}
+    # 50 % cached: (6e8 × 0.15 + 6e8 × 0.075 + 4.5e8 × 0.6) / 1e6 = 405 USD × 0.92 × 7.1 = 2645.46;
+    # the 20 % newly read need 20 % / 4 = 5 % of input written, at the input price (gpt-4o-mini has no
+    # cache-write price): it costs what it cost uncached.
+    assert caching["scenarios"][0] == {
+        "cached_share": "0.50",
+        "cache_write_share": "0.05",
+        "monthly_amount": "2645.46",
+        "saving": "117.58",
+    }
     # gpt-4o-mini is the provider's cheapest model: no cheaper one to suggest
     assert workload["cheaper_models"] == []
     commitment = levers["commitment"]

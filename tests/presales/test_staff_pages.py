@@ -77,7 +77,34 @@ def test_intake_makes_the_estimate_and_its_page_shows_the_api_figures(staff, pri
     assert "商品描述 → gpt-4o-mini" in page
     assert "<svg" in page
     assert "¥2,645.46" in page  # the 50 % caching lever
+    assert "每新增读取 4 个 token 需一次 5 分钟缓存写入" in page  # its assumption, in Chinese
+    assert "价目表中该模型没有批量价格：无批量措施。" in page  # gpt-4o-mini has no Batch prices here
     assert estimate.workloads.get().daily_requests == 50000
+
+
+def test_the_estimate_page_shows_the_batch_lever_at_the_models_batch_prices(staff, usd_rate):
+    from billing.pricing.services import price_version_set
+
+    half = {"input_mtok": "0.625", "cache_read_mtok": "0.0625", "output_mtok": "5"}
+    price_version_set(
+        provider="openai",
+        model="gpt-5",
+        effective_from=datetime(2026, 1, 1, tzinfo=SHANGHAI),
+        currency="USD",
+        prices={"input_mtok": "1.25", "cache_read_mtok": "0.125", "output_mtok": "10"},
+        variants=[{"when": {"processing": "batch"}, "prices": half}],
+    )
+    response = staff.post(INTAKE, intake_data(models="openai/gpt-5", cached_share="0"))
+    page = staff.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    lever = page[page.index('class="batch-lever"') :]
+    lever = lever[: lever.index("</table>")]
+    # 1,500,000 calls × (800 × 1.25 + 300 × 10) / 10^6 = 6,000 USD × 0.92 × 7.1 = ¥39,192.00;
+    # all through Batch at half the prices: ¥19,596.00, saving ¥19,596.00; half: ¥29,394.00.
+    assert "¥39,192.00" in lever
+    assert "¥29,394.00" in lever and "¥9,798.00" in lever
+    assert "¥19,596.00" in lever
+    assert "one 5-minute cache write for every 4 tokens newly read" in page
 
 
 @pytest.mark.parametrize(
