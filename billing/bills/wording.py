@@ -157,7 +157,7 @@ def _heading(entry: Mapping[str, Any], several_versions: bool, has_windows: bool
         days = window.get("weekdays")
         span = f"{window['start']}–{window['end']}"
         if days:
-            span += " " + "、".join(str(WEEKDAY_WORDS[d]) for d in days)
+            span += " " + pgettext("unit price", ", ").join(str(WEEKDAY_WORDS[d]) for d in days)
         parts.append(span)
     elif has_windows:
         parts.append(pgettext("unit price", "other hours"))
@@ -169,10 +169,10 @@ def _heading(entry: Mapping[str, Any], several_versions: bool, has_windows: bool
 def line_words(line: BillLine, versions: Mapping[int, Any]) -> LineWords:
     entries = line_unit_prices(line, versions)
     several = len({e["price_version"] for e in entries}) > 1
-    windows = any(e["window"] is not None for e in entries)
+    windowed = {e["price_version"] for e in entries if e["window"] is not None}
     groups = [
         PriceGroup(
-            heading=_heading(entry, several, windows),
+            heading=_heading(entry, several, entry["price_version"] in windowed),
             prices=price_bands(entry["prices"], entry["currency"]),
         )
         for entry in entries
