@@ -206,14 +206,18 @@ INSERT INTO billing_usagerequest (key, request_id, content_hash, received_at)
 SELECT md5(request_id)::uuid, request_id, decode(md5(request_id), 'hex'), received_at FROM ins
 """
 
-ROLLUPS_SQL = """
-INSERT INTO billing_usagerollup (customer_id, project_id, api_key_id, provider, model, price_version_id, currency,
-    day, period, bill_period, requests, input_tokens, cached_input_tokens, output_tokens, cost)
-SELECT customer_id, project_id, api_key_id, provider, model, price_version_id, coalesce(currency, ''), day, period,
-       bill_period, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), coalesce(sum(cost), 0)
+
+def rollups_sql() -> str:
+    """The rollups of the period's records, as ingestion keys and sums them (every unit column
+    and the variant, from billing.metering.rollups), stored day by day with customers interleaved."""
+    from billing.metering.rollups import RECORD_GROUP_SQL, RECORD_KEY_SQL, RECORD_SUMS_SQL, ROLLUP_KEY, ROLLUP_SUMS
+
+    return f"""
+INSERT INTO billing_usagerollup ({", ".join(ROLLUP_KEY)}, currency, period, {", ".join(ROLLUP_SUMS)})
+SELECT {RECORD_KEY_SQL}, coalesce(currency, ''), period, {RECORD_SUMS_SQL}
 FROM billing_usagerecord
 WHERE period = %(period)s
-GROUP BY customer_id, project_id, api_key_id, provider, model, price_version_id, currency, day, period, bill_period
+GROUP BY {RECORD_GROUP_SQL}, currency, period
 ORDER BY day, md5(api_key_id::text || model)
 """
 
@@ -288,7 +292,7 @@ def generate_usage(fixtures: dict, customers: int, records: int, period: date, t
             f"  records {done:,}/{records:,} ({done / elapsed:,.0f}/s, ~{elapsed / done * (records - done):,.0f} s to go)"
         )
     records_seconds = time.perf_counter() - started
-    sql(ROLLUPS_SQL, {"period": period})
+    sql(rollups_sql(), {"period": period})
     rollup_seconds = time.perf_counter() - started - records_seconds
     sql("DROP TABLE bench_combo")
     sql("VACUUM ANALYZE billing_usagerecord, billing_usagerequest, billing_usagerollup")

@@ -9,18 +9,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.bill_inlines import BillEventInline, BillLineInline
 from billing.admin.collecting import DisputeMessageInline, DunningNoticeInline
 from billing.admin.repricing import local_minute, price_add_url, reprice, time_text, unpriced_usage
 from billing.admin.shared import DOCUMENT_INLINE, PeriodFilter
 from billing.models import (
     Bill,
-    BillEvent,
     BillLine,
     Payment,
     SellerProfile,
 )
 from billing.periods import format_period
-from common.admin_display import count_text, details_html, money_column, money_text, party_html, rates_text
+from common.admin_display import money_column, money_text, party_html
 from common.admin_export import export_as_csv, export_as_xlsx
 from common.admin_forms import action_with_form
 from common.admin_links import document_links
@@ -29,26 +29,7 @@ from common.errors import Conflict
 # --- Bills and payments -----------------------------------------------------------------
 
 
-EVENT_LABELS = {
-    "issued": _("issued"),
-    "held": _("held in draft"),
-    "pdf_rendered": _("PDF rendered"),
-    "emailed": _("e-mailed"),
-    "email_skipped": _("e-mail skipped"),
-    "payment": _("payment recorded"),
-    "credit_applied": _("credit applied"),
-    "overdue": _("became overdue"),
-    "reminder_sent": _("reminder sent"),
-    "confirmed": _("statement confirmed"),
-    "disputed": _("statement disputed"),
-    "void": _("voided"),
-    "notice_sent": _("dunning notice sent"),
-    "dispute_message": _("dispute message"),
-    "dispute_resolved": _("dispute resolved"),
-    "credit_granted": _("credit granted on the next bill"),
-}
 LINE_KIND_LABELS = dict(BillLine.Kind.choices)
-BILL_STATUS_LABELS = dict(Bill.Status.choices)
 
 
 def held_draft_steps(bill: Bill) -> list[tuple[str, str | None]]:
@@ -102,76 +83,6 @@ class VoidForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Kept in each bill's history and on the red-letter invoices that reverse its invoices."),
     )
-
-
-class BillLineInline(admin.TabularInline):
-    model = BillLine
-    extra = 0
-    can_delete = False
-    template = DOCUMENT_INLINE
-    fields = [
-        "kind",
-        "usage_period",
-        "project",
-        "provider",
-        "model",
-        "request_count",
-        "input_token_count",
-        "cached_token_count",
-        "output_token_count",
-        "discount_percent",
-        "rates",
-        "price_versions",
-        "amount",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("usage period"))
-    def usage_period(self, obj: BillLine) -> str:
-        return format_period(obj.period)
-
-    @admin.display(description=_("requests"))
-    def request_count(self, obj: BillLine) -> str:
-        return count_text(obj.requests)
-
-    @admin.display(description=_("input tokens"))
-    def input_token_count(self, obj: BillLine) -> str:
-        return count_text(obj.input_tokens)
-
-    @admin.display(description=_("cached input tokens"))
-    def cached_token_count(self, obj: BillLine) -> str:
-        return count_text(obj.cached_input_tokens)
-
-    @admin.display(description=_("output tokens"))
-    def output_token_count(self, obj: BillLine) -> str:
-        return count_text(obj.output_tokens)
-
-    @admin.display(description=_("rates used"))
-    def rates(self, obj: BillLine) -> str:
-        return rates_text(obj.exchange_rates)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class BillEventInline(admin.TabularInline):
-    model = BillEvent
-    extra = 0
-    can_delete = False
-    template = DOCUMENT_INLINE
-    fields = ["at", "event", "actor", "details"]
-    readonly_fields = fields
-
-    @admin.display(description=_("event"))
-    def event(self, obj: BillEvent) -> str:
-        return str(EVENT_LABELS.get(obj.kind, obj.kind))
-
-    @admin.display(description=_("details"))
-    def details(self, obj: BillEvent) -> str:
-        return details_html(obj.data, values=BILL_STATUS_LABELS)
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class PaymentInline(admin.TabularInline):

@@ -75,6 +75,11 @@ class BillLineSerializer(serializers.ModelSerializer):
             "amount",
             "note",
         ]
+        extra_kwargs = {
+            "variant": {
+                "help_text": "standard, or the non-default price context joined by '+' (batch, flex, priority, batch+flex)."
+            }
+        }
 
     def get_period(self, obj) -> str:
         return format_period(obj.period)

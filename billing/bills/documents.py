@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from billing.bills.events import bill_event
 from billing.bills.statement import Statement, customer_statement, statement_filename, statement_pdf
+from billing.bills.wording import bill_line_words
 from billing.models import Bill, BillEvent, UsageRollup
 from billing.periods import format_period, next_period
 from billing.pricing.money import rmb_figures, rmb_upper
@@ -63,6 +64,7 @@ def bill_context(bill: Bill) -> dict:
     return {
         "bill": bill,
         "lines": lines,
+        "rows": bill_line_words(lines),  # each line with its variant, units and unit prices in words
         "period": format_period(bill.period),
         "seller": bill.seller,
         "buyer": bill.buyer,

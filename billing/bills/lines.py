@@ -112,7 +112,7 @@ def build_lines(
     rates = {} if rates is None else rates
     for row in _usage_groups(customer, period):
         usage_period = row["period"]
-        key = (usage_period, row["project_id"], row["provider"], row["model"], row["variant"])
+        key = (usage_period, row["project_id"], row["provider"], row["model"], row["variant"])  # LineDraft.key
         line = lines.get(key)
         if line is None:
             kind = BillLine.Kind.USAGE if usage_period == period else BillLine.Kind.ADJUSTMENT

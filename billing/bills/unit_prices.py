@@ -8,7 +8,7 @@ that priced the line's counts — a flat decimal string, or ``{"base", "tiers"}`
 price version's ``prices`` — in the price currency, with the line's exchange rate to CNY.
 With them, the line's counts and its discount a customer can recompute the line (rule 5).
 
-The API serves the list as it is; ``unit_price_rows`` words it for the PDF and the pages.
+The API serves the list as it is; ``billing.bills.wording`` words it for the PDF and the pages.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from billing.bills import disputes, lifecycle
 from billing.bills.dunning import notices_for
 from billing.bills.files import bill_pdf_response, notice_pdf_response
 from billing.bills.selectors import bill_for, visible_bills
+from billing.bills.wording import bill_line_words
 from billing.metering.record_exports import bill_line_filename, bill_line_for, bill_line_records, records_csv_response
 from billing.models import Bill
 from billing.periods import business_day, next_period
@@ -93,7 +94,7 @@ def _detail(
         "reply_form": reply_form or DisputeReplyForm(),
         "disputed": bill.confirmation == Bill.Confirmation.DISPUTED,
         "bill": bill,
-        "lines": bill.lines.all(),
+        "rows": bill_line_words(bill.lines.all()),  # each line with its variant, units and unit prices in words
         "payments": bill.payments.order_by("received_on", "pk"),
         "overdue": bill.is_overdue_on(today),
         "seller": bill.seller,

@@ -6,11 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from billing.bills.lines import build_lines
-from billing.models import BillLine
+from billing.bills.wording import bill_line_words
+from billing.models import Bill, BillLine
 from billing.pricing.services import price_version_set
 from tests.billing.close_helpers import (
+    DEC,
     NOV,
     close,
     customer_with_contract,
@@ -20,6 +23,7 @@ from tests.billing.close_helpers import (
     rate,
     record,
     shanghai,
+    travel,
 )
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +152,86 @@ def test_a_line_over_two_versions_and_a_time_of_day_window_lists_each(finance_cl
         (new.pk, None, "1", {"input_mtok": "2", "output_mtok": "8"}),
         (new.pk, {"start": "00:30", "end": "08:30"}, "1", {"input_mtok": "1", "output_mtok": "4"}),
     ]
+    with translation.override("zh-hans"):
+        (words,) = bill_line_words(bill.lines.all())
+    assert [(group.heading, group.prices) for group in words.price_groups] == [
+        ("2026-01-01 起", ["输入 2、输出 8 CNY/百万 tokens"]),
+        ("2026-11-16 起 · 其他时段", ["输入 2、输出 8 CNY/百万 tokens"]),
+        ("2026-11-16 起 · 00:30–08:30", ["输入 1、输出 4 CNY/百万 tokens"]),
+    ]
+
+
+def test_late_batch_usage_is_an_adjustment_line_of_its_own_variant():
+    """November closed; a Batch and a standard gpt-5 record of 30 November arrive on
+    2 December: the December bill has one adjustment line per variant, at November's rate 7:
+    standard 1,000,000 × 1.25 = 1.25 USD → 8.75; Batch 1,000,000 × 0.625 = 0.625 → 4.375 → 4.38
+    (half up)."""
+    customer = customer_with_contract("LATE")
+    gpt5()
+    rate(NOV, "7")
+    rate(DEC, "7.2")
+    key = key_for(customer)
+    ingest(record(key, model="gpt-5", provider="openai", input=1_000), now=shanghai(2026, 11, 30))
+    with travel(2026, 12, 1):
+        only(close(customer))
+    ingest(
+        {
+            **record(key, model="gpt-5", provider="openai", input=1_000_000, at=shanghai(2026, 11, 30, 23)),
+            "processing": "batch",
+        },
+        record(key, model="gpt-5", provider="openai", input=1_000_000, at=shanghai(2026, 11, 30, 22)),
+        now=shanghai(2026, 12, 2),
+    )
+    with travel(2027, 1, 1):
+        december = only(close(customer, DEC))
+    assert [(ln.kind, ln.period, ln.variant, ln.amount.amount) for ln in december.lines.order_by("position")] == [
+        ("adjustment", NOV, "standard", Decimal("8.75")),
+        ("adjustment", NOV, "batch", Decimal("4.38")),
+    ]
+
+
+def test_a_context_no_variant_names_holds_the_bill_and_its_line_shows_the_variant():
+    """gpt-5 here has no priority variant: a priority record is unpriced (rule 2′) and holds
+    the bill; the draft still shows its line, per variant, at 0.00."""
+    customer = customer_with_contract("HOLD")
+    gpt5()
+    rate(NOV, "7")
+    key = key_for(customer)
+    ingest(
+        record(key, model="gpt-5", provider="openai", input=1_000_000),
+        {**record(key, model="gpt-5", provider="openai", input=1_000), "service_tier": "priority"},
+        now=shanghai(2026, 11, 30),
+    )
+    with travel(2026, 12, 1):
+        bill = only(close(customer))
+    assert bill.status == Bill.Status.DRAFT
+    assert "gpt-5 (1)" in bill.hold_reason
+    assert [(ln.variant, ln.requests, ln.amount.amount) for ln in bill.lines.order_by("position")] == [
+        ("standard", 1, Decimal("8.75")),
+        ("priority", 1, Decimal("0.00")),
+    ]
+
+
+def test_variants_units_and_prices_in_words_in_both_languages():
+    from billing.bills.wording import price_bands, units_words, variant_words
+
+    prices = {
+        "input_mtok": {"base": "1.25", "tiers": [{"start": 200000, "price": "2.5"}]},
+        "output_mtok": "10",
+        "web_searches_kcount": "10",
+    }
+    with translation.override("zh-hans"):
+        assert variant_words("batch+flex") == "批量 + 弹性"
+        assert variant_words("priority") == "优先"
+        assert units_words({"web_searches": 1200, "cache_write_1h_tokens": 5, "output_audio_tokens": 0}) == [
+            "缓存写入 1小时 5 tokens",
+            "联网搜索 1,200 次",
+        ]
+        assert price_bands(prices, "USD") == [
+            "输入 1.25、输出 10 USD/百万 tokens；联网搜索 10 USD/千次",
+            "输入超过 200,000 tokens 的请求：输入 2.5 USD/百万 tokens",
+        ]
+    with translation.override("en"):
+        assert variant_words("batch+flex") == "Batch + flex"
+        assert units_words({"web_searches": 3}) == ["web searches: 3"]
+        assert price_bands(prices, "USD")[1] == "requests above 200,000 input tokens: input 2.5 USD per 1M tokens"
