@@ -142,12 +142,16 @@ def test_a_cut_sync_resumes_from_its_watermark_exactly_once(gateway_db, cut_keys
 
     with pytest.raises(GatewayUnreachable):
         gateway_logs_sync(source_name="cut", database_url=gateway_db.url, page_size=5, on_page=cut)
-    assert totals("cut") == {"n": 5, "i": 100 + 101 + 102 + 103 + 104, "c": 0, "o": 50}
-    assert GatewaySource.objects.get(name="cut").watermark == T + 4
+    # Whole pages committed: the first, and the one read ahead while it was stored when that
+    # read finished before the cut; the watermark is the newest row of what committed.
+    stored = totals("cut")["n"]
+    assert stored in (5, 10)
+    assert totals("cut") == {"n": stored, "i": sum(100 + i for i in range(stored)), "c": 0, "o": 10 * stored}
+    assert GatewaySource.objects.get(name="cut").watermark == T + stored - 1
 
     again = gateway_logs_sync(source_name="cut", database_url=gateway_db.url, page_size=5)
 
-    assert (again.read, again.accepted, again.duplicates) == (20, 15, 5)
+    assert (again.read, again.accepted, again.duplicates) == (20, 20 - stored, stored)
     assert totals("cut") == {"n": 20, "i": sum(100 + i for i in range(20)), "c": 0, "o": 200}
     assert GatewaySource.objects.get(name="cut").watermark == T + 19
 
