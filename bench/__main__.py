@@ -9,13 +9,14 @@ python -m bench portal --quick        # portal overview and usage page server ti
 python -m bench portal --records 10000000
 python -m bench presales --quick      # the proposal PDF (报价方案) of a 3-option proposal
 python -m bench gateways --quick      # sync_gateway_logs over new-api logs vs. the ingestion API's rate
+python -m bench litellm --quick       # what the LiteLLM callback adds to a call
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import alerts, close, gateways, ingest, portal, presales
+from bench import alerts, close, gateways, ingest, litellm, portal, presales
 
 BENCHMARKS = {
     "ingest": ingest.main,
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "portal": portal.main,
     "presales": presales.main,
     "gateways": gateways.main,
+    "litellm": litellm.main,
 }
 
 

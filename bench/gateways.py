@@ -44,7 +44,7 @@ from bench.ingest import (
 
 RESULTS = ROOT / "bench" / "results"
 GATEWAY_DB = os.environ.get("BENCH_GATEWAY_DATABASE", "bench_gateways")
-NEWAPI_DB = "bench_newapi"
+NEWAPI_DB = os.environ.get("BENCH_NEWAPI_DATABASE", "bench_newapi")
 
 LOGS_DDL = """
 CREATE TABLE logs (

@@ -11,11 +11,12 @@ one-api's table has no ``token_id`` and no ``other``: its rows map by ``token_na
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import orjson
@@ -39,8 +40,9 @@ def redacted(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-@dataclass(frozen=True)
-class LogRow:
+class LogRow(NamedTuple):
+    """One consume row as read (a tuple: a page is thousands of them, made in one call)."""
+
     id: int
     created_at: int
     token: Any  # token_id (new-api), or token_name (one-api)
@@ -67,6 +69,7 @@ class LogReader:
             )
         self.connection = None
         self.columns: set[str] = set()
+        self.backend = 0
 
     # --- connection -------------------------------------------------------------------
 
@@ -100,7 +103,7 @@ class LogReader:
                 )
                 with self.connection.cursor() as cursor:
                     cursor.execute("SET SESSION TRANSACTION READ ONLY")
-            self.columns = self._columns()
+            self.columns, self.backend = self._columns()
         except GatewayUnreachable:
             self.close()
             raise
@@ -132,11 +135,14 @@ class LogReader:
         except Exception as exc:  # noqa: BLE001
             raise GatewayUnreachable(f"lost the gateway database {redacted(self.url)}: {_reason(exc)}") from exc
 
-    def _columns(self) -> set[str]:
+    def _columns(self) -> tuple[set[str], int]:
+        """The logs table's columns, and this connection's server process / thread id."""
         cursor = self.connection.cursor()
         try:
             cursor.execute("SELECT * FROM logs WHERE 1 = 0")
-            return {d[0].lower() for d in cursor.description}
+            columns = {d[0].lower() for d in cursor.description}
+            cursor.execute("SELECT pg_backend_pid()" if self.dialect == "postgresql" else "SELECT CONNECTION_ID()")
+            return columns, int(cursor.fetchone()[0])
         finally:
             cursor.close()
 
@@ -158,22 +164,75 @@ class LogReader:
             if after_id is None:
                 where, params = "created_at >= %s", [after_created]
             else:
-                where = "(created_at > %s OR (created_at = %s AND id > %s))"
-                params = [after_created, after_created, after_id]
+                # The leading ``created_at >= %s`` is implied by the rest, and is what lets
+                # PostgreSQL start the index scan (created_at, type) at the page instead of at
+                # the table's first row and filter its way there: without it each page costs
+                # the rows before it, and a sync of a million rows is quadratic (bench/README.md).
+                where = "created_at >= %s AND (created_at > %s OR (created_at = %s AND id > %s))"
+                params = [after_created, after_created, after_created, after_id]
             sql = f"{self._select()} WHERE type = {CONSUME} AND {where}{bound} ORDER BY created_at, id LIMIT %s"
             rows = self._query(sql, [*params, *([until] if until is not None else []), page_size])
             if not rows:
                 return
-            page = [LogRow(*row) for row in rows]
+            page = list(map(LogRow._make, rows))
             yield page
             if len(rows) < page_size:
                 return
             after_created, after_id = page[-1].created_at, page[-1].id
 
     def backend_id(self) -> int:
-        """This connection's server process / thread id (tests kill it to cut the line)."""
-        sql = "SELECT pg_backend_pid()" if self.dialect == "postgresql" else "SELECT CONNECTION_ID()"
-        return int(self._query(sql, [])[0][0])
+        """This connection's server process / thread id (tests kill it to cut the line), read
+        when it opened: the connection may be busy with a page read ahead meanwhile."""
+        return self.backend
+
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterable[T]) -> Iterator[T]:
+    """The items of ``items`` (e.g. pages read and turned into records), each one made by a
+    thread of its own while the caller works on the one before: the gateway's database
+    answers the next page and its rows are parsed while ours stores the last one (what it
+    gains: bench/README.md, "Gateway connector").
+
+    At most one item is made ahead of the one the caller holds, so a failure (a lost
+    connection) reaches the caller after at most one more page. An error making an item is
+    raised here, in order; when the caller stops early the thread finishes the item it is
+    making and ends (the caller may then close what the items are read from)."""
+    made: queue.SimpleQueue = queue.SimpleQueue()
+    wanted = threading.Semaphore(1)  # items the thread may make beyond those taken
+    stop = threading.Event()
+    end = object()
+
+    def make() -> None:
+        try:
+            iterator = iter(items)
+            while True:
+                wanted.acquire()
+                if stop.is_set():
+                    return
+                item = next(iterator, end)
+                made.put((item, None))
+                if item is end:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            made.put((end, exc))
+
+    thread = threading.Thread(target=make, name="gateway-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = made.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            wanted.release()  # the next one is made while the caller works on this one
+            yield item
+    finally:
+        stop.set()
+        wanted.release()
+        thread.join()
 
 
 def _reason(exc: Exception) -> str:
@@ -221,18 +280,24 @@ def record_of(source: str, row: LogRow, key_id: str) -> tuple[dict[str, Any] | N
         occurred_at = _occurred_at(row.created_at)
     except (OverflowError, OSError, ValueError, TypeError):
         return None, {"occurred_at": [f"created_at {row.created_at!r} is not a time."]}
-    cache_read = _count(other.get("cache_tokens") or 0)
-    write_5m = _count(other.get("cache_creation_tokens_5m") or 0)
-    write_1h = _count(other.get("cache_creation_tokens_1h") or 0)
-    cache_write = _count(other.get("cache_creation_tokens") or 0)
-    counts = (row.prompt_tokens, cache_read, cache_write, write_5m, write_1h)
-    whole = all(type(c) is int for c in counts)
+    get = other.get
+    cache_read = _count(get("cache_tokens") or 0)
+    write_5m = _count(get("cache_creation_tokens_5m") or 0)
+    write_1h = _count(get("cache_creation_tokens_1h") or 0)
+    cache_write = _count(get("cache_creation_tokens") or 0)
+    input_tokens = row.prompt_tokens
+    whole = (
+        type(input_tokens) is int
+        and type(cache_read) is int
+        and type(cache_write) is int
+        and type(write_5m) is int
+        and type(write_1h) is int
+    )
     if whole and write_5m + write_1h > cache_write:
         cache_write = write_5m + write_1h  # the total, when only its parts were written
-    input_tokens = row.prompt_tokens
-    if other.get("claude") is True and whole:
+    if get("claude") is True and whole:
         # The Claude path: prompt_tokens is Anthropic's input_tokens, without the cache.
-        input_tokens = row.prompt_tokens + cache_read + cache_write
+        input_tokens += cache_read + cache_write
     record: dict[str, Any] = {
         "request_id": f"{source}:{row.id}",
         "key_id": key_id,

@@ -31,7 +31,16 @@ from billing.models import QuarantinedRecord, UsageRecord
 from billing.periods import billing_tz
 from customers.models import ApiKey
 from gateways.models import DayCheck, GatewaySource, HeldLog
-from gateways.newapi import PAGE_SIZE, GatewayUnreachable, LogReader, LogRow, external_id_of, record_of, redacted
+from gateways.newapi import (
+    PAGE_SIZE,
+    GatewayUnreachable,
+    LogReader,
+    LogRow,
+    external_id_of,
+    read_ahead,
+    record_of,
+    redacted,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,47 +125,56 @@ def _hold(source: GatewaySource, rows: list[tuple[LogRow, dict, dict, str]]) -> 
     )
 
 
-def _sync_page(source: GatewaySource, page: list[LogRow], result: SyncResult, now: datetime) -> None:
+# A page as the read-ahead thread hands it over: each row with its key's external id and its
+# record without the key (or the errors keeping it from being one).
+Made = list[tuple[LogRow, str, dict | None, dict]]
+
+
+def _made(source_name: str, page: list[LogRow]) -> Made:
+    return [(row, external_id_of(source_name, row), *record_of(source_name, row, "")) for row in page]
+
+
+def _sync_page(source: GatewaySource, page: Made, result: SyncResult, now: datetime) -> None:
     """One page in one transaction: map, ingest, hold, move the watermark."""
     name = source.name
     with transaction.atomic():
-        # One array parameter, not one per row (a page is thousands of ids).
+        # The held rows of the page's id range (a page's ids are nearly consecutive; one
+        # range, not an array of thousands of ids), locked as the page goes through.
+        ids = [row.id for row, *_rest in page]
         held = {
             h.log_id: h
             for h in HeldLog.objects.raw(
-                "SELECT * FROM gateways_heldlog WHERE source_id = %s AND log_id = ANY(%s) FOR UPDATE",
-                [source.pk, [r.id for r in page]],
+                "SELECT * FROM gateways_heldlog WHERE source_id = %s AND log_id BETWEEN %s AND %s FOR UPDATE",
+                [source.pk, min(ids), max(ids)],
             )
         }
-        externals = {external_id_of(name, r) for r in page}
+        externals = {external_id for _row, external_id, *_rest in page}
         keys = dict(ApiKey.objects.filter(external_id__in=externals).values_list("external_id", "key_id"))
         records: list[dict] = []
         rows_of_records: list[LogRow] = []
         to_hold: list[tuple[LogRow, dict, dict, str]] = []
         released: list[HeldLog] = []
-        for row in page:
-            hold = held.get(row.id)
+        for row, external_id, record, errors in page:
+            hold = held.get(row.id) if held else None
             if hold is not None and hold.reason == HeldLog.Reason.REJECTED:
                 result.rejected += 1  # quarantined on an earlier read; the row has not changed
                 continue
-            external_id = external_id_of(name, row)
             key_id = keys.get(external_id)
             if key_id is None:
                 result.unmapped += 1
                 if hold is None:
-                    payload, _errors = record_of(name, row, "")
-                    payload = {**(payload or {"request_id": f"{name}:{row.id}"}), "external_id": external_id}
+                    payload = {**(record or {"request_id": f"{name}:{row.id}"}), "external_id": external_id}
                     payload.pop("key_id", None)
                     message = _("No API key has the external id %(id)s (the gateway's token).") % {"id": external_id}
                     to_hold.append((row, payload, {"key_id": [message]}, HeldLog.Reason.UNMAPPED))
                 continue
             if hold is not None:  # mapped since it was held: ingested now
                 released.append(hold)
-            record, errors = record_of(name, row, key_id)
             if record is None:
                 result.rejected += 1
                 to_hold.append((row, {"request_id": f"{name}:{row.id}", "log_id": row.id}, errors, "rejected"))
                 continue
+            record["key_id"] = key_id
             records.append(record)
             rows_of_records.append(row)
         if records:
@@ -187,11 +205,10 @@ def _sync_page(source: GatewaySource, page: list[LogRow], result: SyncResult, no
             HeldLog.objects.filter(pk__in=[h.pk for h in released]).delete()
         # The newest created_at seen, never past now: a row stamped in the future must not
         # move the window beyond the rows still to come.
-        newest = min(max(r.created_at for r in page), int(now.timestamp()))
-        GatewaySource.objects.filter(pk=source.pk).update(
-            watermark=newest if source.watermark is None else max(source.watermark, newest)
-        )
-        source.refresh_from_db(fields=["watermark"])
+        newest = min(max(row.created_at for row, *_rest in page), int(now.timestamp()))
+        watermark = newest if source.watermark is None else max(source.watermark, newest)
+        GatewaySource.objects.filter(pk=source.pk).update(watermark=watermark)
+    source.watermark = watermark  # committed
     result.read += len(page)
     result.pages += 1
 
@@ -225,7 +242,8 @@ def gateway_logs_sync(
         if since is None:
             since = max(0, source.watermark - OVERLAP_SECONDS) if source.watermark is not None else 0
         with LogReader(database_url) as reader:
-            for page in reader.pages(since=since, until=until, page_size=page_size):
+            pages = reader.pages(since=since, until=until, page_size=page_size)
+            for page in read_ahead(_made(source_name, rows) for rows in pages):
                 _sync_page(source, page, result, now or timezone.now())
                 if progress is not None and time.monotonic() - started > 5:
                     progress(result)

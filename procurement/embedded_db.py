@@ -56,7 +56,7 @@ def tuned_settings() -> dict[str, str]:
     """Memory and checkpoint settings as for a production server on this machine, instead of
     initdb's defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints): a quarter
     of the RAM for shared buffers (at most 4 GB), so that the usage tables' indexes stay in
-    memory as they grow (README, "Benchmarks"), and fewer, calmer checkpoints."""
+    memory as they grow (bench/README.md, "Ingestion"), and fewer, calmer checkpoints."""
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     shared_mb = max(128, min(4096, ram // 4 // 2**20))
     return {

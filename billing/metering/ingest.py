@@ -85,7 +85,7 @@ class BatchResult:
 # --- The batch ------------------------------------------------------------------------
 
 # Key columns collate as "C" (byte order), as the ledger's and the rollups' keys do: sorting
-# and comparing them is then a memcmp instead of a locale's collation (README, "Benchmarks").
+# and comparing them is then a memcmp instead of a locale's collation (bench/README.md, "Ingestion").
 STAGING_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS usage_staging (
     idx integer NOT NULL,
