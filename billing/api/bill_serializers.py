@@ -30,7 +30,8 @@ class UnitPriceSerializer(serializers.Serializer):
     effective_from = serializers.DateTimeField()
     currency = serializers.CharField(help_text="The price currency.")
     exchange_rate = serializers.CharField(
-        allow_null=True, help_text="CNY per unit of the price currency, as the line used it (money rule 4)."
+        allow_null=True,
+        help_text="CNY per unit of the price currency, as the line used it (money rule 4 (docs/money-rules.md)).",
     )
     window = UnitPriceWindowSerializer(
         allow_null=True, help_text="The time-of-day window these prices held in; null: outside every window."

@@ -33,7 +33,7 @@ CSV_DESCRIPTION = (
     "text/csv, streamed, one row per usage record in time order: "
     + ", ".join(RECORD_CSV_COLUMNS)
     + ". `occurred_at` is RFC 3339 in BILLING_TIME_ZONE; `cost` is the record's cost in `currency` "
-    "(its price version's), unrounded as stored, blank when unpriced. Money rule 5 over the rows "
+    "(its price version's), unrounded as stored, blank when unpriced. Money rule 5 (docs/money-rules.md) over the rows "
     "(Σ cost × (1 − discount/100) × rate, rounded once) gives the figure."
 )
 CSV_EXAMPLE = (

@@ -182,7 +182,7 @@ class UsageSummaryView(CSVOrJSON, APIView):
             OpenApiParameter("format", str, enum=["json", "csv"], default="json"),
         ],
         description=(
-            "Usage of a period grouped by `group_by`. Each row's `cost` is money rule 5 over that row "
+            "Usage of a period grouped by `group_by`. Each row's `cost` is money rule 5 (docs/money-rules.md) over that row "
             "alone (rounded once), so rows of a grouping other than the bill's need not add up to "
             "`total`: the period's one figure, computed as its bill computes it (one line per project "
             "× model × variant, each rounded, summed) and the same for every grouping; with "

@@ -1,5 +1,5 @@
 """The one figure of a period (CONTRACT "One figure, limits and exports"): what its bill
-carries, computed the bill's way — money rule 5 lines (``build_lines``) of the rollups
+carries, computed the bill's way — money rule 5 (docs/money-rules.md) lines (``build_lines``) of the rollups
 whose ``bill_period`` is the period, each rounded, summed — whatever reads it: the usage
 summary's ``total``, the portal's overview, budgets and their gauges, the forecast base,
 the staff dashboard and the allowance.

@@ -1,4 +1,4 @@
-"""A bill's lines from a month's rollups: one line per (usage period, project, model, variant), money rule 5.
+"""A bill's lines from a month's rollups: one line per (usage period, project, model, variant), money rule 5 (docs/money-rules.md).
 
 ``build_lines`` is the one place a line's grouping key (``LineDraft.key``) and amount are
 computed: the month close stores its drafts, and any figure that must equal the bill (the

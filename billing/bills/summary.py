@@ -63,7 +63,7 @@ class UsageSummary:
 
 def usage_summary(*, customer: Customer, period: date, group_by: str, project: Project | None = None) -> UsageSummary:
     """Usage of ``period`` grouped by model, project, API key or day (of one project when
-    given): rows with their CNY cost as a bill line would be (money rule 5), the period's
+    given): rows with their CNY cost as a bill line would be (money rule 5 (docs/money-rules.md)), the period's
     ``total`` as its bill computes it, and its usage a later bill carries (``late``)."""
     project_id = project.pk if project is not None else None
     figure = period_figure(customer, period, project_id=project_id)

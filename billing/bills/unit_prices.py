@@ -1,6 +1,6 @@
 """The unit prices behind a bill line (issue 20 item 7: every line can be checked).
 
-A usage or adjustment line was priced, record by record, with money rule 2′ from the price
+A usage or adjustment line was priced, record by record, with money rule 2′ (docs/money-rules.md) from the price
 versions it names (``BillLine.price_versions``) in the line's price context (its variant),
 at the time-of-day window each record fell in. ``line_unit_prices`` lists, for each of
 those versions and each of its windows (``window`` None: outside every window), the keys

@@ -1,4 +1,4 @@
-"""What a customer, project or key spent, in CNY as its bill would say (money rule 5)."""
+"""What a customer, project or key spent, in CNY as its bill would say (money rule 5 (docs/money-rules.md))."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The records behind a figure, as CSV: a bill line's or a usage-summary row's usage records,
-so a customer who doubts a line can recompute it (money rule 2′ per record, rule 5 over them).
+so a customer who doubts a line can recompute it (money rule 2′ (docs/money-rules.md) per record, rule 5 over them).
 
 This is the one regular read of the usage table besides repricing. Every query names the
 customer and one month's range of ``occurred_at`` — the partition key, so PostgreSQL reads

@@ -87,7 +87,7 @@ def summary_rows(
     exact: bool = False,
 ) -> SummaryRows:
     """Usage of ``period`` grouped by model, project, API key or day (of one project or key
-    when given), each row with its CNY cost computed as a bill line would be (money rule 5)
+    when given), each row with its CNY cost computed as a bill line would be (money rule 5 (docs/money-rules.md))
     — discount and rate applied, rounded to 0.01 — and split by variant. ``exact``: the
     period's own rate (a closed period), else the latest entered up to it."""
     columns = GROUPINGS[group_by]

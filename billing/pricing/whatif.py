@@ -22,7 +22,7 @@ The levers (texts in ``TEXTS``, shown beside every figure):
 * a cheaper model (``cheaper_models``): the same parts at another model's price version in
   force, of the same provider and the same kind (``model_kind``), cheaper ones first.
 
-Amounts in CNY are money rule 5 through ``PeriodTerms.cny`` (discount, rate, one rounding).
+Amounts in CNY are money rule 5 (docs/money-rules.md) through ``PeriodTerms.cny`` (discount, rate, one rounding).
 """
 
 from __future__ import annotations

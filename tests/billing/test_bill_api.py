@@ -65,7 +65,7 @@ LINE_KEYS = {
     "amount",
 }
 # note: a credit line's reason; variant and units: CONTRACT.md "Price dimensions"; unit_prices:
-# the prices each line was priced with (issue 20 item 7, README "Bill lines"); position: the
+# the prices each line was priced with (issue 20 item 7, README "API", its bill lines); position: the
 # line's address for …/lines/{position}/records/
 LINE_EXTRA_KEYS = {
     "position",

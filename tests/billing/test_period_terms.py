@@ -1,4 +1,4 @@
-"""PeriodTerms (billing/pricing/terms.py): the contract in force, its discount, and money rule 4's
+"""PeriodTerms (billing/pricing/terms.py): the contract in force, its discount, and money rule 4 (docs/money-rules.md)'s
 rate — exact for a closed period, the latest entered for an open one — with the missing ones named."""
 
 from __future__ import annotations

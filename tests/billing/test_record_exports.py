@@ -1,5 +1,5 @@
 """The records behind a bill line or a usage-summary row, as streamed CSV (issue 20 item 7):
-the file holds exactly the figure's records, and money rules 2′ and 5 over its rows give the
+the file holds exactly the figure's records, and money rules 2′ and 5 (docs/money-rules.md) over its rows give the
 figure back; same readers as the figure; bad parameters name the field.
 
 alice = ACME portal admin, bob = ACME developer, charlie = admin of another customer.

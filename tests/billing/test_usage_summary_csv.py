@@ -40,7 +40,9 @@ def test_it_answers_csv_when_asked_either_way(finance_client, october, params, a
     assert response["Content-Disposition"] == 'attachment; filename="usage-ACME-2026-10-day.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert response.content.decode().splitlines()[0] == HEADER
-    assert [row["cost"] for row in rows] == ["0.19", "0.00", "0.03"]
+    # The day rows, then the period's one figure (CONTRACT "One figure": the CSV ends with it).
+    assert [row["cost"] for row in rows] == ["0.19", "0.00", "0.03", "0.22"]
+    assert rows[-1]["key"] == "total"
 
 
 @pytest.mark.parametrize(("params", "accept"), [({}, "application/json"), ({}, None), ({"format": "json"}, "text/csv")])

@@ -13,12 +13,6 @@ PACKAGES = ["banking", "bench", "billing", "common", "customers", "gateways", "i
 PACKAGES += ["procurement", "workspace", "tests"]
 # Modules being rewritten on other branches as this lands (issue 24, items 2 and 3): their
 # citations get the pointer when those branches merge. Remove each once it has it.
-OWNED_ELSEWHERE = {
-    "billing/bills/lines.py",
-    "billing/metering/selectors.py",
-    "billing/budgets/spend.py",
-    "presales/levers.py",
-}
 CITATION = re.compile(r"(?i)\b(money|estimate|matching) rules? (\d+′?(?:\s*(?:–|-|and|,)\s*\d+′?)*)")
 DEFINED = re.compile(r"^\*\*(Estimate |Matching )?[Rr]ule (\d+′?)(?!\d)", re.MULTILINE)
 
@@ -76,4 +70,4 @@ def test_every_module_citing_a_rule_points_to_the_document():
     citing = [name for name, text in _sources() if CITATION.search(text)]
     unpointed = [name for name, text in _sources() if CITATION.search(text) and "docs/money-rules.md" not in text]
     assert len(citing) >= 30
-    assert sorted(set(unpointed) - OWNED_ELSEWHERE) == []
+    assert sorted(set(unpointed)) == []
