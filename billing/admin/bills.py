@@ -16,6 +16,8 @@ from billing.models import (
     Bill,
     BillEvent,
     BillLine,
+    DisputeMessage,
+    DunningNotice,
     Payment,
     SellerProfile,
 )
@@ -49,6 +51,11 @@ EVENT_LABELS = {
 }
 LINE_KIND_LABELS = dict(BillLine.Kind.choices)
 BILL_STATUS_LABELS = dict(Bill.Status.choices)
+EVENT_VALUES = {
+    **BILL_STATUS_LABELS,
+    **{("stage", value): label for value, label in DunningNotice.Stage.choices},
+    **{("side", value): label for value, label in DisputeMessage.Side.choices},
+}
 
 
 def held_draft_steps(bill: Bill) -> list[tuple[str, str | None]]:
@@ -122,9 +129,10 @@ class BillLineInline(admin.TabularInline):
         "discount_percent",
         "rates",
         "price_versions",
-        "amount",
+        "amount_cny",
     ]
     readonly_fields = fields
+    amount_cny = money_column("amount", _("amount"))
 
     @admin.display(description=_("usage period"))
     def usage_period(self, obj: BillLine) -> str:
@@ -168,7 +176,7 @@ class BillEventInline(admin.TabularInline):
 
     @admin.display(description=_("details"))
     def details(self, obj: BillEvent) -> str:
-        return details_html(obj.data, values=BILL_STATUS_LABELS)
+        return details_html(obj.data, values=EVENT_VALUES)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -180,8 +188,13 @@ class PaymentInline(admin.TabularInline):
     can_delete = False
     template = DOCUMENT_INLINE
     show_change_link = True
-    fields = ["received_on", "method", "amount", "applied", "reference", "payer_name", "payer_mismatch", "recorded_by"]
+    fields = [
+        *["received_on", "method", "amount_cny", "applied_cny"],
+        *["reference", "payer_name", "payer_mismatch", "recorded_by"],
+    ]
     readonly_fields = fields
+    amount_cny = money_column("amount", _("amount"))
+    applied_cny = money_column("applied", Payment._meta.get_field("applied").verbose_name)
 
     def has_add_permission(self, request, obj=None):
         return False

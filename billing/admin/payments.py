@@ -106,8 +106,10 @@ class PaymentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        # The money fields' currency columns (CNY) are implied by the amounts shown.
-        return [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name != "id"]
+        # The money fields' currency columns (CNY) are implied by the amounts shown; the
+        # reference's and the request's deduplication keys are the service's, not the reader's.
+        internal = {"id", "reference_key", "idempotency_key"}
+        return [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name not in internal]
 
     def has_change_permission(self, request, obj=None):
         # A recorded payment is never edited (a wrong one is answered by a correcting entry).

@@ -167,7 +167,12 @@ class BillLine(models.Model):
     # A credit line: the reason and the correction it carries (see BillCredit).
     note = models.CharField(_("note"), max_length=500, blank=True)
     credit = models.ForeignKey(
-        "billing.BillCredit", null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+        "billing.BillCredit",
+        verbose_name=_("credit granted"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
     )
 
     class Meta:
