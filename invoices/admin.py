@@ -240,10 +240,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         "original",
         "pdf_links",
     ]
-    list_filter = [
-        *["status", "color", "invoice_type", labelled_filter("backend", _("issuing backend"), BACKEND_LABELS)],
-        *["issued_on", "bill__period", "customer"],
-    ]
+    backend_filter = labelled_filter("backend", _("issuing backend"), BACKEND_LABELS)
+    list_filter = ["status", "color", "invoice_type", backend_filter, "issued_on", "bill__period", "customer"]
     search_fields = ["number", "order_number", "bill__number", "customer__code", "customer__name"]
     date_hierarchy = "issued_on"
     list_select_related = ["customer", "bill", "original"]
@@ -492,6 +490,7 @@ class InvoiceCounterAdmin(admin.ModelAdmin):
 
 
 MONEY_FIELDS = ("amount", "vat", "total")
+MONEY_COLUMNS = ("amount_cny", "vat_cny", "total_cny")
 
 
 class BillInvoiceInline(admin.TabularInline):
@@ -500,17 +499,7 @@ class BillInvoiceInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = [
-        "number",
-        "color",
-        "invoice_type",
-        "status",
-        "issued_on",
-        "amount_cny",
-        "vat_cny",
-        "total_cny",
-        "original",
-    ]
+    fields = ["number", "color", "invoice_type", "status", "issued_on", *MONEY_COLUMNS, "original"]
     readonly_fields = fields
     amount_cny, vat_cny, total_cny = (money_column(f, Invoice._meta.get_field(f).verbose_name) for f in MONEY_FIELDS)
     verbose_name_plural = _("VAT invoices")
