@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,8 @@ DETAIL_LABELS = {
     "model": _("model"),
     "growth": _("growth"),
     "error": _("error"),
+    "stage": _("stage"),
+    "side": _("from"),
 }
 
 
@@ -97,8 +100,13 @@ def party_html(data: dict) -> str:
     return format_html_join("", "<div>{}: {}</div>", rows) or "—"
 
 
+MONEY_DETAILS = frozenset({"amount", "applied", "vat", "total", "projected"})
+DETAIL_VALUES = {"no billing e-mail": _("no billing e-mail")}
+
+
 def details_html(data: dict, values: dict | None = None) -> str:
-    """An event's details as labelled lines; ``values`` translates coded values (statuses)."""
+    """An event's details as labelled lines; ``values`` translates coded values — by
+    ``(key, value)`` first (a dunning stage), then by value (statuses); amounts as money."""
     values = values or {}
     if not data:
         return "—"
@@ -110,10 +118,20 @@ def details_html(data: dict, values: dict | None = None) -> str:
             value = "; ".join(str(v) for v in value)
         elif isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif key in MONEY_DETAILS and _is_amount(value):
+            value = money_text(Decimal(str(value)))
         else:
-            value = values.get(value, value)
+            value = values.get((key, value), values.get(value, DETAIL_VALUES.get(value, value)))
         rows.append((DETAIL_LABELS.get(key, key), value))
     return format_html_join("", "<div>{}: {}</div>", rows)
+
+
+def _is_amount(value) -> bool:
+    try:
+        Decimal(str(value))
+    except ArithmeticError:
+        return False
+    return True
 
 
 def rates_text(rates: dict) -> str:
@@ -134,3 +152,22 @@ def money_column(field: str, description, ordering: str | None = None):
     show.admin_order_field = ordering or field
     show.__name__ = f"{field}_cny"
     return show
+
+
+def labelled_filter(field: str, title, labels: dict):
+    """An admin list filter on a coded field without choices (an invoice's backend, a usage
+    variant), its values named in the reader's language — a code without a label as it is."""
+
+    class LabelledFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            values = model_admin.get_queryset(request).order_by(field).values_list(field, flat=True).distinct()
+            return [(value, labels.get(value, value)) for value in values]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    LabelledFilter.title = title
+    LabelledFilter.__name__ = f"{field.title()}Filter"
+    return LabelledFilter

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from billing.admin.bills import BillAdmin
 from billing.models import Bill
-from common.admin_display import details_html, money_column, money_text, number_text, party_html
+from common.admin_display import details_html, labelled_filter, money_column, money_text, number_text, party_html
 from common.admin_forms import action_with_form
 from common.admin_links import document_links
 from common.errors import Conflict
@@ -177,11 +177,12 @@ class InvoiceLineInline(admin.TabularInline):
         "unit",
         "quantity_text",
         "unit_price_text",
-        "amount",
+        "amount_cny",
         "tax_rate",
-        "tax",
+        "tax_cny",
     ]
     readonly_fields = fields
+    amount_cny, tax_cny = (money_column(f, InvoiceLine._meta.get_field(f).verbose_name) for f in ("amount", "tax"))
 
     @admin.display(description=_("line"))
     def line_number(self, obj: InvoiceLine) -> int:
@@ -239,7 +240,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         "original",
         "pdf_links",
     ]
-    list_filter = ["status", "color", "invoice_type", "backend", "issued_on", "bill__period", "customer"]
+    backend_filter = labelled_filter("backend", _("issuing backend"), BACKEND_LABELS)
+    list_filter = ["status", "color", "invoice_type", backend_filter, "issued_on", "bill__period", "customer"]
     search_fields = ["number", "order_number", "bill__number", "customer__code", "customer__name"]
     date_hierarchy = "issued_on"
     list_select_related = ["customer", "bill", "original"]
@@ -487,14 +489,19 @@ class InvoiceCounterAdmin(admin.ModelAdmin):
 # gains its invoicing action and its invoices here.
 
 
+MONEY_FIELDS = ("amount", "vat", "total")
+MONEY_COLUMNS = ("amount_cny", "vat_cny", "total_cny")
+
+
 class BillInvoiceInline(admin.TabularInline):
     model = Invoice
     fk_name = "bill"
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["number", "color", "invoice_type", "status", "issued_on", "amount", "vat", "total", "original"]
+    fields = ["number", "color", "invoice_type", "status", "issued_on", *MONEY_COLUMNS, "original"]
     readonly_fields = fields
+    amount_cny, vat_cny, total_cny = (money_column(f, Invoice._meta.get_field(f).verbose_name) for f in MONEY_FIELDS)
     verbose_name_plural = _("VAT invoices")
 
     def has_add_permission(self, request, obj=None):

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from billing.admin.shared import DOCUMENT_INLINE
 from billing.bills.unit_prices import PRICED_KINDS, versions_of
 from billing.bills.wording import line_words, units_words, variant_words
-from billing.models import Bill, BillEvent, BillLine
+from billing.models import Bill, BillEvent, BillLine, DisputeMessage, DunningNotice
 from billing.periods import format_period
-from common.admin_display import count_text, details_html, rates_text
+from common.admin_display import count_text, details_html, money_column, rates_text
 
 EVENT_LABELS = {
     "issued": _("issued"),
@@ -32,6 +32,11 @@ EVENT_LABELS = {
     "credit_granted": _("credit granted on the next bill"),
 }
 BILL_STATUS_LABELS = dict(Bill.Status.choices)
+EVENT_VALUES = {
+    **BILL_STATUS_LABELS,
+    **{("stage", value): label for value, label in DunningNotice.Stage.choices},
+    **{("side", value): label for value, label in DisputeMessage.Side.choices},
+}
 
 
 class BillLineInline(admin.TabularInline):
@@ -55,9 +60,10 @@ class BillLineInline(admin.TabularInline):
         "rates",
         "price_versions",
         "unit_prices_text",
-        "amount",
+        "amount_cny",
     ]
     readonly_fields = fields
+    amount_cny = money_column("amount", _("amount"))
 
     @admin.display(description=_("usage period"))
     def usage_period(self, obj: BillLine) -> str:
@@ -119,7 +125,7 @@ class BillEventInline(admin.TabularInline):
 
     @admin.display(description=_("details"))
     def details(self, obj: BillEvent) -> str:
-        return details_html(obj.data, values=BILL_STATUS_LABELS)
+        return details_html(obj.data, values=EVENT_VALUES)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -91,8 +91,13 @@ class PaymentInline(admin.TabularInline):
     can_delete = False
     template = DOCUMENT_INLINE
     show_change_link = True
-    fields = ["received_on", "method", "amount", "applied", "reference", "payer_name", "payer_mismatch", "recorded_by"]
+    fields = [
+        *["received_on", "method", "amount_cny", "applied_cny"],
+        *["reference", "payer_name", "payer_mismatch", "recorded_by"],
+    ]
     readonly_fields = fields
+    amount_cny = money_column("amount", _("amount"))
+    applied_cny = money_column("applied", Payment._meta.get_field("applied").verbose_name)
 
     def has_add_permission(self, request, obj=None):
         return False

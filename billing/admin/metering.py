@@ -11,11 +11,17 @@ from billing.models import (
     QuarantinedRecord,
     UsageRollup,
 )
+from common.admin_display import labelled_filter
 from common.admin_export import export_as_csv, export_as_xlsx
+
+# A usage row's variant (billing.pricing.cost.variant_name): "standard" is a word, the others codes.
+VARIANT_LABELS = {"standard": _("standard")}
 
 
 @admin.register(UsageRollup)
 class UsageRollupAdmin(admin.ModelAdmin):
+    # A row is read in the list, whose columns name it in the reader's language: no page of its own.
+    list_display_links = None
     """Daily usage, read-only: it is written by ingestion only."""
 
     # The rollup's fields carry no verbose names (its model is metering's); the columns say
@@ -27,7 +33,7 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "api_key_column",
         "provider_column",
         "model_column",
-        "variant",
+        "variant_column",
         "requests_column",
         "input_column",
         "cached_column",
@@ -38,10 +44,20 @@ class UsageRollupAdmin(admin.ModelAdmin):
         "bill_period_column",
     ]
     actions = [export_as_csv, export_as_xlsx, "reprice_unpriced"]
-    list_filter = [PeriodFilter, "provider", "variant", ("price_version", admin.EmptyFieldListFilter), "customer"]
+    list_filter = [
+        PeriodFilter,
+        "provider",
+        labelled_filter("variant", _("variant"), VARIANT_LABELS),
+        ("price_version", admin.EmptyFieldListFilter),
+        "customer",
+    ]
     search_fields = ["customer__code", "project__code", "api_key__key_id", "model"]
     date_hierarchy = "day"
     list_select_related = ["customer", "project", "api_key"]
+
+    @admin.display(description=_("variant"), ordering="variant")
+    def variant_column(self, obj: UsageRollup):
+        return VARIANT_LABELS.get(obj.variant, obj.variant)
 
     @admin.display(description=_("day"), ordering="day")
     def day_column(self, obj: UsageRollup):

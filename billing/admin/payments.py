@@ -12,6 +12,7 @@ from billing.models import (
     CreditEntry,
     Payment,
 )
+from common.admin_display import money_column
 from common.admin_export import export_as_csv, export_as_xlsx
 from common.admin_forms import ServiceModelForm, partial_form
 
@@ -78,12 +79,14 @@ class PaymentAdmin(admin.ModelAdmin):
         "customer",
         "bill",
         "method",
-        "amount",
-        "applied",
+        "amount_cny",
+        "applied_cny",
         "reference",
         "payer_name",
         "payer_mismatch",
     ]
+    amount_cny = money_column("amount", Payment._meta.get_field("amount").verbose_name)
+    applied_cny = money_column("applied", Payment._meta.get_field("applied").verbose_name)
     actions = [export_as_csv, export_as_xlsx]
     list_filter = ["method", "payer_mismatch", "received_on"]
     search_fields = ["reference", "payer_name", "customer__code", "bill__number"]
@@ -106,8 +109,12 @@ class PaymentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        # The money fields' currency columns (CNY) are implied by the amounts shown.
-        return [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name != "id"]
+        # The money fields' currency columns (CNY) are implied by the amounts shown; the
+        # reference's and the request's deduplication keys are the service's, not the reader's.
+        # Amounts as money_text writes them (django-money would write CN¥ in English).
+        internal = {"id", "reference_key", "idempotency_key"}
+        names = [f.name for f in Payment._meta.fields if not f.name.endswith("_currency") and f.name not in internal]
+        return [f"{name}_cny" if name in ("amount", "applied") else name for name in names]
 
     def has_change_permission(self, request, obj=None):
         # A recorded payment is never edited (a wrong one is answered by a correcting entry).
@@ -126,7 +133,8 @@ class PaymentAdmin(admin.ModelAdmin):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "customer", "amount", "payment", "bill"]
+    list_display = ["created_at", "customer", "amount_cny", "payment", "bill"]
+    amount_cny = money_column("amount", _("amount"))
     list_filter = ["customer"]
     readonly_fields = ["customer", "amount", "payment", "bill", "created_at"]
 

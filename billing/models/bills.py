@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from common.admin_display import money_text
 from common.vat import DEFAULT_VAT_RATE
 from customers.models import Customer, Project
 
@@ -167,7 +168,12 @@ class BillLine(models.Model):
     # A credit line: the reason and the correction it carries (see BillCredit).
     note = models.CharField(_("note"), max_length=500, blank=True)
     credit = models.ForeignKey(
-        "billing.BillCredit", null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+        "billing.BillCredit",
+        verbose_name=_("credit granted"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
     )
 
     class Meta:
@@ -176,7 +182,7 @@ class BillLine(models.Model):
         ordering = ["bill", "position"]
 
     def __str__(self) -> str:
-        return f"{self.bill} · {self.kind} · {self.model or '—'}"
+        return f"{self.bill} · {self.get_kind_display()} · {self.model or '—'}"
 
 
 class BillEvent(models.Model):
@@ -220,7 +226,7 @@ class BillEvent(models.Model):
         ordering = ["bill", "at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.bill} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.bill} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Payment(models.Model):
@@ -291,7 +297,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.reference or self.method} ({self.customer.code})"
+        return f"{money_text(self.amount)} {self.reference or self.get_method_display()} ({self.customer.code})"
 
     def save(self, *args, **kwargs):
         self.reference_key = self.key_of(self.reference)
@@ -323,7 +329,7 @@ class CreditEntry(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.customer.code} {self.amount}"
+        return f"{self.customer.code} {money_text(self.amount)}"
 
 
 class SellerProfile(models.Model):

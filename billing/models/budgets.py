@@ -56,7 +56,12 @@ class Budget(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -112,7 +117,7 @@ class Alert(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.customer.code} {self.kind} {self.threshold or ''} {self.period:%Y-%m}"
+        return f"{self.customer.code} {self.get_kind_display()} {self.threshold or ''} {self.period:%Y-%m}"
 
 
 class AlertDelivery(models.Model):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from billing.models.bills import Bill
+from common.admin_display import money_text
 from customers.models import Customer
 
 
@@ -65,7 +66,7 @@ class DunningNotice(models.Model):
         constraints = [models.UniqueConstraint(fields=["bill", "stage"], name="dunning_notice_once_per_stage")]
 
     def __str__(self) -> str:
-        return self.number or f"{self.bill} · {self.stage}"
+        return self.number or f"{self.bill} · {self.get_stage_display()}"
 
     @property
     def is_letter(self) -> bool:
@@ -113,7 +114,12 @@ class DisputeMessage(models.Model):
     )
     text = models.TextField(_("message"))
     credit = models.ForeignKey(
-        "billing.BillCredit", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        "billing.BillCredit",
+        verbose_name=_("credit granted"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
 
@@ -123,7 +129,7 @@ class DisputeMessage(models.Model):
         ordering = ["bill", "at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.bill} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.bill} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
 class BillCredit(models.Model):
@@ -155,4 +161,4 @@ class BillCredit(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="bill_credit_positive")]
 
     def __str__(self) -> str:
-        return f"{self.bill} −{self.amount}"
+        return f"{self.bill} {money_text(-self.amount.amount)}"

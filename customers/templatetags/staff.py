@@ -37,6 +37,14 @@ def staff_sections(user, view_name: str) -> list[dict]:
     ]
 
 
+@register.simple_tag(takes_context=True)
+def staff_home(context) -> str:
+    """The brand's link: the first section the signed-in member may open (the dashboard for
+    finance, presales for presales) — never a page that answers 403."""
+    sections = staff_sections(context["request"].user, "")
+    return sections[0]["url"] if sections else reverse("workspace:dashboard")
+
+
 @register.inclusion_tag("staff/_nav.html", takes_context=True)
 def staff_nav(context):
     request = context["request"]
