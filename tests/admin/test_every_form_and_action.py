@@ -27,6 +27,7 @@ from billing.models import (
     BillEvent,
     Budget,
     CreditEntry,
+    DefaultProvider,
     ExchangeRate,
     ModelAlias,
     Payment,
@@ -42,7 +43,7 @@ from invoices.models import Invoice, InvoiceRequest
 from invoices.services import invoice_issue
 from presales.models import ProposalTemplate
 from tests.admin.helpers import action, admin_url, confirm, messages_of, page_data
-from tests.factories import UserFactory, api_key_for, valid_uscc
+from tests.factories import UserFactory, api_key_for, price_version, valid_uscc
 from tests.invoices.helpers import SHANGHAI
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,8 @@ COVERED_FORMS = {
     ("billing", "priceversion", "change"),
     ("billing", "modelalias", "add"),
     ("billing", "modelalias", "change"),
+    ("billing", "defaultprovider", "add"),
+    ("billing", "defaultprovider", "change"),
     ("billing", "exchangerate", "add"),
     ("billing", "exchangerate", "change"),
     ("billing", "quarantinedrecord", "change"),
@@ -173,6 +176,27 @@ def test_it_adds_and_changes_a_model_alias(clerk_client):
     clerk_client.post(change, page_data(clerk_client, change, model="gpt-4o-2024-08-06"))
     alias.refresh_from_db()
     assert alias.model == "gpt-4o-2024-08-06"
+
+
+def test_it_adds_and_changes_a_default_provider_and_refuses_one_without_a_price(clerk_client):
+    price_version("claude-sonnet-4-5", provider="anthropic", input="3", cached=None, output="15")
+    price_version("claude-sonnet-4-5", provider="google", input="4", cached=None, output="16")
+    url = admin_url(DefaultProvider, "add")
+    response = clerk_client.post(url, page_data(clerk_client, url, model="claude-sonnet-4-5", provider="anthropic"))
+
+    assert response.status_code == 302
+    default = DefaultProvider.objects.get(model="claude-sonnet-4-5")
+    assert default.provider == "anthropic"
+    change = admin_url(DefaultProvider, "change", default.pk)
+    clerk_client.post(change, page_data(clerk_client, change, provider="google"))
+    default.refresh_from_db()
+    assert default.provider == "google"
+    # A provider the price book does not sell the model under is refused, naming the field.
+    refused = clerk_client.post(change, page_data(clerk_client, change, provider="openai"))
+    assert refused.status_code == 200
+    assert "provider" in refused.context["adminform"].form.errors
+    default.refresh_from_db()
+    assert default.provider == "google"
 
 
 def test_it_adds_and_changes_an_exchange_rate(clerk_client, clerk):

@@ -103,4 +103,7 @@ def test_the_write_heavy_usage_tables_carry_only_the_indexes_their_reads_need():
     assert indexes_of("billing_usagerecord") == {
         "btree (id, occurred_at)",
         "btree (customer_id, period) WHERE (price_version_id IS NULL)",
+        # The records behind a bill line or a summary row, streamed in time order (one
+        # customer's month; migration 0024_usagerecord_customer_time_index).
+        "btree (customer_id, occurred_at)",
     }

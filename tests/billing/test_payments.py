@@ -169,7 +169,7 @@ def test_it_marks_bills_overdue_after_the_due_date_and_the_dunning_notifies_once
     reminder = mail.outbox[0]
     assert reminder.to == ["ap@acme.example.cn"]
     assert "BILL-ACME-202611" in reminder.subject
-    assert "5300.00" in reminder.body
+    assert "¥5,300.00" in reminder.body
     assert list(november_bill.events.values_list("kind", flat=True)) == ["issued", "overdue", "notice_sent"]
 
     with travel(2027, 1, 2, 2), django_capture_on_commit_callbacks(execute=True):
@@ -188,7 +188,7 @@ def test_it_keeps_an_overdue_bill_overdue_until_it_is_paid(november_bill, django
     november_bill.refresh_from_db()
     assert november_bill.status == Bill.Status.OVERDUE
     # The overdue notice asks for the balance.
-    assert "5000.00" in mail.outbox[0].body
+    assert "¥5,000.00" in mail.outbox[0].body
 
     with travel(2027, 1, 6):
         payment_record(bill=november_bill, amount=Decimal("1000.00"), received_on=date(2027, 1, 6))
