@@ -96,7 +96,8 @@ def test_the_usage_page_shows_cache_writes_web_searches_and_variants(page, live_
     shown = page.locator('#usage-table tr[data-key="lab-search"]:not(.variant-row)')
     expect(shown.locator("td.cache-writes")).to_have_text(number_text(15_000))
     expect(shown.locator("td.web-searches")).to_have_text("2")
-    expect(shown.locator("td.variant")).to_have_text("batch, standard")
+    # The variants in the reader's words, as the bill prints them (批量 in Chinese).
+    expect(shown.locator("td.variant")).to_have_text("Batch, standard")
     for variant in row["variants"]:
         line = page.locator(f'#usage-table tr.variant-row[data-variant="{variant["variant"]}"]')
         expect(line.locator("td.cache-writes")).to_have_text(number_text(variant["units"]["cache_write_tokens"]))
